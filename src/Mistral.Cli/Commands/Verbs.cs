@@ -1,0 +1,11 @@
+using System.CommandLine;
+
+namespace Mistral.Cli.Commands;
+
+/// <summary>Every verb of mistral-cu, in the order `--help` lists them. Each verb lives in its own XxxCommand.cs.</summary>
+internal static class Verbs
+{
+    public static IEnumerable<Command> All() =>
+    [
+    ];
+}
