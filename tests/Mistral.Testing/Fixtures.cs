@@ -1,0 +1,28 @@
+namespace Mistral.Testing;
+
+/// <summary>
+/// Paths to the fixtures the repository carries in tests/fixtures (byte-identical copies of the reference fixtures).
+/// Found by walking up from the test binary, so tests run from any working directory.
+/// </summary>
+public static class Fixtures
+{
+    private static readonly Lazy<string> RootPath = new(() =>
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "tests", "fixtures");
+            if (Directory.Exists(Path.Combine(candidate, "tiny-mistral")))
+                return candidate;
+        }
+        throw new DirectoryNotFoundException($"tests/fixtures not found above {AppContext.BaseDirectory}");
+    });
+
+    public static string Root => RootPath.Value;
+    public static string TinyMistral => Path.Combine(Root, "tiny-mistral");
+    public static string TinyNative => Path.Combine(TinyMistral, "native");
+    public static string TinyNativePth => Path.Combine(TinyMistral, "native-pth");
+    public static string TinyHf => Path.Combine(TinyMistral, "hf");
+    public static string TinyReference => Path.Combine(TinyMistral, "reference");
+    public static string TinyLora => Path.Combine(TinyMistral, "lora");
+    public static string MistralTokenizer => Path.Combine(Root, "tokenizers", "mistral");
+}
