@@ -1,0 +1,30 @@
+using System.CommandLine;
+
+namespace Mistral.Cli.Console;
+
+/// <summary>
+/// The one place where exceptions become a message and an exit code. Library code throws typed exceptions that name
+/// the file or field; here they become one line on stderr (the stack trace only with --verbose) and exit code 2.
+/// </summary>
+public static class ErrorReporter
+{
+    /// <summary>Global option: print stack traces.</summary>
+    public static readonly Option<bool> Verbose = new("--verbose") { Description = "Print stack traces on errors", Recursive = true };
+
+    /// <summary>Runs a verb body, mapping any exception to exit code 2 with one clear line.</summary>
+    public static int Run(ParseResult parse, Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            var message = e is AggregateException { InnerExceptions.Count: 1 } agg ? agg.InnerExceptions[0].Message : e.Message;
+            System.Console.Error.WriteLine($"error: {message}");
+            if (parse.GetValue(Verbose))
+                System.Console.Error.WriteLine(e);
+            return ExitCodes.BadInput;
+        }
+    }
+}
