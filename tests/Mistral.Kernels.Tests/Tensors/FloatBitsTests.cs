@@ -13,7 +13,8 @@ public class FloatBitsTests
     [InlineData(1f + 1f / 256 + 1f / 65536, 1f + 1f / 128)]
     [InlineData(-2.5f, -2.5f)]
     [InlineData(float.PositiveInfinity, float.PositiveInfinity)]
-    [InlineData(3.3961e38f, float.PositiveInfinity)] // above the largest bf16 (3.3895e38), rounds up to infinity
+    [InlineData(3.4e38f, float.PositiveInfinity)] // past the midpoint (3.3962e38) between the largest bf16 and 2^128: rounds to infinity
+    [InlineData(3.3961e38f, 3.38953139e38f)] // just below that midpoint: the largest finite bf16
     public void SingleToBFloat16_RoundsToNearestEven(float input, float expected)
     {
         Assert.Equal(expected, FloatBits.BFloat16ToSingle(FloatBits.SingleToBFloat16(input)));
