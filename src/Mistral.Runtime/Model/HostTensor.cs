@@ -1,0 +1,160 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using Mistral.Kernels.Tensors;
+
+namespace Mistral.Runtime.Model;
+
+/// <summary>
+/// A named tensor on the host as a file stores it: dtype, row-major shape and raw little-endian bytes. The bytes may
+/// be a view into a memory-mapped file (valid until that file is disposed) or an owned array. Conversions widen
+/// bf16/f16 to fp32 exactly; nothing here rounds unless a method says so.
+/// </summary>
+public sealed class HostTensor
+{
+    public HostTensor(string name, DType dtype, Shape shape, ReadOnlyMemory<byte> data)
+    {
+        long expected = shape.ElementCount * dtype.SizeOf();
+        if (data.Length != expected)
+            throw new ArgumentException($"tensor '{name}' {dtype}{shape} needs {expected} bytes, got {data.Length}", nameof(data));
+        Name = name;
+        DType = dtype;
+        Shape = shape;
+        Data = data;
+    }
+
+    public string Name { get; }
+    public DType DType { get; }
+    public Shape Shape { get; }
+
+    /// <summary>Raw little-endian element bytes, ElementCount · DType.SizeOf() long.</summary>
+    public ReadOnlyMemory<byte> Data { get; }
+
+    public ReadOnlySpan<byte> Bytes => Data.Span;
+    public long ElementCount => Shape.ElementCount;
+
+    /// <summary>The same bytes under another name (the HF name map renames without copying).</summary>
+    public HostTensor WithName(string name) => new(name, DType, Shape, Data);
+
+    /// <summary>Widens a float tensor to fp32 (bf16 and f16 exactly). dst.Length must equal ElementCount.</summary>
+    public void ReadFloat32(Span<float> dst)
+    {
+        if (dst.Length != ElementCount)
+            throw new ArgumentException($"tensor '{Name}' has {ElementCount} elements, destination holds {dst.Length}", nameof(dst));
+        var src = Bytes;
+        switch (DType)
+        {
+            case DType.F32:
+                MemoryMarshal.Cast<byte, float>(src).CopyTo(dst);
+                break;
+            case DType.BF16:
+                // bf16 is the top half of an fp32: shifting the bits back is exact.
+                var bf = MemoryMarshal.Cast<byte, ushort>(src);
+                for (int i = 0; i < bf.Length; i++)
+                    dst[i] = BitConverter.UInt32BitsToSingle((uint)bf[i] << 16);
+                break;
+            case DType.F16:
+                var half = MemoryMarshal.Cast<byte, Half>(src);
+                for (int i = 0; i < half.Length; i++)
+                    dst[i] = (float)half[i];
+                break;
+            default:
+                throw new InvalidOperationException($"tensor '{Name}' is {DType}, not a float tensor");
+        }
+    }
+
+    public float[] ToFloat32()
+    {
+        var result = new float[checked((int)ElementCount)];
+        ReadFloat32(result);
+        return result;
+    }
+
+    /// <summary>Integer tensor (I64 or I32) widened to long.</summary>
+    public long[] ToInt64()
+    {
+        var result = new long[checked((int)ElementCount)];
+        switch (DType)
+        {
+            case DType.I64:
+                MemoryMarshal.Cast<byte, long>(Bytes).CopyTo(result);
+                break;
+            case DType.I32:
+                var ints = MemoryMarshal.Cast<byte, int>(Bytes);
+                for (int i = 0; i < ints.Length; i++) result[i] = ints[i];
+                break;
+            default:
+                throw new InvalidOperationException($"tensor '{Name}' is {DType}, not an integer tensor");
+        }
+        return result;
+    }
+
+    /// <summary>Integer tensor (I32, or I64 whose values fit in int) as int.</summary>
+    public int[] ToInt32()
+    {
+        if (DType == DType.I32)
+            return MemoryMarshal.Cast<byte, int>(Bytes).ToArray();
+        var wide = ToInt64();
+        var result = new int[wide.Length];
+        for (int i = 0; i < wide.Length; i++)
+        {
+            if (wide[i] is < int.MinValue or > int.MaxValue)
+                throw new InvalidOperationException($"tensor '{Name}' element {i} = {wide[i]} does not fit in I32");
+            result[i] = (int)wide[i];
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// A tensor stored as <paramref name="storeAs"/> (F32, BF16 or F16) from fp32 values, rounding to nearest even
+    /// when narrowing (what torch's .to(bfloat16) does).
+    /// </summary>
+    public static HostTensor FromFloat32(string name, ReadOnlySpan<float> values, Shape shape, DType storeAs = DType.F32)
+    {
+        if (values.Length != shape.ElementCount)
+            throw new ArgumentException($"tensor '{name}': {values.Length} values for shape {shape}", nameof(values));
+        var bytes = new byte[values.Length * storeAs.SizeOf()];
+        switch (storeAs)
+        {
+            case DType.F32:
+                MemoryMarshal.AsBytes(values).CopyTo(bytes);
+                break;
+            case DType.BF16:
+                for (int i = 0; i < values.Length; i++)
+                    BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(2 * i), RoundToBFloat16(values[i]));
+                break;
+            case DType.F16:
+                for (int i = 0; i < values.Length; i++)
+                    BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(2 * i), BitConverter.HalfToUInt16Bits((Half)values[i]));
+                break;
+            default:
+                throw new ArgumentException($"tensor '{name}': cannot store floats as {storeAs}", nameof(storeAs));
+        }
+        return new HostTensor(name, storeAs, shape, bytes);
+    }
+
+    public static HostTensor FromInt64(string name, ReadOnlySpan<long> values, Shape shape)
+    {
+        if (values.Length != shape.ElementCount)
+            throw new ArgumentException($"tensor '{name}': {values.Length} values for shape {shape}", nameof(values));
+        return new HostTensor(name, DType.I64, shape, MemoryMarshal.AsBytes(values).ToArray());
+    }
+
+    public static HostTensor FromInt32(string name, ReadOnlySpan<int> values, Shape shape)
+    {
+        if (values.Length != shape.ElementCount)
+            throw new ArgumentException($"tensor '{name}': {values.Length} values for shape {shape}", nameof(values));
+        return new HostTensor(name, DType.I32, shape, MemoryMarshal.AsBytes(values).ToArray());
+    }
+
+    /// <summary>fp32 → bf16 bits, round to nearest even; NaN stays a (quiet) NaN.</summary>
+    public static ushort RoundToBFloat16(float value)
+    {
+        uint bits = BitConverter.SingleToUInt32Bits(value);
+        if (float.IsNaN(value))
+            return (ushort)((bits >> 16) | 0x40);
+        uint roundingBias = 0x7FFFu + ((bits >> 16) & 1u);
+        return (ushort)((bits + roundingBias) >> 16);
+    }
+
+    public override string ToString() => $"{Name} {DType}{Shape}";
+}

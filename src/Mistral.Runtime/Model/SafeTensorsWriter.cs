@@ -1,0 +1,79 @@
+using System.Text.Json;
+
+namespace Mistral.Runtime.Model;
+
+/// <summary>
+/// Writes safetensors files (F32/BF16/F16/I32/I64 plus optional __metadata__). The file is written to a temporary
+/// name in the destination folder and renamed over the target only when complete, so a crash never leaves half a file.
+/// </summary>
+public static class SafeTensorsWriter
+{
+    public static void Write(string path, IEnumerable<HostTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var list = tensors.ToList();
+        var header = BuildHeader(path, list, metadata);
+
+        string fullPath = Path.GetFullPath(path);
+        string folder = Path.GetDirectoryName(fullPath)!;
+        Directory.CreateDirectory(folder);
+        string temp = Path.Combine(folder, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+            {
+                Span<byte> length = stackalloc byte[8];
+                BitConverter.TryWriteBytes(length, (ulong)header.Length);
+                stream.Write(length);
+                stream.Write(header);
+                foreach (var tensor in list)
+                    stream.Write(tensor.Bytes);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, fullPath, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>JSON header, tensors laid out back to back in the given order, padded with spaces to 8 bytes (as the reference writer does).</summary>
+    private static byte[] BuildHeader(string path, List<HostTensor> tensors, IReadOnlyDictionary<string, string>? metadata)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            if (metadata is { Count: > 0 })
+            {
+                json.WriteStartObject(SafeTensorsHeader.MetadataKey);
+                foreach (var (key, value) in metadata)
+                    json.WriteString(key, value);
+                json.WriteEndObject();
+            }
+            long offset = 0;
+            foreach (var tensor in tensors)
+            {
+                if (tensor.Name == SafeTensorsHeader.MetadataKey || !names.Add(tensor.Name))
+                    throw new ArgumentException($"{path}: tensor name '{tensor.Name}' is reserved or repeated", nameof(tensors));
+                json.WriteStartObject(tensor.Name);
+                json.WriteString("dtype", tensor.DType.ToString());
+                json.WriteStartArray("shape");
+                foreach (var d in tensor.Shape.Dims) json.WriteNumberValue(d);
+                json.WriteEndArray();
+                json.WriteStartArray("data_offsets");
+                json.WriteNumberValue(offset);
+                json.WriteNumberValue(offset + tensor.Bytes.Length);
+                json.WriteEndArray();
+                json.WriteEndObject();
+                offset += tensor.Bytes.Length;
+            }
+            json.WriteEndObject();
+        }
+        int padded = (int)((buffer.Length + 7) / 8 * 8);
+        while (buffer.Length < padded) buffer.WriteByte((byte)' ');
+        return buffer.ToArray();
+    }
+}
