@@ -40,26 +40,9 @@ public sealed class HostTensor
     {
         if (dst.Length != ElementCount)
             throw new ArgumentException($"tensor '{Name}' has {ElementCount} elements, destination holds {dst.Length}", nameof(dst));
-        var src = Bytes;
-        switch (DType)
-        {
-            case DType.F32:
-                MemoryMarshal.Cast<byte, float>(src).CopyTo(dst);
-                break;
-            case DType.BF16:
-                // bf16 is the top half of an fp32: shifting the bits back is exact.
-                var bf = MemoryMarshal.Cast<byte, ushort>(src);
-                for (int i = 0; i < bf.Length; i++)
-                    dst[i] = BitConverter.UInt32BitsToSingle((uint)bf[i] << 16);
-                break;
-            case DType.F16:
-                var half = MemoryMarshal.Cast<byte, Half>(src);
-                for (int i = 0; i < half.Length; i++)
-                    dst[i] = (float)half[i];
-                break;
-            default:
-                throw new InvalidOperationException($"tensor '{Name}' is {DType}, not a float tensor");
-        }
+        if (!DType.IsFloat())
+            throw new InvalidOperationException($"tensor '{Name}' is {DType}, not a float tensor");
+        FloatBits.ToSingle(Bytes, DType, dst);
     }
 
     public float[] ToFloat32()
@@ -106,7 +89,7 @@ public sealed class HostTensor
 
     /// <summary>
     /// A tensor stored as <paramref name="storeAs"/> (F32, BF16 or F16) from fp32 values, rounding to nearest even
-    /// when narrowing (what torch's .to(bfloat16) does).
+    /// when narrowing (<see cref="FloatBits"/>, what torch's .to(bfloat16) does).
     /// </summary>
     public static HostTensor FromFloat32(string name, ReadOnlySpan<float> values, Shape shape, DType storeAs = DType.F32)
     {
@@ -120,11 +103,11 @@ public sealed class HostTensor
                 break;
             case DType.BF16:
                 for (int i = 0; i < values.Length; i++)
-                    BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(2 * i), RoundToBFloat16(values[i]));
+                    BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(2 * i), FloatBits.SingleToBFloat16(values[i]));
                 break;
             case DType.F16:
                 for (int i = 0; i < values.Length; i++)
-                    BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(2 * i), BitConverter.HalfToUInt16Bits((Half)values[i]));
+                    BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(2 * i), FloatBits.SingleToHalf(values[i]));
                 break;
             default:
                 throw new ArgumentException($"tensor '{name}': cannot store floats as {storeAs}", nameof(storeAs));
@@ -144,16 +127,6 @@ public sealed class HostTensor
         if (values.Length != shape.ElementCount)
             throw new ArgumentException($"tensor '{name}': {values.Length} values for shape {shape}", nameof(values));
         return new HostTensor(name, DType.I32, shape, MemoryMarshal.AsBytes(values).ToArray());
-    }
-
-    /// <summary>fp32 → bf16 bits, round to nearest even; NaN stays a (quiet) NaN.</summary>
-    public static ushort RoundToBFloat16(float value)
-    {
-        uint bits = BitConverter.SingleToUInt32Bits(value);
-        if (float.IsNaN(value))
-            return (ushort)((bits >> 16) | 0x40);
-        uint roundingBias = 0x7FFFu + ((bits >> 16) & 1u);
-        return (ushort)((bits + roundingBias) >> 16);
     }
 
     public override string ToString() => $"{Name} {DType}{Shape}";
