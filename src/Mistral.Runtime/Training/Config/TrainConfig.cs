@@ -1,0 +1,31 @@
+namespace Mistral.Runtime.Training.Config;
+
+/// <summary>
+/// The one training configuration, read from YAML (see <see cref="TrainConfigLoader"/>), modelled on mistral-finetune's
+/// 7B_lora.yaml. Paths are absolute. Effective YAML = the file with every --set applied (written into each checkpoint).
+/// SeqLen counts model inputs per packed window; BatchSize windows make one micro-batch, NumMicrobatches micro-batches one
+/// optimizer step. KeepLastCheckpoints null keeps all. MaxGradNorm null or ≤ 0 disables clipping.
+/// Device: "auto" | "cpu" | "cuda" | "emu". Precision: "auto" | "fp32" | "bf16".
+/// </summary>
+public sealed record TrainConfig(
+    DataConfig Data,
+    string InitialModelPath,
+    string RunDir,
+    int SeqLen,
+    int BatchSize,
+    int NumMicrobatches,
+    int MaxSteps,
+    OptimConfig Optim,
+    LoraConfig Lora,
+    ulong Seed,
+    int LogFreq,
+    int EvalFreq,
+    bool NoEval,
+    CheckpointSchedule Checkpoints,
+    int? KeepLastCheckpoints,
+    double? MaxGradNorm,
+    string Device,
+    string Precision,
+    bool Recompute,
+    string SourceFile,
+    string EffectiveYaml);

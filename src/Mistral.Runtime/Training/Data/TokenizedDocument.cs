@@ -1,0 +1,42 @@
+namespace Mistral.Runtime.Training.Data;
+
+/// <summary>
+/// A document as token ids with a per-token loss mask (1 = the model is trained to produce this token, 0 = context).
+/// The mask belongs to the token as a target: when packing, inputs = Tokens[..^1], targets = Tokens[1..],
+/// weights = LossMask[1..] (CONVENTIONS.md "Training loss").
+/// </summary>
+public sealed record TokenizedDocument(int[] Tokens, byte[] LossMask)
+{
+    /// <summary>
+    /// Pretrain: BOS + text + EOS, every target trained. Instruct: BOS, then each turn's tokens; user turns masked out,
+    /// every non-user turn trained and followed by EOS (also trained, so the model learns to stop).
+    /// <paramref name="encode"/> tokenizes text without BOS/EOS.
+    /// </summary>
+    public static TokenizedDocument From(TrainingDocument doc, Func<string, int[]> encode, int bos, int eos)
+    {
+        var tokens = new List<int> { bos };
+        var mask = new List<byte> { 0 };
+        if (doc.Text is { } text)
+        {
+            var ids = encode(text);
+            tokens.AddRange(ids);
+            tokens.Add(eos);
+            mask.AddRange(Enumerable.Repeat((byte)1, ids.Length + 1));
+        }
+        else
+        {
+            foreach (var turn in doc.Interactions!)
+            {
+                var ids = encode(turn.Text);
+                tokens.AddRange(ids);
+                mask.AddRange(Enumerable.Repeat(turn.IsUser ? (byte)0 : (byte)1, ids.Length));
+                if (!turn.IsUser)
+                {
+                    tokens.Add(eos);
+                    mask.Add(1);
+                }
+            }
+        }
+        return new TokenizedDocument([.. tokens], [.. mask]);
+    }
+}
