@@ -1,0 +1,81 @@
+using Mistral.Kernels.Ops.Reference;
+using Mistral.Testing;
+using Mistral.Testing.Cases;
+using Xunit;
+
+namespace Mistral.Kernels.Tests.Ops;
+
+public class GemmRefTests
+{
+    // fp32 dot products of K ≤ 4097 terms of N(0,1)·N(0,1) against an fp64 loop: the rounding error grows like
+    // sqrt(K)·2^-24·|terms|, about 1e-4 of a result whose typical size is sqrt(K) ≈ 64; 2e-5 relative + 1e-4 absolute covers it.
+    private const double Abs = 1e-4, Rel = 2e-5;
+
+    [Fact]
+    public void Gemm_TwoByTwo_HandChecked()
+    {
+        float[] a = [1, 2, 3, 4];   // [[1, 2], [3, 4]]
+        float[] b = [5, 6, 7, 8];   // [[5, 6], [7, 8]]
+        var c = new float[4];
+        GemmRef.Gemm(a, false, b, false, 2, 2, 2, 1f, 0f, c);
+        Assert.Equal([19f, 22f, 43f, 50f], c);
+        GemmRef.Gemm(a, false, b, true, 2, 2, 2, 1f, 0f, c);   // a · bᵀ = [[1·5+2·6, 1·7+2·8], [3·5+4·6, 3·7+4·8]]
+        Assert.Equal([17f, 23f, 39f, 53f], c);
+        GemmRef.Gemm(a, true, b, false, 2, 2, 2, 1f, 0f, c);   // aᵀ · b = [[1·5+3·7, 1·6+3·8], [2·5+4·7, 2·6+4·8]]
+        Assert.Equal([26f, 30f, 38f, 44f], c);
+        GemmRef.Gemm(a, true, b, true, 2, 2, 2, 1f, 0f, c);    // aᵀ · bᵀ = [[1·5+3·6, 1·7+3·8], [2·5+4·6, 2·7+4·8]]
+        Assert.Equal([23f, 31f, 34f, 46f], c);
+    }
+
+    [Theory]
+    [InlineData(1, 1, 1)]
+    [InlineData(3, 17, 65)]
+    [InlineData(17, 3, 127)]
+    [InlineData(127, 33, 4097)]
+    [InlineData(5, 1000, 64)]
+    public void Gemm_AllTransposes_MatchFp64Loop(int m, int n, int k)
+    {
+        var rng = new CaseRandom(m * 1000 + n * 10 + k);
+        var a = rng.Normal(m * k);
+        var b = rng.Normal(k * n);
+        var c0 = rng.Normal(m * n);
+        foreach (bool ta in new[] { false, true })
+        foreach (bool tb in new[] { false, true })
+        {
+            const float alpha = 0.75f, beta = -0.5f;
+            var expected = new float[m * n];
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    double sum = 0;
+                    for (int p = 0; p < k; p++)
+                    {
+                        double aip = ta ? a[p * m + i] : a[i * k + p];   // stored [K, M] when transposed
+                        double bpj = tb ? b[j * k + p] : b[p * n + j];   // stored [N, K] when transposed
+                        sum += aip * bpj;
+                    }
+                    expected[i * n + j] = (float)(alpha * sum + beta * (double)c0[i * n + j]);
+                }
+            var c = (float[])c0.Clone();
+            GemmRef.Gemm(a, ta, b, tb, m, n, k, alpha, beta, c);
+            TensorAssert.Close(expected, c, Abs * Math.Sqrt(k), Rel, $"gemm {m}x{n}x{k} ta={ta} tb={tb}");
+        }
+    }
+
+    [Fact]
+    public void Gemm_BetaZero_DoesNotReadC()
+    {
+        float[] a = [1, 2];
+        float[] b = [3, 4];
+        float[] c = [float.NaN];
+        GemmRef.Gemm(a, false, b, true, 1, 1, 2, 2f, 0f, c);   // 2 · (1·3 + 2·4)
+        Assert.Equal(22f, c[0]);
+    }
+
+    [Fact]
+    public void Gemm_BufferTooSmall_Throws()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => GemmRef.Gemm(new float[5], false, new float[6], false, 2, 2, 3, 1f, 0f, new float[4]));
+        Assert.Contains("M=2 N=2 K=3", ex.Message);
+    }
+}

@@ -1,0 +1,75 @@
+using Mistral.Kernels.Ops.Reference;
+using Mistral.Testing;
+using Mistral.Testing.Cases;
+using Xunit;
+
+namespace Mistral.Kernels.Tests.Ops;
+
+public class RmsNormRefTests
+{
+    // fp32 sum of up to 4097 squares then a few multiplies, against fp64: relative error ~ a few 1e-7.
+    private const double Abs = 1e-6, Rel = 2e-6;
+
+    [Fact]
+    public void Forward_HandChecked()
+    {
+        // x = [3, 4]: mean(x²) = 12.5, eps 0 -> rstd = 1/sqrt(12.5) = 0.28284271; weight [1, 2]
+        float[] x = [3, 4];
+        float[] w = [1, 2];
+        var y = new float[2];
+        var rstd = new float[1];
+        RmsNormRef.Forward(x, w, 0f, y, rstd);
+        TensorAssert.Close([0.84852814f, 2.2627417f], y, 1e-6, 0, "y");
+        TensorAssert.Close([0.28284271f], rstd, 1e-7, 0, "rstd");
+    }
+
+    [Fact]
+    public void Forward_EpsGoesInsideTheRoot()
+    {
+        // x = [0, 0, 0, 2]: mean(x²) = 1; eps = 3 -> rstd = 1/sqrt(4) = 0.5 exactly
+        var y = new float[4];
+        RmsNormRef.Forward([0, 0, 0, 2], [1, 1, 1, 1], 3f, y, []);
+        Assert.Equal([0f, 0f, 0f, 1f], y);
+    }
+
+    [Theory]
+    [InlineData(1, 64)]
+    [InlineData(3, 65)]
+    [InlineData(17, 1)]
+    [InlineData(127, 33)]
+    [InlineData(2, 4097)]
+    public void Forward_AwkwardShapes_MatchFp64(int rows, int dim)
+    {
+        var rng = new CaseRandom(rows * 7919 + dim);
+        var x = rng.Normal(rows * dim, 3f);
+        var w = rng.Uniform(dim, 0.5f, 1.5f);
+        const float eps = 1e-5f;
+        var expected = new float[rows * dim];
+        var expectedRstd = new float[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            double ms = 0;
+            for (int d = 0; d < dim; d++) ms += (double)x[r * dim + d] * x[r * dim + d];
+            double s = 1 / Math.Sqrt(ms / dim + eps);
+            expectedRstd[r] = (float)s;
+            for (int d = 0; d < dim; d++) expected[r * dim + d] = (float)(x[r * dim + d] * s * w[d]);
+        }
+        var y = new float[rows * dim];
+        var rstd = new float[rows];
+        RmsNormRef.Forward(x, w, eps, y, rstd);
+        TensorAssert.Close(expected, y, Abs, Rel, "y");
+        TensorAssert.Close(expectedRstd, rstd, 0, Rel, "rstd");
+    }
+
+    [Fact]
+    public void Forward_InPlace_EqualsOutOfPlace()
+    {
+        var rng = new CaseRandom(5);
+        var x = rng.Normal(3 * 17);
+        var w = rng.Normal(17);
+        var y = new float[x.Length];
+        RmsNormRef.Forward(x, w, 1e-5f, y, []);
+        RmsNormRef.Forward(x, w, 1e-5f, x, []);
+        Assert.Equal(y, x);
+    }
+}

@@ -1,0 +1,94 @@
+using Mistral.Kernels.Ops.Reference;
+using Mistral.Testing;
+using Mistral.Testing.Cases;
+using Xunit;
+
+namespace Mistral.Kernels.Tests.Ops;
+
+public class RopeRefTests
+{
+    // cos/sin of the same fp32 angle may differ by an ulp between libms: 1 ulp of values ≤ 1 is 6e-8.
+    private const double TableAbs = 2e-7;
+
+    [Fact]
+    public void CosSin_MatchFixtureTables()
+    {
+        // The tiny model: head_dim 16, theta 1e4; rope.cos/sin [14, 8] for positions 0..13.
+        var path = Path.Combine(Fixtures.TinyReference, "forward_debug.safetensors");
+        var (cos, cosShape) = FixtureTensorReader.ReadF32(path, "rope.cos");
+        var (sin, _) = FixtureTensorReader.ReadF32(path, "rope.sin");
+        Assert.Equal([14, 8], cosShape);
+        var invFreq = new float[8];
+        RopeRef.InverseFrequencies(16, 10000f, invFreq);
+        var actualCos = new float[14 * 8];
+        var actualSin = new float[14 * 8];
+        for (int p = 0; p < 14; p++)
+            for (int i = 0; i < 8; i++)
+                (actualCos[p * 8 + i], actualSin[p * 8 + i]) = RopeRef.CosSin(p, invFreq[i]);
+        TensorAssert.Close(cos, actualCos, TableAbs, 0, "rope.cos");
+        TensorAssert.Close(sin, actualSin, TableAbs, 0, "rope.sin");
+    }
+
+    [Fact]
+    public void Forward_HandChecked()
+    {
+        // head_dim 4, theta 100: inv_freq = [1, 100^(-1/2)] = [1, 0.1].
+        // position 2: pair 0 rotates by 2 rad, pair 1 by 0.2 rad; x = [1, 0, 0, 1]
+        //   pair 0: (1, 0) -> (cos 2, sin 2) = (−0.41614684, 0.90929743)
+        //   pair 1: (0, 1) -> (−sin 0.2, cos 0.2) = (−0.19866933, 0.98006658)
+        var y = new float[4];
+        RopeRef.Forward([1, 0, 0, 1], [2], 4, 100f, y);
+        TensorAssert.Close([-0.41614684f, 0.90929743f, -0.19866933f, 0.98006658f], y, 1e-6, 0, "y");
+    }
+
+    [Fact]
+    public void Forward_PositionZero_IsIdentity()
+    {
+        var x = new CaseRandom(1).Normal(2 * 16);
+        var y = new float[x.Length];
+        RopeRef.Forward(x, [0], 16, 10000f, y);
+        Assert.Equal(x, y);
+    }
+
+    [Theory]
+    [InlineData(1, 1, 2)]
+    [InlineData(3, 4, 16)]
+    [InlineData(17, 2, 128)]
+    [InlineData(5, 3, 6)]
+    public void Forward_AwkwardShapes_MatchFp64Rotation(int tokens, int heads, int headDim)
+    {
+        var rng = new CaseRandom(tokens * 31 + heads * 7 + headDim);
+        var x = rng.Normal(tokens * heads * headDim);
+        var positions = rng.Ints(tokens, 5000);
+        const float theta = 1e6f;
+        var y = new float[x.Length];
+        RopeRef.Forward(x, positions, headDim, theta, y);
+        var expected = new float[x.Length];
+        for (int t = 0; t < tokens; t++)
+            for (int h = 0; h < heads; h++)
+                for (int i = 0; i < headDim / 2; i++)
+                {
+                    // The angle in fp32 exactly as the reference forms it; the rotation in fp64.
+                    float invFreq = 1f / MathF.Pow(theta, (float)(2 * i) / headDim);
+                    double angle = positions[t] * invFreq;
+                    int at = (t * heads + h) * headDim + 2 * i;
+                    double x0 = x[at], x1 = x[at + 1];
+                    expected[at] = (float)(x0 * Math.Cos(angle) - x1 * Math.Sin(angle));
+                    expected[at + 1] = (float)(x0 * Math.Sin(angle) + x1 * Math.Cos(angle));
+                }
+        // |angle| up to 5000 rad: fp32 cos/sin of the same fp32 angle agree with fp64 to ~1e-7; values are N(0,1).
+        TensorAssert.Close(expected, y, 2e-6, 1e-6, "y");
+    }
+
+    [Fact]
+    public void Backward_UndoesForward()
+    {
+        var rng = new CaseRandom(9);
+        var x = rng.Normal(7 * 3 * 8);
+        var positions = rng.Ints(7, 100);
+        var y = new float[x.Length];
+        RopeRef.Forward(x, positions, 8, 10000f, y);
+        RopeRef.Backward(y, positions, 8, 10000f, y);   // in place: dX may be dY
+        TensorAssert.Close(x, y, 1e-6, 0, "rotate(−θ) ∘ rotate(θ)");
+    }
+}
