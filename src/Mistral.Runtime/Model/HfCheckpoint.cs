@@ -1,0 +1,131 @@
+using System.Text.Json;
+
+namespace Mistral.Runtime.Model;
+
+/// <summary>
+/// A Hugging Face MistralForCausalLM checkpoint: model.safetensors, or shards listed by model.safetensors.index.json.
+/// Exposes native names; wq/wk rows are un-permuted on read (<see cref="HfRopePermutation"/>), so both layouts give
+/// bit-identical native tensors. With tie_word_embeddings, output.weight is the embedding matrix.
+/// </summary>
+public sealed class HfCheckpoint : Checkpoint
+{
+    public const string SingleFileName = "model.safetensors";
+    public const string IndexFileName = "model.safetensors.index.json";
+
+    private readonly ModelConfig _config;
+    private readonly List<SafeTensorsFile> _files = [];
+    private readonly Dictionary<string, (SafeTensorsFile File, string HfName)> _byNative = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TensorInfo> _tensors = new(StringComparer.Ordinal);
+
+    private HfCheckpoint(ModelConfig config) => _config = config;
+
+    public override IReadOnlyDictionary<string, TensorInfo> Tensors => _tensors;
+
+    /// <summary>True when the weights come from shards listed in model.safetensors.index.json.</summary>
+    public bool IsSharded { get; private set; }
+
+    /// <summary>The weight files, in the order they were opened (shard order for sharded checkpoints).</summary>
+    public IReadOnlyList<string> Files => _files.Select(f => f.FilePath).ToArray();
+
+    /// <summary>Is there an HF weight file (single or index) in this folder?</summary>
+    public static bool Exists(string directory) =>
+        File.Exists(Path.Combine(directory, SingleFileName)) || File.Exists(Path.Combine(directory, IndexFileName));
+
+    public static HfCheckpoint Open(string directory, ModelConfig config)
+    {
+        var checkpoint = new HfCheckpoint(config);
+        try
+        {
+            string single = Path.Combine(directory, SingleFileName);
+            if (File.Exists(single))
+                checkpoint.AddFile(single, hfNames: null);
+            else
+                checkpoint.OpenShards(directory);
+            if (config.TieWordEmbeddings && checkpoint._byNative.TryGetValue(NativeTensorNames.TokEmbeddings, out var embeddings))
+            {
+                checkpoint._byNative[NativeTensorNames.Output] = embeddings;
+                checkpoint._tensors[NativeTensorNames.Output] = checkpoint._tensors[NativeTensorNames.TokEmbeddings] with { Name = NativeTensorNames.Output };
+            }
+            return checkpoint;
+        }
+        catch
+        {
+            checkpoint.Dispose();
+            throw;
+        }
+    }
+
+    public override HostTensor Read(string nativeName)
+    {
+        if (!_byNative.TryGetValue(nativeName, out var entry))
+            throw MissingTensor(string.Join(", ", Files), nativeName, TryHfName(nativeName));
+        var stored = entry.File.Get(entry.HfName);
+        return HfTensorNames.RopePermutedHeads(nativeName, _config) is int heads
+            ? HfRopePermutation.ToNative(stored, nativeName, heads, _config.HeadDim)
+            : stored.WithName(nativeName);
+    }
+
+    public override void Dispose()
+    {
+        foreach (var f in _files) f.Dispose();
+        _files.Clear();
+    }
+
+    private static string? TryHfName(string nativeName)
+    {
+        try { return HfTensorNames.ToHf(nativeName); }
+        catch (ArgumentException) { return null; }
+    }
+
+    /// <summary>Opens one safetensors file and maps the given HF names (all of its names when null).</summary>
+    private SafeTensorsFile AddFile(string path, IEnumerable<string>? hfNames)
+    {
+        var file = SafeTensorsFile.Open(path);
+        _files.Add(file);
+        foreach (var hfName in hfNames ?? file.Names)
+        {
+            if (!file.Contains(hfName))
+                throw new CheckpointFormatException(path, $"{IndexFileName} places tensor '{hfName}' in this file, but the file does not hold it");
+            if (HfTensorNames.ToNative(hfName) is not string native)
+                continue;
+            var (dtype, shape) = file.Describe(hfName);
+            _byNative[native] = (file, hfName);
+            _tensors[native] = new TensorInfo(native, dtype, shape, path, hfName);
+        }
+        return file;
+    }
+
+    private void OpenShards(string directory)
+    {
+        string indexPath = Path.Combine(directory, IndexFileName);
+        if (!File.Exists(indexPath))
+            throw new CheckpointFormatException(directory, $"no {SingleFileName} or {IndexFileName} (Hugging Face weights) in this folder");
+        IsSharded = true;
+        var index = JsonFields.Load(indexPath);
+        if (!index.Root.TryGetProperty("weight_map", out var map) || map.ValueKind != JsonValueKind.Object)
+            throw index.Missing("weight_map", "an object mapping tensor names to shard files");
+
+        var byFile = new SortedDictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var item in map.EnumerateObject())
+        {
+            if (item.Value.ValueKind != JsonValueKind.String)
+                throw new CheckpointFormatException(indexPath, $"weight_map entry '{item.Name}' must be a file name string, found {item.Value.ValueKind}");
+            string shard = item.Value.GetString()!;
+            // A hostile index must not reach files outside the model folder.
+            if (shard.Length == 0 || shard != Path.GetFileName(shard) || shard is "." or ".." || shard.Contains('\\'))
+                throw new CheckpointFormatException(indexPath, $"weight_map entry '{item.Name}' names '{shard}', which is not a plain file name in the model folder");
+            if (!byFile.TryGetValue(shard, out var names))
+                byFile[shard] = names = [];
+            names.Add(item.Name);
+        }
+        if (byFile.Count == 0)
+            throw new CheckpointFormatException(indexPath, "weight_map is empty");
+        foreach (var (shard, names) in byFile)
+        {
+            string path = Path.Combine(directory, shard);
+            if (!File.Exists(path))
+                throw new CheckpointFormatException(path, $"shard listed in {IndexFileName} not found");
+            AddFile(path, names);
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using System.Text.RegularExpressions;
+
+namespace Mistral.Runtime.Model;
+
+/// <summary>
+/// The one-to-one name map between Hugging Face MistralForCausalLM and native names (fixture CONVENTIONS.md):
+/// embed_tokens = tok_embeddings, lm_head = output, model.norm = norm, input_layernorm = attention_norm,
+/// post_attention_layernorm = ffn_norm, q/k/v/o_proj = wq/wk/wv/wo, gate_proj = w1, up_proj = w3, down_proj = w2.
+/// </summary>
+public static partial class HfTensorNames
+{
+    private static readonly (string Hf, string Native)[] LayerParts =
+    [
+        ("self_attn.q_proj.weight", "attention.wq.weight"),
+        ("self_attn.k_proj.weight", "attention.wk.weight"),
+        ("self_attn.v_proj.weight", "attention.wv.weight"),
+        ("self_attn.o_proj.weight", "attention.wo.weight"),
+        ("mlp.gate_proj.weight", "feed_forward.w1.weight"),
+        ("mlp.down_proj.weight", "feed_forward.w2.weight"),
+        ("mlp.up_proj.weight", "feed_forward.w3.weight"),
+        ("input_layernorm.weight", "attention_norm.weight"),
+        ("post_attention_layernorm.weight", "ffn_norm.weight"),
+    ];
+
+    private static readonly (string Hf, string Native)[] Globals =
+    [
+        ("model.embed_tokens.weight", NativeTensorNames.TokEmbeddings),
+        ("model.norm.weight", NativeTensorNames.Norm),
+        ("lm_head.weight", NativeTensorNames.Output),
+    ];
+
+    [GeneratedRegex(@"^model\.layers\.(\d+)\.(.+)$")]
+    private static partial Regex HfLayer();
+
+    [GeneratedRegex(@"^layers\.(\d+)\.(.+)$")]
+    private static partial Regex NativeLayer();
+
+    /// <summary>The native name of an HF tensor, or null for a tensor the model does not use (e.g. rotary_emb.inv_freq).</summary>
+    public static string? ToNative(string hfName)
+    {
+        foreach (var (hf, native) in Globals)
+            if (hf == hfName) return native;
+        var m = HfLayer().Match(hfName);
+        if (!m.Success) return null;
+        foreach (var (hf, native) in LayerParts)
+            if (hf == m.Groups[2].Value) return $"layers.{m.Groups[1].Value}.{native}";
+        return null;
+    }
+
+    /// <summary>The HF name of a native tensor; throws for a name outside the model.</summary>
+    public static string ToHf(string nativeName)
+    {
+        foreach (var (hf, native) in Globals)
+            if (native == nativeName) return hf;
+        var m = NativeLayer().Match(nativeName);
+        if (m.Success)
+            foreach (var (hf, native) in LayerParts)
+                if (native == m.Groups[2].Value) return $"model.layers.{m.Groups[1].Value}.{hf}";
+        throw new ArgumentException($"'{nativeName}' is not a native Mistral tensor name", nameof(nativeName));
+    }
+
+    /// <summary>Heads whose rows HF permutes for rotate-half RoPE: n_heads for wq, n_kv_heads for wk, none otherwise.</summary>
+    public static int? RopePermutedHeads(string nativeName, ModelConfig config) =>
+        nativeName.EndsWith(".attention.wq.weight", StringComparison.Ordinal) ? config.NHeads
+        : nativeName.EndsWith(".attention.wk.weight", StringComparison.Ordinal) ? config.NKvHeads
+        : null;
+}

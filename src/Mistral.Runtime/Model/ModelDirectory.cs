@@ -1,0 +1,130 @@
+using Mistral.Kernels.Tensors;
+using Mistral.Runtime.Model.Pth;
+
+namespace Mistral.Runtime.Model;
+
+/// <summary>How a model directory stores its weights (what a merged model is written back as).</summary>
+public enum ModelLayout
+{
+    /// <summary>params.json + consolidated.safetensors</summary>
+    NativeSafeTensors,
+    /// <summary>params.json + consolidated.00.pth (torch.save zip)</summary>
+    NativePth,
+    /// <summary>config.json + model.safetensors or model-0000x-of-0000y.safetensors with model.safetensors.index.json</summary>
+    HuggingFace,
+}
+
+/// <summary>
+/// An opened model directory: its layout, config, weights under native names (validated against the config on open)
+/// and tokenizer file. Owns the checkpoint's open files; tensors read from it are valid until disposed.
+/// </summary>
+public sealed class ModelDirectory : IDisposable
+{
+    public const string ParamsJson = "params.json";
+    public const string ConfigJson = "config.json";
+    public const string ConsolidatedSafeTensors = "consolidated.safetensors";
+    public const string ConsolidatedPth = "consolidated.00.pth";
+
+    private ModelDirectory(string path, ModelLayout layout, string configPath, ModelConfig config, Checkpoint checkpoint, IReadOnlyList<string> weightFiles)
+    {
+        DirectoryPath = path;
+        Layout = layout;
+        ConfigPath = configPath;
+        Config = config;
+        Checkpoint = checkpoint;
+        WeightFiles = weightFiles;
+        IsSharded = checkpoint is HfCheckpoint { IsSharded: true };
+        StoredDType = checkpoint.Tensors[NativeTensorNames.TokEmbeddings].DType;
+        WeightBytes = weightFiles.Sum(f => new FileInfo(f).Length);
+        TokenizerPath = new[] { "tokenizer.model", "tokenizer.json" }.Select(n => Path.Combine(path, n)).FirstOrDefault(File.Exists);
+    }
+
+    public string DirectoryPath { get; }
+    public ModelLayout Layout { get; }
+    public bool IsSharded { get; }
+
+    /// <summary>params.json or config.json.</summary>
+    public string ConfigPath { get; }
+    public ModelConfig Config { get; }
+
+    /// <summary>The weights under native names, shapes already checked against <see cref="Config"/>.</summary>
+    public Checkpoint Checkpoint { get; }
+
+    /// <summary>The dtype the weights are stored in on disk (that of tok_embeddings).</summary>
+    public DType StoredDType { get; }
+
+    /// <summary>Weight files (one, or every shard) and their total size in bytes.</summary>
+    public IReadOnlyList<string> WeightFiles { get; }
+    public long WeightBytes { get; }
+
+    /// <summary>tokenizer.model when present, else tokenizer.json, else null.</summary>
+    public string? TokenizerPath { get; }
+
+    /// <summary>A weight in native layout by native name (<see cref="NativeTensorNames"/>).</summary>
+    public HostTensor Read(string nativeName) => Checkpoint.Read(nativeName);
+
+    public static ModelDirectory Open(string path)
+    {
+        if (File.Exists(path))
+            throw new CheckpointFormatException(path, "is a file; expected a model directory (params.json or config.json plus weights)");
+        if (!Directory.Exists(path))
+            throw new CheckpointFormatException(path, "model directory not found");
+
+        string paramsPath = Path.Combine(path, ParamsJson), configPath = Path.Combine(path, ConfigJson);
+        string safetensors = Path.Combine(path, ConsolidatedSafeTensors), pth = Path.Combine(path, ConsolidatedPth);
+        bool hasNativeWeights = File.Exists(safetensors) || File.Exists(pth);
+
+        if (File.Exists(paramsPath) && (hasNativeWeights || !File.Exists(configPath)))
+        {
+            var config = ModelConfigReader.FromParamsJson(paramsPath);
+            if (File.Exists(safetensors))
+                return new ModelDirectory(path, ModelLayout.NativeSafeTensors, paramsPath, config, Checked(config, paramsPath, new NativeSafeTensorsCheckpoint(safetensors)), [safetensors]);
+            if (File.Exists(Path.Combine(path, "consolidated.01.pth")))
+                throw new CheckpointFormatException(path, "holds consolidated.01.pth: tensor-parallel sharded .pth checkpoints are not supported (expected a single consolidated.00.pth)");
+            if (File.Exists(pth))
+                return new ModelDirectory(path, ModelLayout.NativePth, paramsPath, config, Checked(config, paramsPath, PthCheckpoint.Open(pth)), [pth]);
+            throw new CheckpointFormatException(path, $"has {ParamsJson} but no weights: expected {ConsolidatedSafeTensors} or {ConsolidatedPth}");
+        }
+        if (File.Exists(configPath))
+        {
+            var config = ModelConfigReader.FromHfConfigJson(configPath);
+            if (!HfCheckpoint.Exists(path))
+                throw new CheckpointFormatException(path, $"has {ConfigJson} but no weights: expected {HfCheckpoint.SingleFileName} or {HfCheckpoint.IndexFileName} with its shards");
+            var checkpoint = HfCheckpoint.Open(path, config);
+            return new ModelDirectory(path, ModelLayout.HuggingFace, configPath, config, Checked(config, configPath, checkpoint), checkpoint.Files);
+        }
+        throw new CheckpointFormatException(path, $"not a model directory: expected {ParamsJson} (native layout) or {ConfigJson} (Hugging Face layout)");
+    }
+
+    public void Dispose() => Checkpoint.Dispose();
+
+    /// <summary>Every tensor the config implies must exist with exactly its shape and a float dtype.</summary>
+    private static Checkpoint Checked(ModelConfig config, string configPath, Checkpoint checkpoint)
+    {
+        try
+        {
+            string configName = Path.GetFileName(configPath);
+            foreach (var (name, shape) in NativeTensorNames.Expected(config))
+            {
+                if (!checkpoint.Tensors.TryGetValue(name, out var info))
+                {
+                    checkpoint.Read(name); // throws the checkpoint's own missing-tensor error, naming its file(s)
+                    throw new InvalidOperationException($"tensor '{name}' missing but readable");
+                }
+                if (!info.Shape.Equals(shape))
+                    throw new CheckpointFormatException(info.FilePath, $"tensor {Describe(info)} has shape {info.Shape}, expected {shape} from {configName}");
+                if (!info.DType.IsFloat())
+                    throw new CheckpointFormatException(info.FilePath, $"tensor {Describe(info)} has dtype {info.DType}, expected a float dtype (F32, BF16, F16)");
+            }
+            return checkpoint;
+        }
+        catch
+        {
+            checkpoint.Dispose();
+            throw;
+        }
+    }
+
+    private static string Describe(TensorInfo info) =>
+        info.StoredName is null || info.StoredName == info.Name ? $"'{info.Name}'" : $"'{info.StoredName}' (native '{info.Name}')";
+}
