@@ -173,6 +173,49 @@ public class CpuOpsTests
     }
 
     [Fact]
+    public void AttentionBackward_ThroughTheInterface_EqualsTheRef()
+    {
+        var config = new AttentionConfig(2, 1, 3, 2);
+        var batch = AttentionBatch.FromLengths([3]);
+        var rng = new Mistral.Testing.Cases.CaseRandom(4);
+        float[] q = rng.Normal(18), k = rng.Normal(9), v = rng.Normal(9), dY = rng.Normal(18);
+        var (tq, tk, tv) = (F32(new Shape(3, 6), q), F32(new Shape(3, 3), k), F32(new Shape(3, 3), v));
+        var (y, lse) = (F32(new Shape(3, 6)), F32(new Shape(2, 3)));
+        _ops.AttentionForward(tq, tk, tv, batch, config, null, y, lse);
+        var (dQ, dK, dV) = (F32(new Shape(3, 6)), F32(new Shape(3, 3)), F32(new Shape(3, 3)));
+        _ops.AttentionBackward(tq, tk, tv, y, lse, F32(new Shape(3, 6), dY), batch, config, dQ, dK, dV);
+
+        var (eq, ek, ev) = (new float[18], new float[9], new float[9]);
+        AttentionRef.Backward(q, k, v, Values(y), Values(lse), dY, batch, config, eq, ek, ev);
+        Assert.Equal(eq, Values(dQ));
+        Assert.Equal(ek, Values(dK));
+        Assert.Equal(ev, Values(dV));
+    }
+
+    [Fact]
+    public void AttentionBackward_LseOfWrongShape_Throws()
+    {
+        var config = new AttentionConfig(2, 1, 3, 2);
+        var batch = AttentionBatch.FromLengths([3]);
+        var ex = Assert.Throws<ArgumentException>(() => _ops.AttentionBackward(F32(new Shape(3, 6)), F32(new Shape(3, 3)), F32(new Shape(3, 3)),
+            F32(new Shape(3, 6)), F32(new Shape(3, 3)), F32(new Shape(3, 6)), batch, config, F32(new Shape(3, 6)), F32(new Shape(3, 3)), F32(new Shape(3, 3))));
+        Assert.Contains("attention_backward: lse is [3, 3] (9 elements), expected [2, 3]", ex.Message);
+    }
+
+    [Fact]
+    public void RmsNormBackward_DWeightAccumulatesThroughTheInterface()
+    {
+        // One row x = [3, 4], weight [1, 1], eps 0: rstd = 1/sqrt(12.5); dWeight += dY ⊙ x·rstd = [1, 1] ⊙ [0.8485281, 1.1313708]
+        var x = F32(new Shape(1, 2), 3, 4);
+        var w = F32(new Shape(2), 1, 1);
+        var rstd = F32(new Shape(1));
+        _ops.RmsNormForward(x, w, 0f, F32(new Shape(1, 2)), rstd);
+        var dW = F32(new Shape(2), 10, 20);
+        _ops.RmsNormBackward(x, w, rstd, F32(new Shape(1, 2), 1, 1), F32(new Shape(1, 2)), dW);
+        TensorAssert.Close([10.848528f, 21.131371f], Values(dW), 1e-5, 0, "dWeight");
+    }
+
+    [Fact]
     public void ForeignTensor_Throws()
     {
         var ex = Assert.Throws<ArgumentException>(() => _ops.Scale(new ForeignTensor(), 2f));

@@ -1,5 +1,6 @@
 using Mistral.Kernels.Ops.Reference;
 using Mistral.Testing;
+using Mistral.Testing.Cases;
 using Xunit;
 
 namespace Mistral.Kernels.Tests.Ops;
@@ -45,5 +46,43 @@ public class CrossEntropyRefTests
         var dLogits = new float[3];
         CrossEntropyRef.Backward([5, -1, 2], [1], [0f], 3, 1f, dLogits);
         Assert.Equal([0f, 0f, 0f], dLogits);
+    }
+
+    [Theory]
+    [InlineData(1, 2)]
+    [InlineData(3, 17)]
+    [InlineData(5, 130)]
+    public void Backward_MatchesFiniteDifferencesOfWeightedLoss(int tokens, int vocab)
+    {
+        var rng = new CaseRandom(tokens * 1000 + vocab);
+        var logits = rng.Normal(tokens * vocab, 4f);
+        var targets = rng.Ints(tokens, vocab);
+        var weights = rng.Uniform(tokens, 0f, 1f);
+        weights[0] = 0f;   // a masked target
+        const float scale = 0.37f;
+        var dLogits = new float[logits.Length];
+        CrossEntropyRef.Backward(logits, targets, weights, vocab, scale, dLogits);
+
+        // loss = scale · Σ_t w_t · (logsumexp(row_t) − row_t[target_t]), in fp64
+        double Loss(double[] z)
+        {
+            double total = 0;
+            for (int t = 0; t < tokens; t++)
+            {
+                var row = z.Skip(t * vocab).Take(vocab).ToArray();
+                double max = row.Max();
+                double lse = max + Math.Log(row.Sum(x => Math.Exp(x - max)));
+                total += weights[t] * (lse - row[targets[t]]);
+            }
+            return scale * total;
+        }
+        var expected = FiniteDifference.Gradient(Loss, FiniteDifference.ToDouble(logits));
+        // softmax probabilities in fp32 (≤ 1) times w·scale: 1e-7 absolute.
+        TensorAssert.Close(FiniteDifference.ToSingle(expected), dLogits, 2e-7, 1e-5, "dLogits");
+
+        // The forward's weighted sum is the same loss.
+        var losses = new float[tokens];
+        double weighted = CrossEntropyRef.Forward(logits, targets, weights, vocab, losses);
+        Assert.Equal(Loss(FiniteDifference.ToDouble(logits)), scale * weighted, 1e-5);
     }
 }

@@ -72,4 +72,63 @@ public class RmsNormRefTests
         RmsNormRef.Forward(x, w, 1e-5f, x, []);
         Assert.Equal(y, x);
     }
+
+    // fp32 analytic gradients of O(1) values vs fp64 central differences (error ≪ 1e-9): fp32 rounding of sums of
+    // ≤ 65 products dominates, a few 1e-7 relative.
+    private const double GradAbs = 2e-6, GradRel = 1e-5;
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(3, 5)]
+    [InlineData(4, 65)]
+    public void Backward_MatchesFiniteDifferences(int rows, int dim)
+    {
+        var rng = new CaseRandom(rows * 100 + dim);
+        var x = rng.Normal(rows * dim);
+        var w = rng.Uniform(dim, 0.5f, 1.5f);
+        var dY = rng.Normal(rows * dim);
+        const float eps = 1e-3f;   // not negligible next to mean(x²) for dim 1, so its place in the formula is tested too
+
+        var rstd = new float[rows];
+        RmsNormRef.Forward(x, w, eps, new float[x.Length], rstd);
+        var dX = new float[x.Length];
+        var dW = Enumerable.Repeat(0.25f, dim).ToArray();   // += : starts from 0.25
+        RmsNormRef.Backward(x, w, rstd, dY, dX, dW);
+
+        var dYd = FiniteDifference.ToDouble(dY);
+        double Loss(double[] xs, double[] ws)
+        {
+            var y = new double[xs.Length];
+            for (int r = 0; r < rows; r++)
+            {
+                double ms = 0;
+                for (int d = 0; d < dim; d++) ms += xs[r * dim + d] * xs[r * dim + d];
+                double s = 1 / Math.Sqrt(ms / dim + eps);
+                for (int d = 0; d < dim; d++) y[r * dim + d] = xs[r * dim + d] * s * ws[d];
+            }
+            return FiniteDifference.Dot(dYd, y);
+        }
+        var xd = FiniteDifference.ToDouble(x);
+        var wd = FiniteDifference.ToDouble(w);
+        var expectedDx = FiniteDifference.Gradient(xs => Loss(xs, wd), xd);
+        var expectedDw = FiniteDifference.Gradient(ws => Loss(xd, ws), wd).Select(g => g + 0.25).ToArray();
+        TensorAssert.Close(FiniteDifference.ToSingle(expectedDx), dX, GradAbs, GradRel, "dX");
+        TensorAssert.Close(FiniteDifference.ToSingle(expectedDw), dW, GradAbs, GradRel, "dWeight");
+    }
+
+    [Fact]
+    public void Backward_NoWeightGradient_StillComputesDx()
+    {
+        var rng = new CaseRandom(3);
+        var x = rng.Normal(2 * 7);
+        var w = rng.Normal(7);
+        var dY = rng.Normal(2 * 7);
+        var rstd = new float[2];
+        RmsNormRef.Forward(x, w, 1e-5f, new float[x.Length], rstd);
+        var withWeight = new float[x.Length];
+        var without = new float[x.Length];
+        RmsNormRef.Backward(x, w, rstd, dY, withWeight, new float[7]);
+        RmsNormRef.Backward(x, w, rstd, dY, without, []);
+        Assert.Equal(withWeight, without);
+    }
 }

@@ -91,4 +91,35 @@ public class RopeRefTests
         RopeRef.Backward(y, positions, 8, 10000f, y);   // in place: dX may be dY
         TensorAssert.Close(x, y, 1e-6, 0, "rotate(−θ) ∘ rotate(θ)");
     }
+
+    [Fact]
+    public void Backward_MatchesFiniteDifferences()
+    {
+        // RoPE is linear in x, so the finite differences of Σ dY·rope(x) are exact up to fp64 rounding: they give Jᵀ·dY.
+        const int tokens = 3, width = 12, headDim = 6;
+        var rng = new CaseRandom(21);
+        var x = rng.Normal(tokens * width);
+        var dY = rng.Normal(tokens * width);
+        int[] positions = [0, 7, 4093];
+        const float theta = 500f;
+        var dX = new float[x.Length];
+        RopeRef.Backward(dY, positions, headDim, theta, dX);
+
+        var dYd = FiniteDifference.ToDouble(dY);
+        double Loss(double[] xs)
+        {
+            var y = new double[xs.Length];
+            for (int t = 0; t < tokens; t++)
+                for (int at = t * width; at < (t + 1) * width; at += 2)
+                {
+                    int i = (at % headDim) / 2;
+                    double angle = positions[t] * (1f / MathF.Pow(theta, (float)(2 * i) / headDim));   // fp32 angle, as the reference
+                    y[at] = xs[at] * Math.Cos(angle) - xs[at + 1] * Math.Sin(angle);
+                    y[at + 1] = xs[at] * Math.Sin(angle) + xs[at + 1] * Math.Cos(angle);
+                }
+            return FiniteDifference.Dot(dYd, y);
+        }
+        var expected = FiniteDifference.Gradient(Loss, FiniteDifference.ToDouble(x));
+        TensorAssert.Close(FiniteDifference.ToSingle(expected), dX, 2e-6, 1e-6, "dX");
+    }
 }

@@ -1,5 +1,6 @@
 using Mistral.Kernels.Ops.Reference;
 using Mistral.Testing;
+using Mistral.Testing.Cases;
 using Xunit;
 
 namespace Mistral.Kernels.Tests.Ops;
@@ -23,5 +24,28 @@ public class SwiGluRefTests
         var y = new float[1];
         SwiGluRef.Forward([-200f], [1f], y);   // exp(200) overflows to +inf: silu = -200/inf = -0
         Assert.Equal(0f, y[0]);
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(3, 17)]
+    [InlineData(2, 65)]
+    public void Backward_MatchesFiniteDifferences(int rows, int hidden)
+    {
+        var rng = new CaseRandom(rows * 10 + hidden);
+        var gate = rng.Normal(rows * hidden, 3f);   // reaches the flat tails of the sigmoid too
+        var up = rng.Normal(rows * hidden);
+        var dY = rng.Normal(rows * hidden);
+        var dGate = new float[gate.Length];
+        var dUp = new float[up.Length];
+        SwiGluRef.Backward(gate, up, dY, dGate, dUp);
+
+        var dYd = FiniteDifference.ToDouble(dY);
+        double Loss(double[] g, double[] u) => FiniteDifference.Dot(dYd, g.Select((x, i) => x / (1 + Math.Exp(-x)) * u[i]).ToArray());
+        var gd = FiniteDifference.ToDouble(gate);
+        var ud = FiniteDifference.ToDouble(up);
+        // Each element's gradient is a product of three fp32 factors: a few ulps relative.
+        TensorAssert.Close(FiniteDifference.ToSingle(FiniteDifference.Gradient(g => Loss(g, ud), gd)), dGate, 1e-6, 1e-5, "dGate");
+        TensorAssert.Close(FiniteDifference.ToSingle(FiniteDifference.Gradient(u => Loss(gd, u), ud)), dUp, 1e-6, 1e-5, "dUp");
     }
 }
