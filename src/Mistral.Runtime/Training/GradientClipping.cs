@@ -1,0 +1,14 @@
+using Mistral.Kernels.Ops;
+
+namespace Mistral.Runtime.Training;
+
+/// <summary>torch.nn.utils.clip_grad_norm_: one global L2 norm over every gradient, scale = min(1, max / (norm + 1e-6)).</summary>
+public static class GradientClipping
+{
+    public static double GlobalNorm(IOps ops, IEnumerable<TrainableParameter> parameters) =>
+        Math.Sqrt(parameters.Sum(p => ops.SumOfSquares(p.Grad)));
+
+    /// <summary>The factor to multiply gradients by; 1 when clipping is off (maxNorm null or ≤ 0) or not needed.</summary>
+    public static float Scale(double norm, double? maxNorm) =>
+        maxNorm is > 0 && norm > maxNorm ? (float)(maxNorm.Value / (norm + 1e-6)) : 1f;
+}
