@@ -21,9 +21,11 @@ public static class ErrorReporter
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             var message = e is AggregateException { InnerExceptions.Count: 1 } agg ? agg.InnerExceptions[0].Message : e.Message;
-            System.Console.Error.WriteLine($"error: {message}");
+            // The invocation's Error writer is Console.Error unless a test (or a host) redirects it.
+            var error = parse.InvocationConfiguration.Error;
+            error.WriteLine($"error: {message}");
             if (parse.GetValue(Verbose))
-                System.Console.Error.WriteLine(e);
+                error.WriteLine(e);
             return ExitCodes.BadInput;
         }
     }

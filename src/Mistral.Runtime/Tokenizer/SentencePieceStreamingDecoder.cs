@@ -27,7 +27,7 @@ internal sealed class SentencePieceStreamingDecoder : IStreamingDecoder
     public string Push(int id)
     {
         if ((uint)id >= (uint)_tokenizer.VocabSize)
-            throw new ArgumentOutOfRangeException(nameof(id), id, $"token id outside the vocabulary [0, {_tokenizer.VocabSize})");
+            throw new ArgumentOutOfRangeException(nameof(id), $"token id {id} is outside the vocabulary [0, {_tokenizer.VocabSize})");
 
         var byteValue = _tokenizer.ByteOfPiece[id];
         if (byteValue >= 0)

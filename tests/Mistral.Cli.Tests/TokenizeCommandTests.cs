@@ -1,0 +1,116 @@
+using System.CommandLine;
+using System.Text.Json;
+using Mistral.Cli.Commands;
+using Mistral.Cli.Console;
+using Mistral.Testing;
+using Xunit;
+
+namespace Mistral.Cli.Tests;
+
+/// <summary>`mistral-cu tokenize`, run in-process on the Mistral 7B tokenizer fixture; ids come from cases.jsonl.</summary>
+public sealed class TokenizeCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("mistral-cli-tok-").FullName;
+    private static string ModelDir => Fixtures.MistralTokenizer;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void Text_WithBos_PrintsIdsOnOneLine()
+    {
+        var (code, stdout, stderr) = Run("tokenize", ModelDir, "--text", "Hello world!", "--bos");
+        Assert.Equal(0, code);
+        Assert.Equal("1 22557 1526 28808\n", stdout); // cases.jsonl
+        Assert.Equal("", stderr);
+    }
+
+    [Fact]
+    public void Text_JsonFileAndJsonOutput_PrintsRecord()
+    {
+        var json = Path.Combine(ModelDir, "tokenizer.json");
+        var (code, stdout, _) = Run("tokenize", json, "--text", "hello ", "--json");
+        Assert.Equal(0, code);
+        Assert.Equal("{\"text\":\"hello \",\"ids\":[6312,28709,28705]}\n", stdout); // cases.jsonl, add_bos false
+    }
+
+    [Fact]
+    public void Jsonl_EveryPublicCase_WritesExpectedIds()
+    {
+        // Feed the Mistral cases that use BOS as a dataset; each output line must carry the reference ids.
+        var cases = TokenizerCase.Load(ModelDir).Where(c => c.AddBos).ToList();
+        var input = Path.Combine(_dir, "data.jsonl");
+        File.WriteAllLines(input, cases.Select(c => JsonSerializer.Serialize(new { text = c.Text, other = 1 })).Append(""));
+        var output = Path.Combine(_dir, "out.jsonl");
+
+        var (code, stdout, stderr) = Run("tokenize", ModelDir, "--jsonl", input, "--bos", "--output", output);
+        Assert.Equal(0, code);
+        Assert.Equal("", stdout);
+        Assert.Equal($"tokenized {cases.Count} lines, {cases.Sum(c => c.Ids.Length)} tokens\n", stderr);
+        var lines = File.ReadAllLines(output);
+        Assert.Equal(cases.Count, lines.Length);
+        for (var i = 0; i < cases.Count; i++)
+        {
+            using var doc = JsonDocument.Parse(lines[i]);
+            Assert.Equal(cases[i].Text, doc.RootElement.GetProperty("text").GetString());
+            Assert.Equal(cases[i].Ids, doc.RootElement.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()));
+        }
+    }
+
+    [Fact]
+    public void Decode_IdsInEitherSpelling_PrintsText()
+    {
+        Assert.Equal((0, "Hello world!\n", ""), Run("tokenize", ModelDir, "--decode", "1 22557 1526 28808"));
+        Assert.Equal((0, "Hello world!\n", ""), Run("tokenize", ModelDir, "--decode", "[1, 22557, 1526, 28808]"));
+    }
+
+    [Theory]
+    [InlineData("missing-dir", "--text", "x")]
+    [InlineData(null, "--text", "x", "--decode", "1")]
+    [InlineData(null)]
+    [InlineData(null, "--decode", "1 two")]
+    [InlineData(null, "--decode", "99999")]
+    [InlineData(null, "--jsonl", "missing.jsonl")]
+    public void BadInput_ExitCode2AndOneLine(string? path, params string[] rest)
+    {
+        path = path is null ? ModelDir : Path.Combine(_dir, path);
+        rest = rest.Select(a => a.EndsWith(".jsonl", StringComparison.Ordinal) ? Path.Combine(_dir, a) : a).ToArray();
+        var (code, stdout, stderr) = Run(["tokenize", path, .. rest]);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal("", stdout);
+        Assert.StartsWith("error: ", stderr);
+        Assert.Equal(1, stderr.Count(c => c == '\n'));
+    }
+
+    [Fact]
+    public void Jsonl_LineWithoutText_NamesFileAndLine()
+    {
+        var input = Path.Combine(_dir, "bad.jsonl");
+        File.WriteAllLines(input, ["{\"text\": \"ok\"}", "{\"prompt\": \"no text\"}"]);
+        var (code, _, stderr) = Run("tokenize", ModelDir, "--jsonl", input);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains($"{input}:2: expected an object with a string field \"text\"", stderr);
+    }
+
+    [Fact]
+    public void CorruptTokenizer_ErrorNamesTheFile()
+    {
+        var model = Path.Combine(_dir, "tokenizer.model");
+        File.WriteAllBytes(model, File.ReadAllBytes(Path.Combine(ModelDir, "tokenizer.model"))[..1000]);
+        var (code, _, stderr) = Run("tokenize", _dir, "--text", "x");
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.StartsWith($"error: {model}: ", stderr);
+    }
+
+    // Builds the root command as Program.cs does and runs it with stdout/stderr captured (no global Console state).
+    private static (int Code, string Stdout, string Stderr) Run(params string[] args)
+    {
+        var root = new RootCommand("mistral-cu");
+        root.Options.Add(ErrorReporter.Verbose);
+        foreach (var command in Verbs.All())
+            root.Subcommands.Add(command);
+        var stdout = new StringWriter { NewLine = "\n" };
+        var stderr = new StringWriter { NewLine = "\n" };
+        var code = root.Parse(args).Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+}
