@@ -1,0 +1,140 @@
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Mistral.Kernels.Native;
+
+/// <summary>
+/// Finds libcuda, libnvrtc and libcublas for the <c>[LibraryImport]</c> declarations in this folder. Probe order, per
+/// library: the directory given to <see cref="SetSearchDirectory"/> (the CLI's --cuda-lib-dir), $CUDA_PATH/lib64,
+/// $CUDA_HOME/lib64, /usr/local/cuda/lib64, then the system loader's own search by soname. Newest major version
+/// first within each place. When nothing loads, one <see cref="NativeLibraryMissingException"/> names the library and
+/// every path tried. This class is the only place below the CLI that reads environment variables, and its caches are
+/// the only static mutable state in the library (one process has one set of native libraries).
+/// </summary>
+public static class NativeLibraryLoader
+{
+    private static readonly Lock Gate = new();
+    private static readonly Dictionary<string, nint> Loaded = new();
+    private static readonly Dictionary<string, string> LoadedPaths = new();
+    private static string? _searchDirectory;
+
+    private static readonly Dictionary<string, string[]> Sonames = new()
+    {
+        [LibCuda.Library] = ["libcuda.so.1", "libcuda.so"],
+        [LibNvrtc.Library] = ["libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2", "libnvrtc.so"],
+        [LibCublas.Library] = ["libcublas.so.13", "libcublas.so.12", "libcublas.so.11", "libcublas.so"],
+    };
+
+    // The resolver must be in place before any P/Invoke of this assembly runs, whoever makes the first call; a module
+    // initializer is the one hook that guarantees that.
+#pragma warning disable CA2255
+    [ModuleInitializer]
+#pragma warning restore CA2255
+    internal static void Register() => NativeLibrary.SetDllImportResolver(typeof(NativeLibraryLoader).Assembly, Resolve);
+
+    /// <summary>A directory searched before all others (e.g. a private NVRTC unpacked by .ci/install-nvrtc). Call before the first native call.</summary>
+    public static void SetSearchDirectory(string? directory)
+    {
+        lock (Gate) _searchDirectory = string.IsNullOrWhiteSpace(directory) ? null : directory;
+    }
+
+    /// <summary>Loads <paramref name="library"/> ("cuda", "nvrtc", "cublas") now; false with the reason when it cannot be found.</summary>
+    public static bool TryLoad(string library, out string reason)
+    {
+        try
+        {
+            Load(library);
+            reason = "";
+            return true;
+        }
+        catch (NativeLibraryMissingException e)
+        {
+            reason = e.Message;
+            return false;
+        }
+    }
+
+    /// <summary>The file a library was loaded from, or null if it has not been loaded.</summary>
+    public static string? LoadedPath(string library)
+    {
+        lock (Gate) return LoadedPaths.GetValueOrDefault(library);
+    }
+
+    private static nint Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath) =>
+        Sonames.ContainsKey(name) ? Load(name) : 0;
+
+    private static nint Load(string library)
+    {
+        lock (Gate)
+        {
+            if (Loaded.TryGetValue(library, out var cached)) return cached;
+            var tried = new List<string>();
+            foreach (var dir in SearchDirectories())
+            {
+                foreach (var soname in Sonames[library])
+                {
+                    var path = Path.Combine(dir, soname);
+                    tried.Add(path);
+                    if (!File.Exists(path)) continue;
+                    PreloadCompanions(library, dir);
+                    if (NativeLibrary.TryLoad(path, out var handle)) return Remember(library, path, handle);
+                }
+            }
+            foreach (var soname in Sonames[library])
+            {
+                tried.Add($"{soname} (system search path)");
+                if (NativeLibrary.TryLoad(soname, out var handle)) return Remember(library, soname, handle);
+            }
+            throw new NativeLibraryMissingException(library, tried);
+        }
+    }
+
+    private static nint Remember(string library, string path, nint handle)
+    {
+        Loaded[library] = handle;
+        LoadedPaths[library] = path;
+        return handle;
+    }
+
+    /// <summary>
+    /// libnvrtc dlopens libnvrtc-builtins by soname, and libcublas needs libcublasLt: when loading by absolute path from
+    /// a folder the system loader does not search, load those from the same folder first (else NVRTC fails with error 7).
+    /// </summary>
+    private static void PreloadCompanions(string library, string dir)
+    {
+        string pattern = library switch
+        {
+            "nvrtc" => "libnvrtc-builtins.so.*",
+            "cublas" => "libcublasLt.so.*",
+            _ => "",
+        };
+        if (pattern.Length == 0) return;
+        foreach (var companion in Directory.EnumerateFiles(dir, pattern).OrderByDescending(p => p.Length))
+            if (NativeLibrary.TryLoad(companion, out _)) return;
+    }
+
+    private static IEnumerable<string> SearchDirectories()
+    {
+        if (_searchDirectory is not null) yield return _searchDirectory;
+        foreach (var variable in new[] { "CUDA_PATH", "CUDA_HOME" })
+        {
+            var root = Environment.GetEnvironmentVariable(variable);
+            if (!string.IsNullOrEmpty(root))
+            {
+                yield return Path.Combine(root, "lib64");
+                yield return Path.Combine(root, "lib");
+            }
+        }
+        yield return "/usr/local/cuda/lib64";
+    }
+}
+
+/// <summary>A CUDA library could not be loaded from any place probed; the message lists them all.</summary>
+public sealed class NativeLibraryMissingException(string library, IReadOnlyList<string> tried)
+    : DllNotFoundException($"lib{library} not found (needed for CUDA). Tried: {string.Join(", ", tried)}. " +
+                           "Install the CUDA driver/toolkit libraries, or point --cuda-lib-dir (or CUDA_PATH) at the folder that holds them.")
+{
+    public string Library { get; } = library;
+    public IReadOnlyList<string> Tried { get; } = tried;
+}
