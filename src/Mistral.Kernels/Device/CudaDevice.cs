@@ -1,0 +1,292 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using Mistral.Kernels.Compile;
+using Mistral.Kernels.Native;
+using Mistral.Kernels.Native.Handles;
+
+namespace Mistral.Kernels.Device;
+
+/// <summary>
+/// One GPU through the driver API: its primary context, one non-blocking stream all work is issued on, the device
+/// allocations (counted), the kernel modules (compiled by NVRTC on first use, cached on disk) and a cuBLAS handle.
+/// Owns its children and disposes them before releasing the context. Every public call makes the context current
+/// on the calling thread first.
+/// </summary>
+public sealed unsafe class CudaDevice : IDevice
+{
+    /// <summary>Above this, a kernel must opt in to dynamic shared memory (cuFuncSetAttribute).</summary>
+    private const int DefaultSharedLimit = 48 * 1024;
+
+    private readonly CudaDeviceOptions _options;
+    private readonly CuContextHandle _context;
+    private readonly CuStreamHandle _stream;
+    private readonly KernelCache _cache;
+    private readonly CompileTarget _target;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<ulong, DeviceBuffer> _live = new();
+    private readonly Dictionary<string, KernelModule> _modules = new(StringComparer.Ordinal);
+    private readonly Dictionary<nint, int> _sharedOptIn = new();
+    private CudaBlas? _blas;
+    private long _liveBytes;
+    private bool _disposed;
+
+    private CudaDevice(CudaDeviceOptions options, CuContextHandle context, CuStreamHandle stream, DeviceInfo info, CompileTarget target)
+    {
+        _options = options;
+        _context = context;
+        _stream = stream;
+        Info = info;
+        _target = target;
+        _cache = new KernelCache(options.CacheDirectory, new KernelCompiler());
+    }
+
+    /// <summary>
+    /// Opens GPU <paramref name="ordinal"/>. Throws <see cref="NativeLibraryMissingException"/> without a driver,
+    /// <see cref="NoCudaDeviceException"/> when the driver finds no such GPU.
+    /// </summary>
+    public static CudaDevice Open(int ordinal, CudaDeviceOptions options)
+    {
+        var init = LibCuda.cuInit(0);
+        if (init == CuResult.CUDA_ERROR_NO_DEVICE)
+            throw new NoCudaDeviceException($"the CUDA driver ({NativeLibraryLoader.LoadedPath(LibCuda.Library)}) is installed but reports no GPU (cuInit: CUDA_ERROR_NO_DEVICE)");
+        CudaException.Check(init);
+        CudaException.Check(LibCuda.cuDeviceGetCount(out int count));
+        if (ordinal < 0 || ordinal >= count)
+            throw new NoCudaDeviceException($"no GPU with ordinal {ordinal}: the driver reports {count}");
+        CudaException.Check(LibCuda.cuDeviceGet(out int device, ordinal));
+
+        var info = Query(device);
+        CudaException.Check(LibCuda.cuDevicePrimaryCtxRetain(out nint rawContext, device));
+        var context = new CuContextHandle(rawContext, device);
+        context.MakeCurrent();
+        CudaException.Check(LibCuda.cuStreamCreate(out nint rawStream, LibCuda.CU_STREAM_NON_BLOCKING));
+        var stream = new CuStreamHandle(context, rawStream);
+        return new CudaDevice(options, context, stream, info, ChooseTarget(info.ComputeCapability));
+    }
+
+    public string Name => "cuda";
+    public DeviceInfo Info { get; }
+    /// <summary>What kernels are compiled for on this device (sm_90a on Hopper when NVRTC allows).</summary>
+    public CompileTarget Target => _target;
+    internal CuContextHandle Context => _context;
+    internal nint Stream => _stream.DangerousGetHandle();
+
+    public int LiveAllocations
+    {
+        get { lock (_gate) return _live.Count; }
+    }
+
+    public long LiveBytes
+    {
+        get { lock (_gate) return _liveBytes; }
+    }
+
+    public DeviceBuffer Allocate(long bytes)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        _context.MakeCurrent();
+        CudaException.Check(LibCuda.cuMemAlloc_v2(out ulong pointer, (nuint)Math.Max(1, bytes)), $"cuMemAlloc_v2({bytes} bytes)");
+        var buffer = new DeviceBuffer(this, pointer, bytes, Free);
+        lock (_gate)
+        {
+            _live.Add(pointer, buffer);
+            _liveBytes += bytes;
+        }
+        return buffer;
+    }
+
+    private void Free(DeviceBuffer buffer)
+    {
+        lock (_gate)
+        {
+            if (!_live.Remove(buffer.Pointer)) return;
+            _liveBytes -= buffer.ByteLength;
+        }
+        _context.MakeCurrent();
+        CudaException.Check(LibCuda.cuMemFree_v2(buffer.Pointer));
+    }
+
+    public void CopyToDevice<T>(ReadOnlySpan<T> source, DeviceSpan<T> destination) where T : unmanaged
+    {
+        CheckCopy(source.Length, destination.Length);
+        _context.MakeCurrent();
+        // From pageable managed memory: wait, so the span may be reused (or moved by the GC) afterwards.
+        fixed (T* p = source) CudaException.Check(LibCuda.cuMemcpyHtoDAsync_v2(destination.Pointer, p, (nuint)destination.ByteLength, Stream));
+        CudaException.Check(LibCuda.cuStreamSynchronize(Stream));
+    }
+
+    public void CopyToHost<T>(DeviceSpan<T> source, Span<T> destination) where T : unmanaged
+    {
+        CheckCopy(source.Length, destination.Length);
+        _context.MakeCurrent();
+        fixed (T* p = destination) CudaException.Check(LibCuda.cuMemcpyDtoHAsync_v2(p, source.Pointer, (nuint)source.ByteLength, Stream));
+        CudaException.Check(LibCuda.cuStreamSynchronize(Stream));
+    }
+
+    public void Copy<T>(DeviceSpan<T> source, DeviceSpan<T> destination) where T : unmanaged
+    {
+        CheckCopy(source.Length, destination.Length);
+        _context.MakeCurrent();
+        CudaException.Check(LibCuda.cuMemcpyDtoDAsync_v2(destination.Pointer, source.Pointer, (nuint)source.ByteLength, Stream));
+    }
+
+    public void Memset(DeviceSpan<byte> destination, byte value)
+    {
+        _context.MakeCurrent();
+        CudaException.Check(LibCuda.cuMemsetD8Async(destination.Pointer, value, (nuint)destination.Length, Stream));
+    }
+
+    public void Memset(DeviceSpan<uint> destination, uint value)
+    {
+        _context.MakeCurrent();
+        CudaException.Check(LibCuda.cuMemsetD32Async(destination.Pointer, value, (nuint)destination.Length, Stream));
+    }
+
+    public bool HasKernel(string kernel) => _options.Sources.Defines(kernel);
+
+    public void Launch(string kernel, Dim3 grid, Dim3 block, int sharedBytes, scoped in KernelArgs args)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _context.MakeCurrent();
+        var function = ModuleFor(kernel).Function(kernel);
+        if (sharedBytes > DefaultSharedLimit) OptInSharedMemory(kernel, function, sharedBytes);
+        void** parameters = stackalloc void*[Math.Max(1, args.Count)];
+        fixed (ulong* values = args.Values)
+        {
+            for (int i = 0; i < args.Count; i++) parameters[i] = values + i;
+            CudaException.Check(LibCuda.cuLaunchKernel(function, grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z,
+                (uint)sharedBytes, Stream, parameters, null), $"cuLaunchKernel({kernel}, grid {grid}, block {block}, shared {sharedBytes})");
+        }
+    }
+
+    public void Gemm(in GemmArgs gemm)
+    {
+        _context.MakeCurrent();
+        lock (_gate) _blas ??= new CudaBlas(_context, Stream);
+        _blas.Gemm(gemm);
+    }
+
+    public void Synchronize()
+    {
+        _context.MakeCurrent();
+        CudaException.Check(LibCuda.cuStreamSynchronize(Stream));
+    }
+
+    /// <summary>Records everything <paramref name="body"/> issues on this device's stream into a launchable CUDA graph (nothing runs while capturing).</summary>
+    public CudaGraph Capture(Action body)
+    {
+        _context.MakeCurrent();
+        CudaException.Check(LibCuda.cuStreamBeginCapture_v2(Stream, LibCuda.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL));
+        nint graph;
+        try
+        {
+            body();
+        }
+        finally
+        {
+            CudaException.Check(LibCuda.cuStreamEndCapture(Stream, out graph));
+        }
+        using var graphHandle = new CuGraphHandle(_context, graph);
+        CudaException.Check(LibCuda.cuGraphInstantiateWithFlags(out nint exec, graph, 0));
+        return new CudaGraph(this, new CuGraphExecHandle(_context, exec));
+    }
+
+    /// <summary>Milliseconds the GPU spent on the work <paramref name="body"/> issues (events around it).</summary>
+    public float Time(Action body)
+    {
+        _context.MakeCurrent();
+        CudaException.Check(LibCuda.cuEventCreate(out nint rawStart, LibCuda.CU_EVENT_DEFAULT));
+        using var start = new CuEventHandle(_context, rawStart);
+        CudaException.Check(LibCuda.cuEventCreate(out nint rawEnd, LibCuda.CU_EVENT_DEFAULT));
+        using var end = new CuEventHandle(_context, rawEnd);
+        CudaException.Check(LibCuda.cuEventRecord(rawStart, Stream));
+        body();
+        CudaException.Check(LibCuda.cuEventRecord(rawEnd, Stream));
+        CudaException.Check(LibCuda.cuEventSynchronize(rawEnd));
+        CudaException.Check(LibCuda.cuEventElapsedTime(out float ms, rawStart, rawEnd));
+        return ms;
+    }
+
+    private KernelModule ModuleFor(string kernel)
+    {
+        var file = _options.Sources.FileOf(kernel);
+        lock (_gate)
+        {
+            if (_modules.TryGetValue(file.Name, out var module)) return module;
+            var compiled = _cache.GetOrCompile(_options.Sources, file, _target);
+            _modules[file.Name] = module = new KernelModule(_context, compiled);
+            return module;
+        }
+    }
+
+    private void OptInSharedMemory(string kernel, nint function, int sharedBytes)
+    {
+        lock (_gate)
+        {
+            if (_sharedOptIn.TryGetValue(function, out int granted) && granted >= sharedBytes) return;
+            if (sharedBytes > Info.MaxSharedMemoryPerBlock)
+                throw new ArgumentException($"kernel {kernel} asks for {sharedBytes} bytes of shared memory; {Info.Name} allows {Info.MaxSharedMemoryPerBlock}");
+            CudaException.Check(LibCuda.cuFuncSetAttribute(function, LibCuda.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, sharedBytes));
+            _sharedOptIn[function] = sharedBytes;
+        }
+    }
+
+    private static DeviceInfo Query(int device)
+    {
+        byte* name = stackalloc byte[256];
+        CudaException.Check(LibCuda.cuDeviceGetName(name, 256, device));
+        int Attribute(int attribute)
+        {
+            CudaException.Check(LibCuda.cuDeviceGetAttribute(out int value, attribute, device));
+            return value;
+        }
+        CudaException.Check(LibCuda.cuDeviceTotalMem_v2(out nuint memory, device));
+        CudaException.Check(LibCuda.cuDriverGetVersion(out int driver));
+        string nvrtc;
+        try { nvrtc = "NVRTC " + KernelCompiler.Version(); }
+        catch (NativeLibraryMissingException) { nvrtc = "NVRTC not found"; }
+        return new DeviceInfo(
+            new string((sbyte*)name),
+            Attribute(LibCuda.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR) * 10 + Attribute(LibCuda.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR),
+            Attribute(LibCuda.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT),
+            (long)memory,
+            Attribute(LibCuda.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN),
+            $"{driver / 1000}.{driver % 1000 / 10}",
+            nvrtc);
+    }
+
+    /// <summary>
+    /// A CUBIN for the device's own architecture when NVRTC knows it (sm_90a on Hopper: wgmma/TMA need the "a"
+    /// target), else PTX for the newest architecture NVRTC knows that the device can run, JIT-compiled by the driver.
+    /// </summary>
+    private static CompileTarget ChooseTarget(int computeCapability)
+    {
+        var supported = KernelCompiler.SupportedArchitectures();
+        if (supported.Contains(computeCapability))
+            return CompileTarget.Cubin(computeCapability, archSpecific: computeCapability == 90);
+        var best = supported.Where(a => a <= computeCapability).DefaultIfEmpty(0).Max();
+        if (best == 0) throw new CudaException($"NVRTC {KernelCompiler.Version()} supports none of the architectures up to sm_{computeCapability}");
+        return CompileTarget.Ptx(best);
+    }
+
+    private static void CheckCopy(long sourceLength, long destinationLength)
+    {
+        if (sourceLength != destinationLength)
+            throw new ArgumentException($"copy of {sourceLength} elements into a span of {destinationLength}");
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        DeviceBuffer[] leftovers;
+        lock (_gate) leftovers = _live.Values.ToArray();
+        foreach (var buffer in leftovers) buffer.Dispose();
+        _blas?.Dispose();
+        foreach (var module in _modules.Values) module.Dispose();
+        _modules.Clear();
+        _stream.Dispose();
+        _context.Dispose();
+    }
+}

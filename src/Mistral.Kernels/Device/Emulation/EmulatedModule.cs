@@ -1,0 +1,68 @@
+using System.Runtime.InteropServices;
+
+namespace Mistral.Kernels.Device.Emulation;
+
+/// <summary>
+/// One host-compiled kernels/cu file, loaded: its registration table (name, arity, argument sizes per kernel) and
+/// the launch entry point of cuda_emu.h.
+/// </summary>
+internal sealed unsafe class EmulatedModule : IDisposable
+{
+    private readonly nint _library;
+    private readonly delegate* unmanaged<int, uint*, uint*, uint, void**, byte*, int, int> _launch;
+    private readonly Dictionary<string, (int Index, int[] ArgumentSizes)> _kernels = new(StringComparer.Ordinal);
+
+    public EmulatedModule(string path, string fileName)
+    {
+        FileName = fileName;
+        _library = NativeLibrary.Load(path);
+        var count = (delegate* unmanaged<int>)NativeLibrary.GetExport(_library, "emu_kernel_count");
+        var name = (delegate* unmanaged<int, byte*>)NativeLibrary.GetExport(_library, "emu_kernel_name");
+        var arity = (delegate* unmanaged<int, int>)NativeLibrary.GetExport(_library, "emu_kernel_arity");
+        var sizes = (delegate* unmanaged<int, int*>)NativeLibrary.GetExport(_library, "emu_kernel_arg_sizes");
+        _launch = (delegate* unmanaged<int, uint*, uint*, uint, void**, byte*, int, int>)NativeLibrary.GetExport(_library, "emu_launch");
+        for (int i = 0, n = count(); i < n; i++)
+        {
+            var kernel = Marshal.PtrToStringUTF8((nint)name(i))!;
+            _kernels[kernel] = (i, new ReadOnlySpan<int>(sizes(i), arity(i)).ToArray());
+        }
+    }
+
+    public string FileName { get; }
+
+    public bool Has(string kernel) => _kernels.ContainsKey(kernel);
+
+    public void Launch(string kernel, Dim3 grid, Dim3 block, int sharedBytes, scoped in KernelArgs args)
+    {
+        if (!_kernels.TryGetValue(kernel, out var entry))
+            throw new EmulatedKernelException($"kernel {kernel} is not registered in the emulated build of {FileName}");
+        CheckArguments(kernel, entry.ArgumentSizes, args);
+        if (sharedBytes < 0) throw new ArgumentOutOfRangeException(nameof(sharedBytes), $"kernel {kernel}: negative shared memory");
+
+        uint* g = stackalloc uint[3] { grid.X, grid.Y, grid.Z };
+        uint* b = stackalloc uint[3] { block.X, block.Y, block.Z };
+        void** parameters = stackalloc void*[Math.Max(1, args.Count)];
+        const int errorCapacity = 1024;
+        byte* error = stackalloc byte[errorCapacity];
+        int status;
+        fixed (ulong* values = args.Values)
+        {
+            for (int i = 0; i < args.Count; i++) parameters[i] = values + i;
+            status = _launch(entry.Index, g, b, (uint)sharedBytes, parameters, error, errorCapacity);
+        }
+        if (status != 0) throw new EmulatedKernelException(Marshal.PtrToStringUTF8((nint)error) ?? $"kernel {kernel} failed");
+    }
+
+    /// <summary>What cuLaunchKernel cannot check: the launcher passed as many arguments as the kernel takes, each of its size.</summary>
+    private static void CheckArguments(string kernel, int[] expected, scoped in KernelArgs args)
+    {
+        if (args.Count != expected.Length)
+            throw new EmulatedKernelException($"kernel {kernel} takes {expected.Length} arguments; the launcher passed {args.Count}");
+        var sizes = args.ArgumentSizes;
+        for (int i = 0; i < expected.Length; i++)
+            if (sizes[i] != expected[i])
+                throw new EmulatedKernelException($"kernel {kernel}: argument {i} is {expected[i]} bytes in the kernel, {sizes[i]} bytes from the launcher");
+    }
+
+    public void Dispose() => NativeLibrary.Free(_library);
+}

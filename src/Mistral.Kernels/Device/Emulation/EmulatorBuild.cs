@@ -1,0 +1,160 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using Mistral.Kernels.Compile;
+
+namespace Mistral.Kernels.Device.Emulation;
+
+/// <summary>
+/// Compiles one kernels/cu file with the host C++ compiler against kernels/emu/cuda_emu.h into a shared library,
+/// cached on disk under a SHA-256 of everything that goes into it (the file, every header, the emulation header,
+/// the flags and the compiler's version), so a test run compiles each file once. Several processes or threads may
+/// build at once: a lock file serialises builds of one library, and the result appears by atomic rename.
+/// </summary>
+public sealed partial class EmulatorBuild
+{
+    /// <summary>The flags every emulated module is built with. -fno-strict-aliasing: kernels reinterpret float* as
+    /// float4* as CUDA allows; -fvisibility=hidden: only the emu_* table is exported.</summary>
+    public const string Flags = "-O2 -std=c++17 -fPIC -shared -fno-strict-aliasing -fvisibility=hidden -w";
+
+    private readonly string _compiler;
+    private readonly string _cacheDirectory;
+    private readonly Lazy<string> _compilerVersion;
+
+    public EmulatorBuild(string cacheDirectory, string compiler = "g++")
+    {
+        _compiler = compiler;
+        _cacheDirectory = Path.Combine(cacheDirectory, "emu");
+        _compilerVersion = new Lazy<string>(() => Run(_compiler, "-dumpfullversion", Environment.CurrentDirectory).Output.Trim());
+    }
+
+    /// <summary>"g++ 12.2.0".</summary>
+    public string CompilerVersion => $"{_compiler} {_compilerVersion.Value}";
+
+    /// <summary>The path of the shared library for <paramref name="file"/>, building it if the cache lacks it.</summary>
+    public string LibraryFor(KernelSources sources, KernelFile file)
+    {
+        var wrapper = Wrapper(file);
+        var source = RewriteDynamicShared(file.Text);
+        var key = Hash(sources, file.Name, source, wrapper);
+        var stem = Path.GetFileNameWithoutExtension(file.Name.Replace('/', '_'));
+        var library = Path.Combine(_cacheDirectory, $"{stem}-{key[..16]}.so");
+        if (File.Exists(library)) return library;
+
+        Directory.CreateDirectory(_cacheDirectory);
+        using var gate = AcquireLock(library + ".lock");
+        if (File.Exists(library)) return library;
+
+        var build = Path.Combine(_cacheDirectory, $"build-{stem}-{Guid.NewGuid():N}");
+        try
+        {
+            var cu = Path.Combine(build, "cu");
+            foreach (var (name, text) in sources.Headers) Write(Path.Combine(cu, name), text);
+            Write(Path.Combine(cu, file.Name), source);
+            Write(Path.Combine(build, "emu", "cuda_emu.h"), sources.EmulationHeader);
+            Write(Path.Combine(build, "wrapper.cpp"), wrapper);
+            var temporary = library + $".{Guid.NewGuid():N}.tmp";
+            var (exit, output) = Run(_compiler, $"{Flags} -I cu -I emu -o {temporary} wrapper.cpp", build);
+            if (exit != 0)
+                throw new EmulatedKernelException($"host compile of kernels/cu/{file.Name} failed ({_compiler}):\n" +
+                                                  output.Replace(cu + "/", "kernels/cu/").Replace(build + "/", ""));
+            File.Move(temporary, library, overwrite: true);
+            return library;
+        }
+        finally
+        {
+            try { Directory.Delete(build, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    /// <summary>#include the .cu, then one registration per extern "C" __global__ entry point.</summary>
+    private static string Wrapper(KernelFile file)
+    {
+        var text = new StringBuilder();
+        text.Append("#include \"cuda_emu.h\"\n");
+        text.Append($"#include \"{file.Name}\"\n");
+        text.Append("EMU_KERNEL_TABLE(\n");
+        foreach (var entry in file.EntryPoints) text.Append($"    EMU_REGISTER({entry})\n");
+        text.Append(")\n");
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// `extern __shared__ T name[];` cannot be spelled by a macro in host C++; rewrite it, on the same line, to a
+    /// pointer into the block's dynamic shared memory.
+    /// </summary>
+    public static string RewriteDynamicShared(string source) =>
+        DynamicSharedPattern().Replace(source, m =>
+            $"{m.Groups["type"].Value.Trim()}* {m.Groups["name"].Value} = reinterpret_cast<{m.Groups["type"].Value.Trim()}*>(emu::dynamic_shared());");
+
+    [GeneratedRegex(@"extern\s+__shared__\s+(?:__align__\s*\(\s*\d+\s*\)\s*)?(?<type>[A-Za-z_][\w:<> ]*?)\s+(?<name>\w+)\s*\[\s*\]\s*;")]
+    private static partial Regex DynamicSharedPattern();
+
+    private string Hash(KernelSources sources, string name, string source, string wrapper)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        void Add(string s)
+        {
+            sha.AppendData(Encoding.UTF8.GetBytes(s));
+            sha.AppendData([0]);
+        }
+        Add(name);
+        Add(source);
+        Add(wrapper);
+        foreach (var (headerName, text) in sources.Headers.OrderBy(h => h.Key, StringComparer.Ordinal))
+        {
+            Add(headerName);
+            Add(text);
+        }
+        Add(sources.EmulationHeader);
+        Add(Flags);
+        Add(CompilerVersion);
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+
+    private static FileStream AcquireLock(string path)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(5);
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(50);
+            }
+        }
+    }
+
+    private static void Write(string path, string text)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, text);
+    }
+
+    private static (int Exit, string Output) Run(string program, string arguments, string workingDirectory)
+    {
+        var start = new ProcessStartInfo(program, arguments)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        try
+        {
+            using var process = Process.Start(start)!;
+            var stderr = process.StandardError.ReadToEndAsync();
+            var stdout = process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            return (process.ExitCode, stdout + stderr.Result);
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new EmulatedKernelException($"the emulated device needs a host C++ compiler: could not run '{program}' ({e.Message})");
+        }
+    }
+}

@@ -1,0 +1,55 @@
+using Mistral.Kernels.Compile;
+using Mistral.Kernels.Device;
+using Mistral.Kernels.Native;
+
+namespace Mistral.Testing.Devices;
+
+/// <summary>
+/// The devices kernel tests run on. The emulated device is always there (it needs only g++); the CUDA device only
+/// where a driver and a GPU are, otherwise tests skip with the reason. Host-compiled kernels are cached under the
+/// test binary's folder, so a test run compiles each kernels/cu file once.
+/// The test harness is the top of its process (like the CLI): it alone reads MISTRAL_CU_LIB_DIR, the folder
+/// .ci/install-nvrtc unpacked a newer NVRTC into.
+/// </summary>
+public static class TestDevices
+{
+    private static readonly Lazy<bool> Configured = new(() =>
+    {
+        NativeLibraryLoader.SetSearchDirectory(Environment.GetEnvironmentVariable("MISTRAL_CU_LIB_DIR"));
+        return true;
+    });
+
+    public static string CacheDirectory => Path.Combine(AppContext.BaseDirectory, "kernel-cache");
+
+    /// <summary>Points the native library loader at MISTRAL_CU_LIB_DIR (idempotent); call before touching NVRTC or CUDA.</summary>
+    public static void ConfigureNativeLibraries() => _ = Configured.Value;
+
+    public static EmulatedDevice Emulated(KernelSources? sources = null) =>
+        new(sources ?? KernelSources.Embedded(), new EmulatedDeviceOptions(CacheDirectory));
+
+    /// <summary>A CUDA device on GPU 0, or null and why not (no driver, no GPU, no NVRTC).</summary>
+    public static CudaDevice? TryCuda(out string reason)
+    {
+        ConfigureNativeLibraries();
+        try
+        {
+            var device = CudaDevice.Open(0, new CudaDeviceOptions(KernelSources.Embedded(), CacheDirectory));
+            reason = "";
+            return device;
+        }
+        catch (Exception e) when (e is NativeLibraryMissingException or NoCudaDeviceException or CudaException)
+        {
+            reason = "no CUDA device: " + e.Message;
+            return null;
+        }
+    }
+
+    /// <summary>"emu" or "cuda" → a device, or a skip (Assert.Skip) naming why CUDA is not available.</summary>
+    public static IDevice Open(string kind)
+    {
+        if (kind == "emu") return Emulated();
+        var cuda = TryCuda(out var reason);
+        if (cuda is null) Xunit.Assert.Skip(reason);
+        return cuda!;
+    }
+}
