@@ -81,7 +81,8 @@ public static class HfTokenizerJsonReader
             EosId: ids.GetValueOrDefault("</s>", -1),
             SentencePieceSpec.DefaultUnknownSurface);
         SentencePieceSpecValidator.Validate(spec, path);
-        return new SentencePieceBpe(spec, MergeTable.FromRankedMerges(spec, ReadMerges(model, path), path));
+        var merges = MergeTable.FromRankedMerges(texts, id => pieces[id].Type == PieceType.Normal, ReadMerges(model, path), path);
+        return new SentencePieceBpe(spec, merges);
     }
 
     // model.vocab plus added_tokens, as a dense id → text array; added special tokens are collected as controls.

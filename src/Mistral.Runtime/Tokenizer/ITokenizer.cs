@@ -15,7 +15,7 @@ public interface ITokenizer
     /// <summary>End-of-sequence id, or -1 if the tokenizer has none.</summary>
     int EosId { get; }
 
-    /// <summary>The unknown-token id.</summary>
+    /// <summary>The unknown-token id, or -1 if every input can be spelled without one (byte-level BPE).</summary>
     int UnkId { get; }
 
     /// <summary>Encodes <paramref name="text"/>; <paramref name="bos"/>/<paramref name="eos"/> add BOS first / EOS last.</summary>

@@ -89,14 +89,17 @@ internal sealed class MergeTable
     }
 
     /// <summary>
-    /// Hugging Face BPE: only the listed merges apply, earlier ones first (priority = −rank). Both halves and the
-    /// result must be in the vocabulary, as the `tokenizers` library requires when it loads a model.
+    /// Hugging Face / GPT-2 BPE: only the listed merges apply, earlier ones first (priority = −rank). Both halves and
+    /// the result must be tokens, as the `tokenizers` library requires when it loads a model. Only tokens for which
+    /// <paramref name="isSymbol"/> holds take part: they start as single characters and are what merges combine.
     /// </summary>
-    public static MergeTable FromRankedMerges(SentencePieceSpec spec, IReadOnlyList<(string Left, string Right)> merges, string path)
+    /// <param name="tokens">[vocab] token text by id.</param>
+    public static MergeTable FromRankedMerges(IReadOnlyList<string> tokens, Func<int, bool> isSymbol,
+        IReadOnlyList<(string Left, string Right)> merges, string path)
     {
-        var vocab = new Dictionary<string, int>(spec.Pieces.Count, StringComparer.Ordinal);
-        for (var id = 0; id < spec.Pieces.Count; id++)
-            vocab[spec.Pieces[id].Text] = id;
+        var vocab = new Dictionary<string, int>(tokens.Count, StringComparer.Ordinal);
+        for (var id = 0; id < tokens.Count; id++)
+            vocab.TryAdd(tokens[id], id);
 
         var pairs = new Dictionary<long, Merge>(merges.Count);
         for (var rank = 0; rank < merges.Count; rank++)
@@ -106,17 +109,17 @@ internal sealed class MergeTable
                 throw new TokenizerFormatException(path, $"merge {rank} '{leftText} {rightText}' uses a token that is not in the vocabulary");
             if (!vocab.TryGetValue(leftText + rightText, out var merged))
                 throw new TokenizerFormatException(path, $"merge {rank} '{leftText} {rightText}' makes '{leftText + rightText}', which is not in the vocabulary");
-            // Byte tokens are produced only after merging here (byte fallback of unmerged characters), so a merge
-            // over them would silently never apply; refuse it instead of encoding differently from the library.
-            if (spec.Pieces[left].Type == PieceType.Byte || spec.Pieces[right].Type == PieceType.Byte)
-                throw new TokenizerFormatException(path, $"merge {rank} '{leftText} {rightText}' merges byte-fallback tokens, which is not supported");
+            // Byte-fallback and special tokens never stand as symbols while merging (byte fallback happens after),
+            // so a merge over them would silently never apply; refuse it instead of encoding differently.
+            if (!isSymbol(left) || !isSymbol(right))
+                throw new TokenizerFormatException(path, $"merge {rank} '{leftText} {rightText}' merges a byte-fallback or special token, which is not supported");
             pairs.TryAdd(Key(left, right), new Merge(merged, -rank)); // a repeated pair keeps its first (best) rank
         }
 
         var symbols = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (var id = 0; id < spec.Pieces.Count; id++)
-            if (spec.Pieces[id].Type == PieceType.Normal)
-                symbols[spec.Pieces[id].Text] = id;
+        for (var id = 0; id < tokens.Count; id++)
+            if (isSymbol(id))
+                symbols.TryAdd(tokens[id], id);
         return new MergeTable(RuneSymbols(symbols), pairs);
     }
 

@@ -2,17 +2,29 @@ namespace Mistral.Runtime.Tokenizer;
 
 /// <summary>
 /// Finds and loads a model's tokenizer. A directory is searched for <c>tokenizer.model</c> (SentencePiece, what
-/// mistral-src reads) and then <c>tokenizer.json</c> (Hugging Face); a file is read by its format, *.json as
-/// Hugging Face and anything else as a SentencePiece model (e.g. tokenizer.model.v1).
+/// mistral-src reads), then <c>tokenizer.json</c> (Hugging Face), then GPT-2's <c>vocab.json</c> + <c>merges.txt</c>.
+/// A file is read by its name: vocab.json or merges.txt as GPT-2 (with its sibling), any other *.json as Hugging
+/// Face, anything else as a SentencePiece model (e.g. tokenizer.model.v1).
 /// </summary>
 public static class TokenizerFiles
 {
     public const string SentencePieceFileName = "tokenizer.model";
     public const string HuggingFaceFileName = "tokenizer.json";
 
-    public static ITokenizer Load(string path) => LoadSentencePiece(path);
+    public static ITokenizer Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var file = Resolve(path);
+        var name = Path.GetFileName(file);
+        if (name is Gpt2ByteLevelBpe.VocabFileName or Gpt2ByteLevelBpe.MergesFileName)
+        {
+            var dir = Path.GetDirectoryName(Path.GetFullPath(file))!;
+            return Gpt2ByteLevelBpe.Load(Path.Combine(dir, Gpt2ByteLevelBpe.VocabFileName), Path.Combine(dir, Gpt2ByteLevelBpe.MergesFileName));
+        }
+        return LoadSentencePiece(file);
+    }
 
-    /// <summary>The same as <see cref="Load"/>, typed as the one implementation there is.</summary>
+    /// <summary>A SentencePiece-style tokenizer from tokenizer.model or tokenizer.json (or a directory holding one).</summary>
     public static SentencePieceBpe LoadSentencePiece(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -28,7 +40,7 @@ public static class TokenizerFiles
             return path;
         if (!Directory.Exists(path))
             throw new TokenizerFormatException(path, "no such file or directory; expected a model directory or a tokenizer file");
-        foreach (var name in new[] { SentencePieceFileName, HuggingFaceFileName })
+        foreach (var name in new[] { SentencePieceFileName, HuggingFaceFileName, Gpt2ByteLevelBpe.VocabFileName })
         {
             var candidate = Path.Combine(path, name);
             if (File.Exists(candidate))
