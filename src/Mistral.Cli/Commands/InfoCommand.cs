@@ -1,0 +1,65 @@
+using System.CommandLine;
+using Mistral.Cli.Console;
+using Mistral.Runtime.Model;
+
+namespace Mistral.Cli.Commands;
+
+/// <summary>`mistral-cu info MODEL`: what a model directory holds, without loading the weights.</summary>
+internal static class InfoCommand
+{
+    public static Command Create()
+    {
+        var model = new Argument<string>("MODEL") { Description = "Model directory (native params.json or Hugging Face config.json layout)" };
+        var command = new Command("info", "Show a model directory's layout, config, parameter count, dtype, size on disk and tokenizer") { model };
+        command.SetAction(parse => ErrorReporter.Run(parse, () =>
+        {
+            using var dir = ModelDirectory.Open(parse.GetValue(model)!);
+            Print(dir, parse.InvocationConfiguration.Output);
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static void Print(ModelDirectory dir, TextWriter o)
+    {
+        var c = dir.Config;
+        long parameters = c.ParameterCount;
+        Line(o, "model", Path.GetFullPath(dir.DirectoryPath));
+        Line(o, "layout", Describe(dir));
+        Line(o, "config", dir.ConfigPath);
+        Line(o, "parameters", $"{parameters:N0} ({Scaled(parameters, 1000, ["", " K", " M", " B"])})");
+        Line(o, "dtype", dir.StoredDType.ToString());
+        Line(o, "on disk", $"{dir.WeightBytes:N0} bytes ({Scaled(dir.WeightBytes, 1024, [" B", " KiB", " MiB", " GiB"])}) in {dir.WeightFiles.Count} weight file(s)");
+        Line(o, "tokenizer", dir.TokenizerPath ?? "(none: no tokenizer.model or tokenizer.json)");
+        Line(o, "dim", c.Dim.ToString());
+        Line(o, "n_layers", c.NLayers.ToString());
+        Line(o, "head_dim", c.HeadDim.ToString());
+        Line(o, "hidden_dim", c.HiddenDim.ToString());
+        Line(o, "n_heads", c.NHeads.ToString());
+        Line(o, "n_kv_heads", c.NKvHeads.ToString());
+        Line(o, "sliding_window", c.SlidingWindow?.ToString() ?? "none");
+        Line(o, "norm_eps", $"{c.NormEps:G}");
+        Line(o, "vocab_size", c.VocabSize.ToString());
+        Line(o, "rope_theta", $"{c.RopeTheta:G}");
+        Line(o, "tied embeddings", c.TieWordEmbeddings ? "yes" : "no");
+        Line(o, "context", c.ContextLength?.ToString() ?? "not stated");
+    }
+
+    private static void Line(TextWriter o, string label, string value) => o.WriteLine($"{label,-16}{value}");
+
+    private static string Describe(ModelDirectory dir) => dir.Layout switch
+    {
+        ModelLayout.NativeSafeTensors => "native (consolidated.safetensors)",
+        ModelLayout.NativePth => "native (consolidated.00.pth, torch.save)",
+        ModelLayout.HuggingFace when dir.IsSharded => $"Hugging Face ({dir.WeightFiles.Count} shards, model.safetensors.index.json)",
+        _ => "Hugging Face (model.safetensors)",
+    };
+
+    private static string Scaled(long value, double step, string[] units)
+    {
+        double v = value;
+        int u = 0;
+        while (v >= step && u < units.Length - 1) { v /= step; u++; }
+        return u == 0 ? $"{value}{units[0]}" : $"{v:F2}{units[u]}";
+    }
+}

@@ -1,0 +1,60 @@
+using Mistral.Testing;
+using Xunit;
+
+namespace Mistral.Cli.Tests.Commands;
+
+public sealed class InfoCommandTests
+{
+    [Fact]
+    public void Native_fixture_shows_layout_config_parameters_dtype_and_bytes()
+    {
+        var result = CliRunner.Run("info", Fixtures.TinyNative);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Empty(result.Err);
+        var lines = result.OutLines;
+        Assert.Contains("layout          native (consolidated.safetensors)", lines);
+        // 2 layers × (wq 64·64 + wk 32·64 + wv 32·64 + wo 64·64 + 3 · 176·64 + 2 · 64) + 2 · 32000·64 + 64, counted by hand.
+        Assert.Contains("parameters      4,188,480 (4.19 M)", lines);
+        Assert.Contains("dtype           BF16", lines);
+        Assert.Contains("on disk         8,379,008 bytes (7.99 MiB) in 1 weight file(s)", lines);
+        Assert.Contains($"tokenizer       {Path.Combine(Fixtures.TinyNative, "tokenizer.model")}", lines);
+        Assert.Contains("n_kv_heads      2", lines);
+        Assert.Contains("sliding_window  16", lines);
+        Assert.Contains("rope_theta      10000", lines);
+        Assert.Contains("context         not stated", lines);
+    }
+
+    [Fact]
+    public void Hf_and_pth_fixtures_name_their_layout()
+    {
+        var hf = CliRunner.Run("info", Fixtures.TinyHf);
+        Assert.True(hf.ExitCode == 0, hf.ToString());
+        Assert.Contains("layout          Hugging Face (model.safetensors)", hf.OutLines);
+        Assert.Contains("context         32768", hf.OutLines);
+        Assert.Contains("parameters      4,188,480 (4.19 M)", hf.OutLines);
+
+        var pth = CliRunner.Run("info", Fixtures.TinyNativePth);
+        Assert.True(pth.ExitCode == 0, pth.ToString());
+        Assert.Contains("layout          native (consolidated.00.pth, torch.save)", pth.OutLines);
+    }
+
+    [Fact]
+    public void Missing_directory_is_one_line_naming_the_path_and_exit_code_2()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"no-such-model-{Guid.NewGuid():N}");
+        var result = CliRunner.Run("info", path);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Empty(result.Out);
+        Assert.Equal([$"error: {path}: model directory not found"], result.ErrLines);
+    }
+
+    [Fact]
+    public void Verbose_adds_the_stack_trace()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"no-such-model-{Guid.NewGuid():N}");
+        var result = CliRunner.Run("info", path, "--verbose");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("CheckpointFormatException", result.Err);
+        Assert.True(result.ErrLines.Length > 2, result.ToString());
+    }
+}
