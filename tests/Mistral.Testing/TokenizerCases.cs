@@ -15,12 +15,12 @@ public sealed record TokenizerCase(int Line, string Text, int[] Ids, bool AddBos
         }
     }
 
-    /// <summary>Reads cases.jsonl from a tokenizer fixture directory.</summary>
-    public static IReadOnlyList<TokenizerCase> Load(string fixtureDir)
+    /// <summary>Reads cases.jsonl (or another file of the same form) from a tokenizer fixture directory.</summary>
+    public static IReadOnlyList<TokenizerCase> Load(string fixtureDir, string fileName = "cases.jsonl")
     {
         var cases = new List<TokenizerCase>();
         var line = 0;
-        foreach (var json in File.ReadLines(Path.Combine(fixtureDir, "cases.jsonl")))
+        foreach (var json in File.ReadLines(Path.Combine(fixtureDir, fileName)))
         {
             line++;
             if (json.Length == 0)
