@@ -1,0 +1,234 @@
+using System.Runtime.InteropServices;
+using Mistral.Kernels.Device;
+using Mistral.Kernels.Tensors;
+
+namespace Mistral.Kernels.Ops.Cuda;
+
+/// <summary>
+/// <see cref="IOps"/> on a CUDA device, real (<see cref="CudaDevice"/>) or emulated (<see cref="EmulatedDevice"/>):
+/// the project's kernels (kernels/cu) through their launchers, GEMMs through the device's GEMM (cuBLAS, or the
+/// emulator's reference loop), fp32 accumulation everywhere. Activations are stored in <see cref="ActivationDType"/>
+/// (BF16 for --precision bf16, F32 for exact parity); weights are whatever dtype they were uploaded as, once.
+/// Memory comes from a <see cref="DeviceMemoryPool"/> (the arena), so a decode step allocates nothing from the driver.
+/// The ops that only training needs and that have no kernel yet throw <see cref="NotSupportedException"/> naming the op.
+/// </summary>
+public sealed partial class CudaOps : IOps
+{
+    private readonly IDevice _device;
+    private readonly bool _ownsDevice;
+    private AttentionSequenceTable _sequences;
+    private AttentionBatch? _uploadedBatch;     // the batch now in _sequences: the layers of one step share it
+    private AttentionSequences _uploaded;
+
+    /// <param name="device">The device; disposed with these ops when <paramref name="ownsDevice"/>.</param>
+    /// <param name="activationDType">F32 or BF16.</param>
+    /// <param name="arenaBytes">Device memory to reserve up front for tensors (0: grow on demand).</param>
+    public CudaOps(IDevice device, DType activationDType, long arenaBytes = 0, bool ownsDevice = false)
+    {
+        if (activationDType is not (DType.F32 or DType.BF16))
+            throw new ArgumentException($"cuda ops keep activations in F32 or BF16, not {activationDType}");
+        _device = device;
+        _ownsDevice = ownsDevice;
+        ActivationDType = activationDType;
+        Pool = new DeviceMemoryPool(device, arenaBytes);
+        _sequences = new AttentionSequenceTable(device, 16);
+    }
+
+    /// <summary>"cuda" or "emu": the device's name.</summary>
+    public string Name => _device.Name;
+    public DType ActivationDType { get; }
+    public IDevice Device => _device;
+    public DeviceMemoryPool Pool { get; }
+
+    // ---- memory ---------------------------------------------------------------------------------------------------
+
+    public Tensor Allocate(Shape shape, DType dtype)
+    {
+        var tensor = Rent(shape, dtype);
+        if (tensor.ByteCount > 0) _device.Memset(tensor.Memory, 0);
+        return tensor;
+    }
+
+    /// <summary>A tensor whose contents are whatever the arena held (for outputs that a kernel overwrites whole).</summary>
+    internal CudaTensor Rent(Shape shape, DType dtype)
+    {
+        if (dtype is not (DType.F32 or DType.BF16 or DType.F16 or DType.I32))
+            throw new ArgumentException($"{Name} ops store F32, BF16, F16 or I32 tensors, not {dtype}");
+        return new CudaTensor(Pool, Pool.Rent(shape.ElementCount * dtype.SizeOf()), shape, dtype);
+    }
+
+    public Tensor Upload(ReadOnlySpan<byte> data, DType sourceDType, Shape shape, DType dtype)
+    {
+        const string op = "upload";
+        long count = shape.ElementCount;
+        DeviceChecks.That(data.Length == count * sourceDType.SizeOf(), op,
+            $"{data.Length} bytes of {sourceDType} for shape {shape}, expected {count * sourceDType.SizeOf()}");
+        var tensor = Rent(shape, dtype);
+        try
+        {
+            if (sourceDType == dtype && dtype != DType.I64)
+                _device.CopyToDevice(data, tensor.Memory);
+            else if (sourceDType.IsFloat() && dtype.IsFloat())
+                UploadConverted(data, sourceDType, tensor);
+            else if (sourceDType == DType.I64 && dtype == DType.I32)
+                UploadNarrowed(MemoryMarshal.Cast<byte, long>(data), tensor);
+            else
+                throw new ArgumentException($"{op}: cannot convert {sourceDType} data to a {dtype} tensor");
+        }
+        catch
+        {
+            tensor.Dispose();
+            throw;
+        }
+        return tensor;
+    }
+
+    public Tensor Upload(ReadOnlySpan<float> data, Shape shape, DType dtype)
+    {
+        DeviceChecks.That(dtype.IsFloat(), "upload", $"float data cannot become a {dtype} tensor");
+        DeviceChecks.That(data.Length == shape.ElementCount, "upload", $"{data.Length} floats for shape {shape}, expected {shape.ElementCount}");
+        return Upload(MemoryMarshal.AsBytes(data), DType.F32, shape, dtype);
+    }
+
+    public Tensor Upload(ReadOnlySpan<int> data, Shape shape)
+    {
+        DeviceChecks.That(data.Length == shape.ElementCount, "upload", $"{data.Length} ints for shape {shape}, expected {shape.ElementCount}");
+        return Upload(MemoryMarshal.AsBytes(data), DType.I32, shape, DType.I32);
+    }
+
+    public void Download(Tensor src, Span<float> dst)
+    {
+        var s = DeviceChecks.On(this, "download", "src", src);
+        DeviceChecks.That(s.DType.IsFloat(), "download", $"src {src} is not a float tensor");
+        DeviceChecks.That(dst.Length == src.ElementCount, "download", $"destination holds {dst.Length} floats, src {src} has {src.ElementCount}");
+        if (s.DType == DType.F32)
+        {
+            _device.CopyToHost(s.Memory.Cast<float>(), dst);
+            return;
+        }
+        var raw = new byte[s.ByteCount];
+        _device.CopyToHost(s.Memory, raw);
+        FloatBits.ToSingle(raw, s.DType, dst);
+    }
+
+    public void Download(Tensor src, Span<int> dst)
+    {
+        var s = DeviceChecks.Int(this, "download", "src", src);
+        DeviceChecks.That(dst.Length == src.ElementCount, "download", $"destination holds {dst.Length} ints, src {src} has {src.ElementCount}");
+        _device.CopyToHost(s.Memory.Cast<int>(), dst);
+    }
+
+    public void Copy(Tensor src, Tensor dst)
+    {
+        const string op = "copy";
+        var (s, d) = (DeviceChecks.On(this, op, "src", src), DeviceChecks.On(this, op, "dst", dst));
+        DeviceChecks.Count(op, "dst", dst, src.ElementCount, $"the count of src {src.Shape}");
+        if (s.DType == d.DType)
+        {
+            _device.Copy(s.Memory, d.Memory);
+            return;
+        }
+        DeviceChecks.That(s.DType.IsFloat() && d.DType.IsFloat(), op, $"cannot convert {s.DType} to {d.DType}");
+        Cast(s, d);
+    }
+
+    public void Fill(Tensor dst, float value)
+    {
+        var d = DeviceChecks.On(this, "fill", "dst", dst);
+        switch (d.DType)
+        {
+            case DType.F32:
+                _device.Memset(d.Memory.Cast<uint>(), BitConverter.SingleToUInt32Bits(value));
+                break;
+            case DType.I32:
+                DeviceChecks.That(value == MathF.Round(value), "fill", $"{value} is not an integer, dst {dst} is I32");
+                _device.Memset(d.Memory.Cast<uint>(), unchecked((uint)(int)value));
+                break;
+            default:
+            {
+                ushort bits = d.DType == DType.BF16 ? FloatBits.SingleToBFloat16(value) : FloatBits.SingleToHalf(value);
+                var host = new ushort[d.ElementCount];
+                host.AsSpan().Fill(bits);
+                _device.CopyToDevice<ushort>(host, d.Memory.Cast<ushort>());
+                break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Fills a float tensor with uniform values in [low, high) made on the device from (seed, element index): synthetic
+    /// weights for benchmarks, without drawing and copying gigabytes on the host.
+    /// </summary>
+    public void FillUniform(Tensor dst, ulong seed, float low, float high)
+    {
+        var d = DeviceChecks.On(this, "fill_uniform", "dst", dst);
+        RandomKernel.Uniform(_device, d.Pointer, d.ElementCount, d.DType, seed, low, high);
+    }
+
+    private void UploadConverted(ReadOnlySpan<byte> data, DType sourceDType, CudaTensor tensor)
+    {
+        var floats = new float[tensor.ElementCount];
+        FloatBits.ToSingle(data, sourceDType, floats);
+        switch (tensor.DType)
+        {
+            case DType.F32:
+                _device.CopyToDevice<float>(floats, tensor.Memory.Cast<float>());
+                break;
+            case DType.BF16:
+            case DType.F16:
+            {
+                var bits = new ushort[floats.Length];
+                for (int i = 0; i < bits.Length; i++)
+                    bits[i] = tensor.DType == DType.BF16 ? FloatBits.SingleToBFloat16(floats[i]) : FloatBits.SingleToHalf(floats[i]);
+                _device.CopyToDevice<ushort>(bits, tensor.Memory.Cast<ushort>());
+                break;
+            }
+        }
+    }
+
+    private void UploadNarrowed(ReadOnlySpan<long> wide, CudaTensor tensor)
+    {
+        var ints = new int[wide.Length];
+        for (int i = 0; i < ints.Length; i++)
+        {
+            DeviceChecks.That(wide[i] is >= int.MinValue and <= int.MaxValue, "upload", $"I64 value {wide[i]} at [{i}] does not fit I32");
+            ints[i] = (int)wide[i];
+        }
+        _device.CopyToDevice<int>(ints, tensor.Memory.Cast<int>());
+    }
+
+    /// <summary>
+    /// Writes <paramref name="batch"/> into the device sequence table now, so that attention calls with this very batch
+    /// object copy nothing: a captured decode step reads the table, and it is rewritten in place before each replay.
+    /// </summary>
+    public void PrepareBatch(AttentionBatch batch)
+    {
+        _uploadedBatch = null;
+        UploadBatch(batch);
+    }
+
+    /// <summary>
+    /// The device copy of <paramref name="batch"/>, in a table whose address only changes if a larger batch comes.
+    /// Uploaded once per batch object: every layer of a step passes the same one, and each upload is a host copy.
+    /// </summary>
+    private AttentionSequences UploadBatch(AttentionBatch batch)
+    {
+        if (ReferenceEquals(batch, _uploadedBatch)) return _uploaded;
+        if (batch.SequenceCount > _sequences.Capacity)
+        {
+            _device.Synchronize();
+            _sequences.Dispose();
+            _sequences = new AttentionSequenceTable(_device, Math.Max(batch.SequenceCount, 2 * _sequences.Capacity));
+        }
+        _uploaded = _sequences.Upload(batch);
+        _uploadedBatch = batch;
+        return _uploaded;
+    }
+
+    public void Dispose()
+    {
+        _sequences.Dispose();
+        Pool.Dispose();
+        if (_ownsDevice) _device.Dispose();
+    }
+}

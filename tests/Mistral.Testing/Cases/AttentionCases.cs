@@ -1,0 +1,58 @@
+using Mistral.Kernels.Ops;
+
+namespace Mistral.Testing.Cases;
+
+/// <summary>
+/// One attention call: a ragged batch of chunks (Lengths, StartPositions), optionally reading a rolling cache of
+/// CacheSlots slots that already holds each sequence's positions before its chunk. Tests run it on every device
+/// against the CPU oracle; benches time the same shapes.
+/// </summary>
+public sealed record AttentionCase(string Name, int NHeads, int NKvHeads, int HeadDim, int Window, int[] Lengths, int[] StartPositions, int CacheSlots)
+{
+    public AttentionConfig Config => new(NHeads, NKvHeads, HeadDim, Window);
+    public bool HasCache => CacheSlots > 0;
+    public bool IsDecode => HasCache && Lengths.All(l => l == 1);
+
+    /// <summary>Cache rows are assigned in reverse so that row != sequence index is exercised.</summary>
+    public AttentionBatch Batch()
+    {
+        var offsets = new int[Lengths.Length];
+        for (int b = 1; b < Lengths.Length; b++) offsets[b] = offsets[b - 1] + Lengths[b - 1];
+        var rows = Enumerable.Range(0, Lengths.Length).Reverse().ToArray();
+        return new AttentionBatch(offsets, Lengths, StartPositions, HasCache ? rows : null);
+    }
+
+    public override string ToString() => Name;
+}
+
+/// <summary>The awkward shapes every attention implementation must get right (STYLE habit 5).</summary>
+public static class AttentionCases
+{
+    private const int Causal = int.MaxValue;
+
+    public static IReadOnlyList<AttentionCase> All { get; } =
+    [
+        // the tiny fixture's shape: 3 prompts in one call, GQA 2:1, window 16 binds for none of them
+        new("tiny-prompts", 4, 2, 16, 16, [5, 12, 14], [0, 0, 0], 0),
+        // T not a multiple of the 64-query block, the window binds, MQA (GQA 4:1)
+        new("window-binds-mqa", 4, 1, 16, 16, [37], [0], 0),
+        // plain causal, MHA, head dim 64, crosses two query blocks
+        new("causal-mha-hd64", 4, 4, 64, Causal, [100], [0], 0),
+        // ragged batch with a 3-token sequence between two long ones, GQA 4:1, window < sequence
+        new("ragged-gqa4-hd64", 8, 2, 64, 40, [70, 3, 130], [0, 0, 0], 0),
+        // head dim 128 (Mistral 7B), GQA 2:1, window binds
+        new("hd128-window", 2, 1, 128, 50, [80], [0], 0),
+        // chunked prefill: chunks after a wrapped cache, window 16 = slots, chunk longer than the window
+        new("chunk-crosses-window", 4, 2, 16, 16, [20, 9], [30, 5], 16),
+        // chunk of 50 after 70 cached positions, window 32 < slots... = slots 32, head dim 64
+        new("chunk-after-wrap-hd64", 4, 2, 64, 32, [50], [70], 32),
+        // cache smaller than the window (S = min(prompt + max tokens, W)): the cache bounds what is seen
+        new("cache-smaller-than-window", 4, 2, 16, 16, [7], [3], 10),
+        // decode: one token per sequence, window larger than the cache, three 128-key splits
+        new("decode-three-splits", 4, 2, 16, 4096, [1, 1], [400, 7], 300),
+        // decode: window binds inside the cache, GQA 4:1, two splits
+        new("decode-window-binds", 8, 2, 16, 200, [1], [500], 300),
+        // decode at head dim 128 with the tiny cache wrapped
+        new("decode-hd128", 4, 1, 128, 16, [1, 1, 1], [25, 3, 16], 16),
+    ];
+}
