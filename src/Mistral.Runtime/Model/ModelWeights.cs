@@ -39,20 +39,30 @@ public sealed class ModelWeights : IDisposable
         new[] { TokEmbeddings }.Concat(Layers.SelectMany(l => l.All)).Append(Norm).Append(Output).Distinct(ReferenceEqualityComparer.Instance).Cast<Tensor>();
 
     /// <summary>Reads every weight of <paramref name="dir"/> and uploads it as <paramref name="weightDType"/> (converted from the stored dtype).</summary>
-    public static ModelWeights Load(ModelDirectory dir, IOps ops, DType weightDType)
+    public static ModelWeights Load(ModelDirectory dir, IOps ops, DType weightDType) =>
+        Create(dir.Config, (name, _) =>
+        {
+            var host = dir.Read(name);
+            return ops.Upload(host.Bytes, host.DType, host.Shape, weightDType);
+        });
+
+    /// <summary>
+    /// Weights made tensor by tensor by <paramref name="make"/>(native name, shape) — from a checkpoint (<see cref="Load"/>)
+    /// or synthesized on the device (benchmarks). If one fails, those already made are disposed.
+    /// </summary>
+    public static ModelWeights Create(ModelConfig config, Func<string, Shape, Tensor> make)
     {
-        var uploaded = new List<Tensor>();
+        var shapes = NativeTensorNames.Expected(config).ToDictionary(e => e.Name, e => e.Shape);
+        var made = new List<Tensor>();
         try
         {
             Tensor Up(string name)
             {
-                var host = dir.Read(name);
-                var tensor = ops.Upload(host.Bytes, host.DType, host.Shape, weightDType);
-                uploaded.Add(tensor);
+                var tensor = make(name, shapes[name]);
+                made.Add(tensor);
                 return tensor;
             }
 
-            var config = dir.Config;
             var embeddings = Up(NativeTensorNames.TokEmbeddings);
             var layers = new LayerWeights[config.NLayers];
             for (int i = 0; i < config.NLayers; i++)
@@ -66,7 +76,7 @@ public sealed class ModelWeights : IDisposable
         }
         catch
         {
-            foreach (var t in uploaded) t.Dispose();
+            foreach (var t in made) t.Dispose();
             throw;
         }
     }

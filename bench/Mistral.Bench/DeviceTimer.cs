@@ -1,0 +1,39 @@
+using System.Diagnostics;
+using Mistral.Kernels.Device;
+
+namespace Mistral.Bench;
+
+/// <summary>
+/// Times device work: CUDA events on a GPU (what the device spent, launch gaps included), a stopwatch around a
+/// synchronised run on the emulator. Warm-up runs first, then the median of the measured repetitions.
+/// </summary>
+public static class DeviceTimer
+{
+    /// <summary>Median milliseconds of one call of <paramref name="body"/>, each sample timing <paramref name="inner"/> calls back to back.</summary>
+    public static double MedianMs(IDevice device, Action body, int warmup, int repetitions, int inner = 1)
+    {
+        for (int i = 0; i < warmup; i++) body();
+        device.Synchronize();
+        var samples = new double[repetitions];
+        for (int r = 0; r < repetitions; r++)
+        {
+            void Run()
+            {
+                for (int i = 0; i < inner; i++) body();
+            }
+            if (device is CudaDevice cuda)
+            {
+                samples[r] = cuda.Time(Run) / inner;
+            }
+            else
+            {
+                var watch = Stopwatch.StartNew();
+                Run();
+                device.Synchronize();
+                samples[r] = watch.Elapsed.TotalMilliseconds / inner;
+            }
+        }
+        Array.Sort(samples);
+        return samples[repetitions / 2];
+    }
+}

@@ -1,0 +1,21 @@
+namespace Mistral.Bench;
+
+/// <summary>One kernel timing: median milliseconds, and the rate it implies from the bytes it must move and the flops it must do.</summary>
+public sealed record KernelFigure(string Kernel, string Shape, double Milliseconds, double Bytes, double Flops)
+{
+    public double GBs => Bytes / (Milliseconds * 1e-3) / 1e9;
+    public double TFlops => Flops / (Milliseconds * 1e-3) / 1e12;
+
+    /// <summary>Compute-bound when its arithmetic intensity passes ~100 flop/byte (the ridge of a bf16 tensor-core GPU).</summary>
+    public bool ComputeBound => Flops > 100 * Bytes;
+
+    public const string Header = "| kernel                 | shape                              |   time (µs) |        rate | % of peak |\n" +
+                                 "| ---------------------- | ---------------------------------- | ----------: | ----------: | --------: |";
+
+    public string Format(DevicePeaks? peaks)
+    {
+        string rate = ComputeBound ? $"{TFlops,7:F1} TF/s" : $"{GBs,7:F0} GB/s";
+        string percent = peaks is null ? "-" : ComputeBound ? peaks.PercentOfCompute(TFlops) : peaks.PercentOfBandwidth(GBs);
+        return $"| {Kernel,-22} | {Shape,-34} | {Milliseconds * 1e3,11:F1} | {rate,11} | {percent,9} |";
+    }
+}
