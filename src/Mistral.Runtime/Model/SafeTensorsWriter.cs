@@ -11,35 +11,29 @@ public static class SafeTensorsWriter
     public static void Write(string path, IEnumerable<HostTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var list = tensors.ToList();
-        var header = BuildHeader(path, list, metadata);
+        Write(path, list.Select(TensorSpec.Of).ToList(), i => list[i], metadata);
+    }
 
-        string fullPath = Path.GetFullPath(path);
-        string folder = Path.GetDirectoryName(fullPath)!;
-        Directory.CreateDirectory(folder);
-        string temp = Path.Combine(folder, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
-        try
+    /// <summary>
+    /// Streaming form: the header comes from <paramref name="specs"/>, then <paramref name="produce"/>(i) supplies tensor i
+    /// (which must match its spec), so a whole model never has to be in memory at once.
+    /// </summary>
+    public static void Write(string path, IReadOnlyList<TensorSpec> specs, Func<int, HostTensor> produce, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var header = BuildHeader(path, specs, metadata);
+        AtomicFile.Write(path, stream =>
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
-            {
-                Span<byte> length = stackalloc byte[8];
-                BitConverter.TryWriteBytes(length, (ulong)header.Length);
-                stream.Write(length);
-                stream.Write(header);
-                foreach (var tensor in list)
-                    stream.Write(tensor.Bytes);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, fullPath, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
+            Span<byte> length = stackalloc byte[8];
+            BitConverter.TryWriteBytes(length, (ulong)header.Length);
+            stream.Write(length);
+            stream.Write(header);
+            for (int i = 0; i < specs.Count; i++)
+                stream.Write(specs[i].Check(produce(i)).Bytes);
+        });
     }
 
     /// <summary>JSON header, tensors laid out back to back in the given order, padded with spaces to 8 bytes (as the reference writer does).</summary>
-    private static byte[] BuildHeader(string path, List<HostTensor> tensors, IReadOnlyDictionary<string, string>? metadata)
+    private static byte[] BuildHeader(string path, IReadOnlyList<TensorSpec> tensors, IReadOnlyDictionary<string, string>? metadata)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         using var buffer = new MemoryStream();
@@ -65,10 +59,10 @@ public static class SafeTensorsWriter
                 json.WriteEndArray();
                 json.WriteStartArray("data_offsets");
                 json.WriteNumberValue(offset);
-                json.WriteNumberValue(offset + tensor.Bytes.Length);
+                json.WriteNumberValue(offset + tensor.ByteCount);
                 json.WriteEndArray();
                 json.WriteEndObject();
-                offset += tensor.Bytes.Length;
+                offset += tensor.ByteCount;
             }
             json.WriteEndObject();
         }

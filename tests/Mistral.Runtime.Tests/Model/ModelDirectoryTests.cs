@@ -62,22 +62,7 @@ public sealed class ModelDirectoryTests : IDisposable
     [Fact]
     public void Sharded_hf_checkpoint_loads_the_same_tensors()
     {
-        using (var single = SafeTensorsFile.Open(Path.Combine(Fixtures.TinyHf, "model.safetensors")))
-        {
-            var names = single.Names.ToArray();
-            var shards = new[] { names[..(names.Length / 2)], names[(names.Length / 2)..] };
-            var weightMap = new Dictionary<string, string>();
-            for (int s = 0; s < 2; s++)
-            {
-                string file = $"model-{s + 1:D5}-of-00002.safetensors";
-                SafeTensorsWriter.Write(_dir.File(file), shards[s].Select(single.Get), new Dictionary<string, string> { ["format"] = "pt" });
-                foreach (var n in shards[s]) weightMap[n] = file;
-            }
-            File.WriteAllText(_dir.File("model.safetensors.index.json"),
-                JsonSerializer.Serialize(new { metadata = new { total_size = 0 }, weight_map = weightMap }));
-        }
-        File.Copy(Path.Combine(Fixtures.TinyHf, "config.json"), _dir.File("config.json"));
-
+        WriteShardedHfCopy(_dir.Path);
         using var sharded = ModelDirectory.Open(_dir.Path);
         using var native = ModelDirectory.Open(Fixtures.TinyNative);
         Assert.Equal(ModelLayout.HuggingFace, sharded.Layout);
@@ -195,6 +180,26 @@ public sealed class ModelDirectoryTests : IDisposable
         var e = Assert.Throws<CheckpointFormatException>(() => ModelDirectory.Open(_dir.Path));
         Assert.StartsWith(_dir.File("consolidated.safetensors") + ": tensor '", e.Message);
         Assert.Contains("run past the data area", e.Message);
+    }
+
+    /// <summary>The HF fixture re-cut into two shards plus model.safetensors.index.json, and its config (no tokenizer).</summary>
+    internal static void WriteShardedHfCopy(string folder)
+    {
+        using (var single = SafeTensorsFile.Open(Path.Combine(Fixtures.TinyHf, "model.safetensors")))
+        {
+            var names = single.Names.ToArray();
+            var shards = new[] { names[..(names.Length / 2)], names[(names.Length / 2)..] };
+            var weightMap = new Dictionary<string, string>();
+            for (int s = 0; s < 2; s++)
+            {
+                string file = $"model-{s + 1:D5}-of-00002.safetensors";
+                SafeTensorsWriter.Write(Path.Combine(folder, file), shards[s].Select(single.Get), new Dictionary<string, string> { ["format"] = "pt" });
+                foreach (var n in shards[s]) weightMap[n] = file;
+            }
+            File.WriteAllText(Path.Combine(folder, "model.safetensors.index.json"),
+                JsonSerializer.Serialize(new { metadata = new { total_size = 0 }, weight_map = weightMap }));
+        }
+        File.Copy(Path.Combine(Fixtures.TinyHf, "config.json"), Path.Combine(folder, "config.json"));
     }
 
     internal static void AssertSameTensors(ModelDirectory expected, ModelDirectory actual)

@@ -9,38 +9,27 @@ namespace Mistral.Runtime.Model.Pth;
 /// Writes a state dict as torch.save does (zip: {stem}/data.pkl, {stem}/data/{i}, {stem}/byteorder, {stem}/version),
 /// using only the opcodes and globals <see cref="PickleInterpreter"/> accepts, so torch.load and mistral-cu both read it.
 /// Float tensors only (the storages torch names BFloat16Storage, HalfStorage, FloatStorage). Written to a temporary
-/// file in the destination folder and renamed when complete.
+/// file in the destination folder and renamed when complete (<see cref="AtomicFile"/>).
 /// </summary>
 public static class PthWriter
 {
-    public static void Write(string path, IReadOnlyList<HostTensor> tensors)
+    public static void Write(string path, IReadOnlyList<HostTensor> tensors) =>
+        Write(path, tensors.Select(TensorSpec.Of).ToList(), i => tensors[i]);
+
+    /// <summary>Streaming form: the pickle comes from <paramref name="specs"/>, then <paramref name="produce"/>(i) supplies storage i.</summary>
+    public static void Write(string path, IReadOnlyList<TensorSpec> specs, Func<int, HostTensor> produce)
     {
-        string fullPath = Path.GetFullPath(path);
-        string folder = Path.GetDirectoryName(fullPath)!;
-        string stem = Path.GetFileNameWithoutExtension(fullPath);
-        Directory.CreateDirectory(folder);
-        string temp = Path.Combine(folder, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
-        try
+        string stem = Path.GetFileNameWithoutExtension(Path.GetFullPath(path));
+        var pickle = StateDictPickle(specs);
+        AtomicFile.Write(path, stream =>
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-            {
-                using (var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true))
-                {
-                    AddEntry(zip, $"{stem}/data.pkl", StateDictPickle(tensors));
-                    AddEntry(zip, $"{stem}/byteorder", "little"u8.ToArray());
-                    for (int i = 0; i < tensors.Count; i++)
-                        AddEntry(zip, $"{stem}/data/{i}", tensors[i].Bytes);
-                    AddEntry(zip, $"{stem}/version", "3\n"u8.ToArray());
-                }
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, fullPath, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
+            using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
+            AddEntry(zip, $"{stem}/data.pkl", pickle);
+            AddEntry(zip, $"{stem}/byteorder", "little"u8.ToArray());
+            for (int i = 0; i < specs.Count; i++)
+                AddEntry(zip, $"{stem}/data/{i}", specs[i].Check(produce(i)).Bytes);
+            AddEntry(zip, $"{stem}/version", "3\n"u8.ToArray());
+        });
     }
 
     private static void AddEntry(ZipArchive zip, string name, ReadOnlySpan<byte> bytes)
@@ -53,7 +42,7 @@ public static class PthWriter
     /// {name: _rebuild_tensor_v2(persistent(('storage', torch.XStorage, 'i', 'cpu', numel)), 0, size, stride, False, OrderedDict())}
     /// in pickle protocol 2, the byte sequence torch.save produces for a plain dict of contiguous tensors (minus memoization).
     /// </summary>
-    private static byte[] StateDictPickle(IReadOnlyList<HostTensor> tensors)
+    private static byte[] StateDictPickle(IReadOnlyList<TensorSpec> tensors)
     {
         var p = new MemoryStream();
         p.Write([0x80, 2, (byte)'}', (byte)'(']); // PROTO 2, EMPTY_DICT, MARK
@@ -68,7 +57,7 @@ public static class PthWriter
             Global(p, "torch", StorageName(t));
             String(p, i.ToString(System.Globalization.CultureInfo.InvariantCulture));
             String(p, "cpu");
-            Int(p, t.ElementCount);
+            Int(p, t.Shape.ElementCount);
             p.Write([(byte)'t', (byte)'Q']);                          // TUPLE, BINPERSID
             Int(p, 0);                                               // storage offset
             var dims = t.Shape.Dims.ToArray();
@@ -86,7 +75,7 @@ public static class PthWriter
         return p.ToArray();
     }
 
-    private static string StorageName(HostTensor t) => t.DType switch
+    private static string StorageName(TensorSpec t) => t.DType switch
     {
         DType.BF16 => "BFloat16Storage",
         DType.F16 => "HalfStorage",
