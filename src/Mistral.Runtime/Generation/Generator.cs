@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using Mistral.Kernels.Tensors;
+using Mistral.Runtime.Cache;
+using Mistral.Runtime.Model;
+
+namespace Mistral.Runtime.Generation;
+
+/// <summary>
+/// mistral-src generate(): prefill every prompt of the batch (in chunks when asked), then decode all sequences in
+/// lockstep, one token each per step, through a rolling KV cache. Sampling happens on the host from the downloaded
+/// last-token logits. A sequence leaves the batch when it stops (EOS, a stop request, MaxTokens); the others go on.
+/// </summary>
+public sealed class Generator(Transformer model)
+{
+    public Transformer Model { get; } = model;
+
+    public GenerationResult Generate(IReadOnlyList<int[]> prompts, GenerationOptions options, TokenCallback? onToken = null)
+    {
+        var config = Model.Config;
+        Validate(prompts, options);
+        int batchSize = prompts.Count, vocab = config.VocabSize;
+        int longest = prompts.Max(p => p.Length);
+        int slots = options.CacheSlots ?? RollingKvCache.SlotsFor(config, longest, options.MaxTokens);
+        using var cache = new RollingKvCache(Model.Ops, config, batchSize, slots);
+
+        var history = prompts.Select(p => new List<int>(p)).ToArray();
+        var generated = Enumerable.Range(0, batchSize).Select(_ => new List<int>()).ToArray();
+        var logprobs = Enumerable.Range(0, batchSize).Select(_ => new List<float>()).ToArray();
+        var promptLogprobs = options.PromptLogprobs ? prompts.Select(p => new float[p.Length - 1]).ToArray() : null;
+        var finish = new FinishReason?[batchSize];
+        var samplers = Enumerable.Range(0, batchSize).Select(b => new Sampler(options.Sampling, b)).ToArray();
+        var lastLogits = Enumerable.Range(0, batchSize).Select(_ => new float[vocab]).ToArray(); // [B][V] on the host
+
+        var clock = Stopwatch.StartNew();
+        Prefill(prompts, options, cache, lastLogits, promptLogprobs);
+        var prefillTime = clock.Elapsed;
+
+        clock.Restart();
+        var active = new List<int>();
+        for (int b = 0; b < batchSize; b++)
+            if (options.MaxTokens > 0 && !AtContextLimit(history[b].Count)) active.Add(b);
+            else finish[b] = FinishReason.Length;
+        while (active.Count > 0)
+        {
+            var stepTokens = new int[active.Count];
+            for (int i = 0; i < active.Count; i++)
+            {
+                int b = active[i];
+                int token = samplers[b].Sample(lastLogits[b], System.Runtime.InteropServices.CollectionsMarshal.AsSpan(history[b]));
+                stepTokens[i] = token;
+                history[b].Add(token);
+                generated[b].Add(token);
+                logprobs[b].Add(LogSoftmax.LogProb(lastLogits[b], token));
+                bool keepGoing = onToken?.Invoke(b, token) ?? true;
+                if (token == options.EosId) finish[b] = FinishReason.Eos;
+                else if (!keepGoing) finish[b] = FinishReason.Stop;
+                else if (generated[b].Count == options.MaxTokens || AtContextLimit(history[b].Count)) finish[b] = FinishReason.Length;
+            }
+            // Feed the chosen tokens back for the sequences that go on (the reference also runs one last, unused step).
+            var next = active.Where(b => finish[b] is null).ToList();
+            if (next.Count == 0) break;
+            var tokens = next.Select(b => stepTokens[active.IndexOf(b)]).ToArray();
+            var batch = cache.NextBatch(next, Enumerable.Repeat(1, next.Count).ToArray());
+            DownloadRows(Model.Forward(tokens, batch, cache, LogitsFor.LastTokens), next, lastLogits);
+            active = next;
+        }
+        var decodeTime = clock.Elapsed;
+
+        var outputs = new SequenceOutput[batchSize];
+        for (int b = 0; b < batchSize; b++)
+            outputs[b] = new SequenceOutput(prompts[b], [.. generated[b]], [.. logprobs[b]], promptLogprobs?[b], finish[b] ?? FinishReason.Length);
+        var timings = new GenerationTimings(prompts.Sum(p => p.Length), prefillTime, generated.Sum(g => g.Count), decodeTime);
+        return new GenerationResult(outputs, timings);
+    }
+
+    /// <summary>
+    /// Runs the prompts through the model in chunks cut at the same offsets for every prompt; a prompt that is used up
+    /// simply has no tokens in later chunks. Leaves each sequence's last-token logits in lastLogits.
+    /// </summary>
+    private void Prefill(IReadOnlyList<int[]> prompts, GenerationOptions options, RollingKvCache cache, float[][] lastLogits, float[][]? promptLogprobs)
+    {
+        int longest = prompts.Max(p => p.Length);
+        int chunk = options.ChunkSize ?? longest;
+        var logitsFor = promptLogprobs is null ? LogitsFor.LastTokens : LogitsFor.AllTokens;
+        for (int offset = 0; offset < longest; offset += chunk)
+        {
+            var rows = new List<int>();
+            var lengths = new List<int>();
+            var tokens = new List<int>();
+            for (int b = 0; b < prompts.Count; b++)
+            {
+                int length = Math.Min(chunk, prompts[b].Length - offset);
+                if (length <= 0) continue;
+                rows.Add(b);
+                lengths.Add(length);
+                tokens.AddRange(prompts[b].AsSpan(offset, length));
+            }
+            var batch = cache.NextBatch(rows, lengths);
+            var logits = Model.Forward(tokens.ToArray(), batch, cache, logitsFor);
+            if (promptLogprobs is null)
+            {
+                DownloadRows(logits, rows, lastLogits);
+                continue;
+            }
+            var all = new float[logits.ElementCount];                        // [T, V]
+            Model.Ops.Download(logits, all);
+            int vocab = Model.Config.VocabSize;
+            for (int i = 0; i < rows.Count; i++)
+            {
+                int b = rows[i];
+                for (int t = 0; t < lengths[i]; t++)
+                {
+                    var row = all.AsSpan((batch.TokenOffsets[i] + t) * vocab, vocab);
+                    int position = offset + t;                                // row predicts position + 1
+                    if (position + 1 < prompts[b].Length) promptLogprobs[b][position] = LogSoftmax.LogProb(row, prompts[b][position + 1]);
+                    else row.CopyTo(lastLogits[b]);
+                }
+            }
+        }
+    }
+
+    /// <summary>Row i of logits [R, V] goes to lastLogits[rows[i]].</summary>
+    private void DownloadRows(Tensor logits, IReadOnlyList<int> rows, float[][] lastLogits)
+    {
+        int vocab = Model.Config.VocabSize;
+        var host = new float[logits.ElementCount];
+        Model.Ops.Download(logits, host);
+        for (int i = 0; i < rows.Count; i++) host.AsSpan(i * vocab, vocab).CopyTo(lastLogits[rows[i]]);
+    }
+
+    private bool AtContextLimit(int length) => Model.Config.ContextLength is int context && length >= context;
+
+    private void Validate(IReadOnlyList<int[]> prompts, GenerationOptions options)
+    {
+        if (prompts.Count == 0) throw new ArgumentException("generate: no prompts");
+        if (options.MaxTokens < 0) throw new ArgumentException($"generate: max tokens must be >= 0, got {options.MaxTokens}");
+        if (options.ChunkSize is <= 0) throw new ArgumentException($"generate: chunk size must be > 0, got {options.ChunkSize}");
+        options.Sampling.Validate();
+        for (int b = 0; b < prompts.Count; b++)
+        {
+            if (prompts[b].Length == 0) throw new ArgumentException($"generate: prompt {b} is empty");
+            if (Model.Config.ContextLength is int context && prompts[b].Length > context)
+                throw new ArgumentException($"generate: prompt {b} has {prompts[b].Length} tokens, longer than the model's context of {context}");
+        }
+    }
+}
