@@ -7,7 +7,12 @@ internal static class Verbs
 {
     public static IEnumerable<Command> All() =>
     [
+        GenerateCommand.Create(),
+        ChatCommand.Create(),
+        DemoCommand.Create(),
         TokenizeCommand.Create(),
         InfoCommand.Create(),
+        ParityCommand.Create(),
+        BenchCommand.Create(),
     ];
 }

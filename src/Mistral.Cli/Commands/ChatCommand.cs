@@ -1,0 +1,65 @@
+using System.CommandLine;
+using Mistral.Cli.Console;
+using Mistral.Runtime.Devices;
+using Mistral.Runtime.Generation;
+using Mistral.Runtime.Model;
+
+namespace Mistral.Cli.Commands;
+
+/// <summary>
+/// `mistral-cu chat MODEL`: the reference's `interactive` loop, keeping the whole conversation in Mistral's instruct
+/// format, BOS [INST] user [/INST] answer EOS [INST] user [/INST] …, re-read from the start each turn. Reads one user
+/// message per stdin line and stops at end of input.
+/// </summary>
+internal static class ChatCommand
+{
+    public static Command Create()
+    {
+        var model = CommonOptions.ModelDir();
+        var device = CommonOptions.Device();
+        var sampling = new SamplingCliOptions(defaultMaxTokens: 256, defaultTemperature: 0.7f);
+        var command = new Command("chat", "Talk to an instruct model, one message per line (Ctrl-D ends)") { model, device };
+        sampling.AddTo(command);
+        command.SetAction(parse => ErrorReporter.Run(parse, () =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            using var ops = OpsFactory.Create(parse.GetValue(device)!);
+            using var loaded = LoadedModel.Load(parse.GetValue(model)!, ops);
+            var tokenizer = loaded.RequireTokenizer();
+            var generator = new Generator(loaded.Transformer);
+            ulong seed = sampling.Seed(parse);
+            int? eos = tokenizer.EosId >= 0 ? tokenizer.EosId : null;
+
+            var conversation = new List<int>();
+            if (tokenizer.BosId >= 0) conversation.Add(tokenizer.BosId);
+            for (int turn = 0; ; turn++)
+            {
+                output.Write("> ");
+                output.Flush();
+                string? line = System.Console.In.ReadLine();
+                if (line is null) break;
+                if (string.IsNullOrWhiteSpace(line)) continue;
+
+                conversation.AddRange(tokenizer.Encode($"[INST] {line.Trim()} [/INST]", bos: false));
+                // A fresh seed stream per turn, so one turn's length does not shift the next turn's draws.
+                var options = sampling.Generation(parse, seed + (ulong)turn, eos);
+                var streams = new TextStreams(tokenizer, 1, sampling.StopStrings(parse), (_, delta) =>
+                {
+                    output.Write(delta);
+                    output.Flush();
+                });
+                var result = generator.Generate([conversation.ToArray()], options, streams.OnToken);
+                streams.Finish();
+                output.WriteLine();
+                System.Console.Error.WriteLine(result.Timings);
+
+                var answer = result.Sequences[0].Tokens;
+                conversation.AddRange(answer);
+                if (eos is int e && (answer.Length == 0 || answer[^1] != e)) conversation.Add(e); // close the turn as the template does
+            }
+            output.WriteLine();
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+}

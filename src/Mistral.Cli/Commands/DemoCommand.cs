@@ -1,0 +1,47 @@
+using System.CommandLine;
+using Mistral.Cli.Console;
+using Mistral.Runtime.Devices;
+using Mistral.Runtime.Generation;
+using Mistral.Runtime.Model;
+
+namespace Mistral.Cli.Commands;
+
+/// <summary>
+/// `mistral-cu demo MODEL`: mistral-src main.py demo(): three prompts in one batch, 35 tokens, temperature 0, no EOS
+/// stop (its generate() has none); prints each prompt with its continuation and a separator line.
+/// </summary>
+internal static class DemoCommand
+{
+    public static readonly string[] Prompts =
+    [
+        "This is a test",
+        "This is another great test",
+        "This is a third test, mistral AI is very good at testing. ",
+    ];
+
+    public static Command Create()
+    {
+        var model = CommonOptions.ModelDir();
+        var device = CommonOptions.Device();
+        var maxTokens = new Option<int>("--max-tokens", "-n") { Description = "Tokens per prompt", DefaultValueFactory = _ => 35 };
+        var command = new Command("demo", "Run the reference's three demo prompts (greedy, batched)") { model, device, maxTokens };
+        command.SetAction(parse => ErrorReporter.Run(parse, () =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            using var ops = OpsFactory.Create(parse.GetValue(device)!);
+            using var loaded = LoadedModel.Load(parse.GetValue(model)!, ops);
+            var tokenizer = loaded.RequireTokenizer();
+            var prompts = Prompts.Select(p => tokenizer.Encode(p, bos: true)).ToArray();
+            var options = new GenerationOptions { MaxTokens = parse.GetValue(maxTokens), Sampling = SamplingOptions.Greedy, EosId = null };
+            var result = new Generator(loaded.Transformer).Generate(prompts, options);
+            foreach (var sequence in result.Sequences)
+            {
+                output.WriteLine(tokenizer.Decode([.. sequence.Prompt, .. sequence.Tokens]));
+                output.WriteLine("=====================");
+            }
+            System.Console.Error.WriteLine(result.Timings);
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,50 @@
+using Mistral.Kernels.Ops;
+using Mistral.Kernels.Tensors;
+using Mistral.Runtime.Tokenizer;
+
+namespace Mistral.Runtime.Model;
+
+/// <summary>
+/// A model directory made ready to run: config, weights resident on one <see cref="IOps"/>, the transformer over them
+/// and the tokenizer when the directory has one. Owns the weights and the transformer's buffers, not the ops.
+/// </summary>
+public sealed class LoadedModel : IDisposable
+{
+    private LoadedModel(string path, ModelLayout layout, ModelConfig config, ModelWeights weights, ITokenizer? tokenizer, IOps ops)
+    {
+        DirectoryPath = path;
+        Layout = layout;
+        Config = config;
+        Weights = weights;
+        Tokenizer = tokenizer;
+        Transformer = new Transformer(ops, config, weights);
+    }
+
+    public string DirectoryPath { get; }
+    public ModelLayout Layout { get; }
+    public ModelConfig Config { get; }
+    public ModelWeights Weights { get; }
+    public Transformer Transformer { get; }
+
+    /// <summary>The directory's tokenizer.model / tokenizer.json, or null when it has neither.</summary>
+    public ITokenizer? Tokenizer { get; }
+
+    /// <summary>The tokenizer, or a clear error naming the directory when it has none.</summary>
+    public ITokenizer RequireTokenizer() => Tokenizer ?? throw new TokenizerFormatException(DirectoryPath,
+        $"no {TokenizerFiles.SentencePieceFileName} or {TokenizerFiles.HuggingFaceFileName} in this model directory");
+
+    /// <param name="weightDType">how the weights are kept on the device (default: the ops' activation dtype).</param>
+    public static LoadedModel Load(string modelDir, IOps ops, DType? weightDType = null)
+    {
+        using var directory = ModelDirectory.Open(modelDir);
+        var tokenizer = directory.TokenizerPath is string path ? TokenizerFiles.Load(path) : null;
+        var weights = ModelWeights.Load(directory, ops, weightDType ?? ops.ActivationDType);
+        return new LoadedModel(directory.DirectoryPath, directory.Layout, directory.Config, weights, tokenizer, ops);
+    }
+
+    public void Dispose()
+    {
+        Transformer.Dispose();
+        Weights.Dispose();
+    }
+}
