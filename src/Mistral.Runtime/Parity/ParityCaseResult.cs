@@ -19,10 +19,10 @@ public sealed record ParityCaseResult(string Name, string Kind, ParityStatus Sta
     /// <summary>One aligned line: name, kind, max abs diff, tokens, verdict, detail.</summary>
     public override string ToString()
     {
-        string diff = MaxAbsDiff is double d ? $"max_abs_diff {d:E2}" : "max_abs_diff -";
-        string tol = Tolerance is double t ? $" (tol {t:G3})" : "";
-        string tokens = TokensEqual switch { true => "tokens equal", false => "tokens DIFFER", null => "tokens -" };
+        string diff = MaxAbsDiff is double d ? d.ToString("0.00e+00") : "-";
+        string tol = Tolerance is double t ? t.ToString("0e+00") : "-";
+        string tokens = TokensEqual switch { true => "equal", false => "DIFFER", null => "-" };
         string verdict = Status.ToString().ToUpperInvariant();
-        return $"{verdict,-4}  {Name,-20} {Kind,-14} {diff}{tol,-13}  {tokens,-13}  {Detail}";
+        return $"{verdict,-4}  {Name,-16} {Kind,-13}  max_abs_diff {diff,-8}  tol {tol,-5}  tokens {tokens,-6}  {Detail}";
     }
 }
