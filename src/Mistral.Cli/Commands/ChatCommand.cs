@@ -51,7 +51,7 @@ internal static class ChatCommand
                 var result = generator.Generate([conversation.ToArray()], options, streams.OnToken);
                 streams.Finish();
                 output.WriteLine();
-                System.Console.Error.WriteLine(result.Timings);
+                parse.InvocationConfiguration.Error.WriteLine(result.Timings);
 
                 var answer = result.Sequences[0].Tokens;
                 conversation.AddRange(answer);

@@ -39,7 +39,7 @@ internal static class DemoCommand
                 output.WriteLine(tokenizer.Decode([.. sequence.Prompt, .. sequence.Tokens]));
                 output.WriteLine("=====================");
             }
-            System.Console.Error.WriteLine(result.Timings);
+            parse.InvocationConfiguration.Error.WriteLine(result.Timings);
             return ExitCodes.Ok;
         }));
         return command;

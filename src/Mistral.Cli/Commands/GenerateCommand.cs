@@ -53,7 +53,7 @@ internal static class GenerateCommand
             else
             {
                 output.WriteLine();
-                System.Console.Error.WriteLine(result.Timings);
+                parse.InvocationConfiguration.Error.WriteLine(result.Timings);
             }
             return ExitCodes.Ok;
         }));
