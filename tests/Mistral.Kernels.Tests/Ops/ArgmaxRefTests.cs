@@ -1,10 +1,13 @@
 using Mistral.Kernels.Ops.Reference;
+using Mistral.Testing.Cases;
 using Xunit;
 
 namespace Mistral.Kernels.Tests.Ops;
 
 public class ArgmaxRefTests
 {
+    public static TheoryData<string> ArgmaxCasesData => new(ArgmaxCases.Names);
+
     [Fact]
     public void Argmax_PerRow_LowestIndexOnTies()
     {
@@ -18,5 +21,21 @@ public class ArgmaxRefTests
         var ids = new int[4];
         ArgmaxRef.Argmax(logits, 4, ids);
         Assert.Equal([1, 1, 0, 3], ids);
+    }
+
+    [Theory]
+    [MemberData(nameof(ArgmaxCasesData))]
+    public void Argmax_Cases_PickTheFirstOfThePlantedTie(string name)
+    {
+        var c = ArgmaxCases.Get(name);
+        var logits = c.Build();
+        var ids = new int[c.Rows];
+        ArgmaxRef.Argmax(logits, c.Vocab, ids);
+        for (int r = 0; r < c.Rows; r++)
+        {
+            // Independent: the first column holding the row's maximum, found with LINQ over the row.
+            var row = logits.Skip(r * c.Vocab).Take(c.Vocab).ToArray();
+            Assert.Equal(Array.IndexOf(row, row.Max()), ids[r]);
+        }
     }
 }

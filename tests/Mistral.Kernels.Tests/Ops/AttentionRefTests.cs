@@ -8,6 +8,8 @@ namespace Mistral.Kernels.Tests.Ops;
 
 public class AttentionRefTests
 {
+    public static TheoryData<string> AttentionCasesData => new(AttentionCases.Names);
+
     // fp32 scores, softmax and weighted sums over ≤ 64 keys of N(0,1) data vs fp64: a few ulps of values of order 1.
     private const double Abs = 2e-6, Rel = 2e-6;
 
@@ -154,6 +156,51 @@ public class AttentionRefTests
             AttentionRef.Forward(q, k, v, batch, config, cache, y, []);
             KvCacheRef.Append(k, v, batch, kw, window, cacheKeys, cacheValues);
             TensorAssert.Close(oneShot.AsSpan(start * qw, len * qw), y, SameOrderAbs, 0, $"position {start}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(AttentionCasesData))]
+    public void Forward_Cases_MatchDenseFp64OverHistoryAndChunk(string name)
+    {
+        // With a cache, the dense reference sees one longer sequence per batch entry: the min(start, S) positions the
+        // cache still holds (keys/values read from their slots, queries zero and ignored), followed by the chunk.
+        var c = AttentionCases.Get(name);
+        var config = c.Config;
+        var batch = c.Batch();
+        var data = c.Build();
+        int T = c.Tokens, qw = c.NHeads * c.HeadDim, kw = c.NKvHeads * c.HeadDim;
+        var y = new float[T * qw];
+        var lse = new float[c.NHeads * T];
+        var cache = new KvCacheSpans(data.CacheKeys, data.CacheValues, c.CacheSlots);
+        AttentionRef.Forward(data.Q, data.K, data.V, batch, config, cache, y, lse);
+
+        for (int b = 0; b < batch.SequenceCount; b++)
+        {
+            int start = batch.StartPositions[b], len = batch.Lengths[b], off = batch.TokenOffsets[b];
+            int history = c.HasCache ? Math.Min(start, c.CacheSlots) : 0;
+            int total = history + len;
+            var q = new double[total * qw];
+            var k = new double[total * kw];
+            var v = new double[total * kw];
+            for (int h = 0; h < history; h++)
+            {
+                int position = start - history + h;
+                int at = (batch.CacheRows[b] * c.CacheSlots + position % c.CacheSlots) * kw;
+                for (int e = 0; e < kw; e++) { k[h * kw + e] = data.CacheKeys[at + e]; v[h * kw + e] = data.CacheValues[at + e]; }
+            }
+            for (int t = 0; t < len; t++)
+            {
+                for (int e = 0; e < qw; e++) q[(history + t) * qw + e] = data.Q[(off + t) * qw + e];
+                for (int e = 0; e < kw; e++) { k[(history + t) * kw + e] = data.K[(off + t) * kw + e]; v[(history + t) * kw + e] = data.V[(off + t) * kw + e]; }
+            }
+            var denseLse = new double[c.NHeads * total];
+            var dense = DenseAttention.Forward(q, k, v, [total], [start - history], c.NHeads, c.NKvHeads, c.HeadDim, c.Window, denseLse);
+            var expected = DenseAttention.ToSingle(dense.Skip(history * qw).ToArray());
+            TensorAssert.Close(expected, y.AsSpan(off * qw, len * qw), Abs, Rel, $"{name}: y of sequence {b}");
+            for (int h = 0; h < c.NHeads; h++)
+                TensorAssert.Close(DenseAttention.ToSingle(denseLse.Skip(h * total + history).Take(len).ToArray()), lse.AsSpan(h * T + off, len),
+                    Abs, Rel, $"{name}: lse of sequence {b}, head {h}");
         }
     }
 }

@@ -7,6 +7,8 @@ namespace Mistral.Kernels.Tests.Ops;
 
 public class CrossEntropyRefTests
 {
+    public static TheoryData<string> CrossEntropyCasesData => new(CrossEntropyCases.Names);
+
     [Fact]
     public void Forward_HandChecked()
     {
@@ -84,5 +86,42 @@ public class CrossEntropyRefTests
         var losses = new float[tokens];
         double weighted = CrossEntropyRef.Forward(logits, targets, weights, vocab, losses);
         Assert.Equal(Loss(FiniteDifference.ToDouble(logits)), scale * weighted, 1e-5);
+    }
+
+    [Theory]
+    [MemberData(nameof(CrossEntropyCasesData))]
+    public void ForwardAndBackward_Cases_MatchFp64(string name)
+    {
+        var c = CrossEntropyCases.Get(name);
+        var data = c.Build();
+        var losses = new float[c.Tokens];
+        double total = CrossEntropyRef.Forward(data.Logits, data.Targets, data.Weights, c.Vocab, losses);
+        var dLogits = new float[data.Logits.Length];
+        CrossEntropyRef.Backward(data.Logits, data.Targets, data.Weights, c.Vocab, c.Scale, dLogits);
+
+        var expectedLosses = new float[c.Tokens];
+        var expectedGrad = new float[data.Logits.Length];
+        double expectedTotal = 0;
+        for (int t = 0; t < c.Tokens; t++)
+        {
+            // log-softmax in fp64, written as Σ exp relative to the target's own logit (a different route from max subtraction)
+            double target = data.Logits[t * c.Vocab + data.Targets[t]];
+            double max = double.NegativeInfinity;
+            for (int v = 0; v < c.Vocab; v++) max = Math.Max(max, data.Logits[t * c.Vocab + v]);
+            double sum = 0;
+            for (int v = 0; v < c.Vocab; v++) sum += Math.Exp(data.Logits[t * c.Vocab + v] - max);
+            double ce = max + Math.Log(sum) - target;
+            expectedLosses[t] = (float)ce;
+            expectedTotal += data.Weights[t] * ce;
+            for (int v = 0; v < c.Vocab; v++)
+            {
+                double p = Math.Exp(data.Logits[t * c.Vocab + v] - max) / sum;
+                expectedGrad[t * c.Vocab + v] = (float)((p - (v == data.Targets[t] ? 1 : 0)) * data.Weights[t] * c.Scale);
+            }
+        }
+        // CE values up to ~10³ for the large-logit case: fp32 keeps ~7 digits of the logsumexp.
+        TensorAssert.Close(expectedLosses, losses, 2e-5, 2e-6, "losses");
+        Assert.Equal(expectedTotal, total, Math.Max(1e-4, Math.Abs(expectedTotal) * 2e-6));
+        TensorAssert.Close(expectedGrad, dLogits, 1e-7, 1e-5, "dLogits");
     }
 }

@@ -1,11 +1,14 @@
 using Mistral.Kernels.Ops.Reference;
 using Mistral.Kernels.Tensors;
+using Mistral.Testing.Cases;
 using Xunit;
 
 namespace Mistral.Kernels.Tests.Ops;
 
 public class ElementwiseRefTests
 {
+    public static TheoryData<int> ElementwiseCasesData => new(ElementwiseCases.Lengths);
+
     [Fact]
     public void AddScaleFill_HandChecked()
     {
@@ -37,5 +40,19 @@ public class ElementwiseRefTests
         float[] h = [1f + 1f / 2048, 65520f];          // f16 halfway to even (11 bits) -> 1; 65520 overflows to inf
         ElementwiseRef.RoundTo(DType.F16, h);
         Assert.Equal([1f, float.PositiveInfinity], h);
+    }
+
+    [Theory]
+    [MemberData(nameof(ElementwiseCasesData))]
+    public void AddScaleSumOfSquares_EveryLength(int length)
+    {
+        var (a, b) = ElementwiseCases.Build(length);
+        var y = new float[length];
+        ElementwiseRef.Add(a, b, y);
+        for (int i = 0; i < length; i++) Assert.Equal(a[i] + b[i], y[i]);
+        ElementwiseRef.Scale(y, 0.5f);
+        for (int i = 0; i < length; i++) Assert.Equal((a[i] + b[i]) * 0.5f, y[i]);
+        double expected = a.Sum(x => (double)x * x);   // same terms, LINQ order: only fp64 rounding differs
+        Assert.Equal(expected, ElementwiseRef.SumOfSquares(a), expected * 1e-12);
     }
 }

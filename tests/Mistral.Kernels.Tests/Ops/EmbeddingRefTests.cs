@@ -1,10 +1,13 @@
 using Mistral.Kernels.Ops.Reference;
+using Mistral.Testing.Cases;
 using Xunit;
 
 namespace Mistral.Kernels.Tests.Ops;
 
 public class EmbeddingRefTests
 {
+    public static TheoryData<string> EmbeddingCasesData => new(EmbeddingCases.Names);
+
     private static readonly float[] Table = [0, 1, 2, 10, 11, 12, 20, 21, 22, 30, 31, 32]; // [V=4, D=3]: row r = [10r, 10r+1, 10r+2]
 
     [Fact]
@@ -28,5 +31,27 @@ public class EmbeddingRefTests
     public void Forward_TokenOutOfRange_ThrowsFromTheBoundsCheckedSpan()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => EmbeddingRef.Forward([4], Table, 3, new float[3]));
+    }
+
+    [Theory]
+    [MemberData(nameof(EmbeddingCasesData))]
+    public void ForwardAndBackward_Cases_MatchElementLoops(string name)
+    {
+        var c = EmbeddingCases.Get(name);
+        var data = c.Build();
+        var y = new float[c.Tokens * c.Dim];
+        EmbeddingRef.Forward(data.Tokens, data.Table, c.Dim, y);
+        var dTable = new float[c.Vocab * c.Dim];
+        EmbeddingRef.Backward(data.Tokens, data.DY, c.Dim, dTable);
+
+        var expectedDTable = new double[c.Vocab * c.Dim];
+        for (int t = 0; t < c.Tokens; t++)
+            for (int d = 0; d < c.Dim; d++)
+            {
+                Assert.Equal(data.Table[data.Tokens[t] * c.Dim + d], y[t * c.Dim + d]);
+                expectedDTable[data.Tokens[t] * c.Dim + d] += data.DY[t * c.Dim + d];
+            }
+        // fp32 sums of at most Tokens terms vs fp64: a few ulps.
+        Mistral.Testing.TensorAssert.Close(FiniteDifference.ToSingle(expectedDTable), dTable, 1e-6, 1e-6, "dTable");
     }
 }

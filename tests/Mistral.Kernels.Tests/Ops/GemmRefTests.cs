@@ -7,6 +7,8 @@ namespace Mistral.Kernels.Tests.Ops;
 
 public class GemmRefTests
 {
+    public static TheoryData<string> GemmCasesData => new(GemmCases.Names);
+
     // fp32 dot products of K ≤ 4097 terms of N(0,1)·N(0,1) against an fp64 loop: the rounding error grows like
     // sqrt(K)·2^-24·|terms|, about 1e-4 of a result whose typical size is sqrt(K) ≈ 64; 2e-5 relative + 1e-4 absolute covers it.
     private const double Abs = 1e-4, Rel = 2e-5;
@@ -28,38 +30,28 @@ public class GemmRefTests
     }
 
     [Theory]
-    [InlineData(1, 1, 1)]
-    [InlineData(3, 17, 65)]
-    [InlineData(17, 3, 127)]
-    [InlineData(127, 33, 4097)]
-    [InlineData(5, 1000, 64)]
-    public void Gemm_AllTransposes_MatchFp64Loop(int m, int n, int k)
+    [MemberData(nameof(GemmCasesData))]
+    public void Gemm_Cases_MatchFp64Loop(string name)
     {
-        var rng = new CaseRandom(m * 1000 + n * 10 + k);
-        var a = rng.Normal(m * k);
-        var b = rng.Normal(k * n);
-        var c0 = rng.Normal(m * n);
-        foreach (bool ta in new[] { false, true })
-        foreach (bool tb in new[] { false, true })
-        {
-            const float alpha = 0.75f, beta = -0.5f;
-            var expected = new float[m * n];
-            for (int i = 0; i < m; i++)
-                for (int j = 0; j < n; j++)
+        var c = GemmCases.Get(name);
+        var (m, n, k) = (c.M, c.N, c.K);
+        var data = c.Build();
+        var expected = new float[m * n];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double sum = 0;
+                for (int p = 0; p < k; p++)
                 {
-                    double sum = 0;
-                    for (int p = 0; p < k; p++)
-                    {
-                        double aip = ta ? a[p * m + i] : a[i * k + p];   // stored [K, M] when transposed
-                        double bpj = tb ? b[j * k + p] : b[p * n + j];   // stored [N, K] when transposed
-                        sum += aip * bpj;
-                    }
-                    expected[i * n + j] = (float)(alpha * sum + beta * (double)c0[i * n + j]);
+                    double aip = c.TransposeA ? data.A[p * m + i] : data.A[i * k + p];   // stored [K, M] when transposed
+                    double bpj = c.TransposeB ? data.B[j * k + p] : data.B[p * n + j];   // stored [N, K] when transposed
+                    sum += aip * bpj;
                 }
-            var c = (float[])c0.Clone();
-            GemmRef.Gemm(a, ta, b, tb, m, n, k, alpha, beta, c);
-            TensorAssert.Close(expected, c, Abs * Math.Sqrt(k), Rel, $"gemm {m}x{n}x{k} ta={ta} tb={tb}");
-        }
+                expected[i * n + j] = (float)(c.Alpha * sum + (c.Beta == 0 ? 0 : c.Beta * (double)data.C[i * n + j]));
+            }
+        var actual = (float[])data.C.Clone();
+        GemmRef.Gemm(data.A, c.TransposeA, data.B, c.TransposeB, m, n, k, c.Alpha, c.Beta, actual);
+        TensorAssert.Close(expected, actual, Abs * Math.Sqrt(k), Rel, name);
     }
 
     [Fact]

@@ -1,11 +1,14 @@
 using Mistral.Kernels.Ops;
 using Mistral.Kernels.Ops.Reference;
+using Mistral.Testing.Cases;
 using Xunit;
 
 namespace Mistral.Kernels.Tests.Ops;
 
 public class KvCacheRefTests
 {
+    public static TheoryData<string> KvCacheCasesData => new(KvCacheCases.Names);
+
     [Fact]
     public void Append_WritesPositionModSlots_OnlyTheLastSlotsTokens()
     {
@@ -20,5 +23,33 @@ public class KvCacheRefTests
         KvCacheRef.Append(k, v, batch, 1, 3, keys, values);
         Assert.Equal([-1f, 7f, -1f, 60f, 70f, 80f], keys);
         Assert.Equal([0f, -7f, 0f, -60f, -70f, -80f], values);
+    }
+
+    [Theory]
+    [MemberData(nameof(KvCacheCasesData))]
+    public void Append_Cases_EqualWritingEveryTokenInOrder(string name)
+    {
+        // Independent formulation: write every token of the chunk in time order; later positions overwrite earlier
+        // ones in the same slot, which leaves exactly what "only the last min(len, S)" writes.
+        var c = KvCacheCases.Get(name);
+        var data = c.Build();
+        var batch = c.Batch();
+        var expectedKeys = (float[])data.CacheKeys.Clone();
+        var expectedValues = (float[])data.CacheValues.Clone();
+        for (int b = 0; b < c.Lengths.Length; b++)
+            for (int t = 0; t < c.Lengths[b]; t++)
+            {
+                int token = batch.TokenOffsets[b] + t, slot = (c.StartPositions[b] + t) % c.Slots;
+                for (int e = 0; e < c.KvWidth; e++)
+                {
+                    expectedKeys[(c.CacheRows[b] * c.Slots + slot) * c.KvWidth + e] = data.K[token * c.KvWidth + e];
+                    expectedValues[(c.CacheRows[b] * c.Slots + slot) * c.KvWidth + e] = data.V[token * c.KvWidth + e];
+                }
+            }
+        var keys = (float[])data.CacheKeys.Clone();
+        var values = (float[])data.CacheValues.Clone();
+        KvCacheRef.Append(data.K, data.V, batch, c.KvWidth, c.Slots, keys, values);
+        Assert.Equal(expectedKeys, keys);
+        Assert.Equal(expectedValues, values);
     }
 }

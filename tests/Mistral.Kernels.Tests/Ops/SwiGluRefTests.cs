@@ -7,6 +7,8 @@ namespace Mistral.Kernels.Tests.Ops;
 
 public class SwiGluRefTests
 {
+    public static TheoryData<string> SwiGluCasesData => new(SwiGluCases.Names);
+
     [Fact]
     public void Forward_HandChecked()
     {
@@ -47,5 +49,32 @@ public class SwiGluRefTests
         // Each element's gradient is a product of three fp32 factors: a few ulps relative.
         TensorAssert.Close(FiniteDifference.ToSingle(FiniteDifference.Gradient(g => Loss(g, ud), gd)), dGate, 1e-6, 1e-5, "dGate");
         TensorAssert.Close(FiniteDifference.ToSingle(FiniteDifference.Gradient(u => Loss(gd, u), ud)), dUp, 1e-6, 1e-5, "dUp");
+    }
+
+    [Theory]
+    [MemberData(nameof(SwiGluCasesData))]
+    public void ForwardAndBackward_Cases_MatchFp64(string name)
+    {
+        // The op is element-wise, so each element's derivative is a 1-D central difference of its own fp64 function.
+        var data = SwiGluCases.Get(name).Build();
+        int n = data.Gate.Length;
+        var y = new float[n];
+        var dGate = new float[n];
+        var dUp = new float[n];
+        SwiGluRef.Forward(data.Gate, data.Up, y);
+        SwiGluRef.Backward(data.Gate, data.Up, data.DY, dGate, dUp);
+        static double F(double g, double u) => g / (1 + Math.Exp(-g)) * u;
+        const double h = FiniteDifference.Step;
+        var (expectedY, expectedDGate, expectedDUp) = (new float[n], new float[n], new float[n]);
+        for (int i = 0; i < n; i++)
+        {
+            double g = data.Gate[i], u = data.Up[i], dy = data.DY[i];
+            expectedY[i] = (float)F(g, u);
+            expectedDGate[i] = (float)(dy * (F(g + h, u) - F(g - h, u)) / (2 * h));
+            expectedDUp[i] = (float)(dy * (F(g, u + h) - F(g, u - h)) / (2 * h));
+        }
+        TensorAssert.Close(expectedY, y, 1e-6, 1e-5, "y");
+        TensorAssert.Close(expectedDGate, dGate, 1e-6, 1e-5, "dGate");
+        TensorAssert.Close(expectedDUp, dUp, 1e-6, 1e-5, "dUp");
     }
 }

@@ -12,6 +12,13 @@ public sealed record AttentionCase(string Name, int NHeads, int NKvHeads, int He
     public AttentionConfig Config => new(NHeads, NKvHeads, HeadDim, Window);
     public bool HasCache => CacheSlots > 0;
     public bool IsDecode => HasCache && Lengths.All(l => l == 1);
+    public int Tokens => Lengths.Sum();
+
+    /// <summary>Backward is defined for cache-free calls only (training).</summary>
+    public bool SupportsBackward => !HasCache;
+
+    /// <summary>Rows of the cache: one per sequence (see <see cref="Batch"/>), none without a cache.</summary>
+    public int CacheRowCount => HasCache ? Lengths.Length : 0;
 
     /// <summary>Cache rows are assigned in reverse so that row != sequence index is exercised.</summary>
     public AttentionBatch Batch()
@@ -22,14 +29,30 @@ public sealed record AttentionCase(string Name, int NHeads, int NKvHeads, int He
         return new AttentionBatch(offsets, Lengths, StartPositions, HasCache ? rows : null);
     }
 
+    /// <summary>
+    /// q, dY [T, H·Dh]; k, v [T, Hkv·Dh]; cache keys/values [CacheRowCount, CacheSlots, Hkv·Dh]; all N(0, 1). The cache
+    /// content is random (a kernel-vs-oracle comparison only needs both sides to read the same numbers); the
+    /// equivalence tests (chunked = one-shot, decode = banded) build consistent caches themselves.
+    /// </summary>
+    public AttentionData Build(int salt = 0)
+    {
+        var rng = CaseRandom.For(Name, salt);
+        int T = Tokens, qWidth = NHeads * HeadDim, kvWidth = NKvHeads * HeadDim, cache = CacheRowCount * CacheSlots * kvWidth;
+        return new AttentionData(rng.Normal(T * qWidth), rng.Normal(T * kvWidth), rng.Normal(T * kvWidth), rng.Normal(T * qWidth),
+            rng.Normal(cache), rng.Normal(cache));
+    }
+
     public override string ToString() => Name;
 }
+
+public sealed record AttentionData(float[] Q, float[] K, float[] V, float[] DY, float[] CacheKeys, float[] CacheValues);
 
 /// <summary>The awkward shapes every attention implementation must get right (STYLE habit 5).</summary>
 public static class AttentionCases
 {
     private const int Causal = int.MaxValue;
 
+    /// <summary>Shapes every device runs (the CUDA kernels' contract: head dims the kernels instantiate).</summary>
     public static IReadOnlyList<AttentionCase> All { get; } =
     [
         // the tiny fixture's shape: 3 prompts in one call, GQA 2:1, window 16 binds for none of them
@@ -55,4 +78,33 @@ public static class AttentionCases
         // decode at head dim 128 with the tiny cache wrapped
         new("decode-hd128", 4, 1, 128, 16, [1, 1, 1], [25, 3, 16], 16),
     ];
+
+    /// <summary>
+    /// Shapes only the oracle's own tests run: head dims and head counts no kernel instantiates, which shake out
+    /// indexing that happens to work for powers of two.
+    /// </summary>
+    public static IReadOnlyList<AttentionCase> OracleOnly { get; } =
+    [
+        // the fixture's LoRA batch: 2 × 23 tokens, window 16 binds (forward and backward)
+        new("tiny-train-batch", 4, 2, 16, 16, [23, 23], [0, 0], 0),
+        // odd head dim, GQA 4:1, window 4 < sequence, a 1-token sequence in the middle
+        new("gqa4-hd5-w4-ragged", 8, 2, 5, 4, [17, 1, 9], [0, 0, 0], 0),
+        // 3 query heads sharing one kv head (MQA), head dim 7, window 3
+        new("mqa3-hd7-w3", 3, 1, 7, 3, [2, 11], [0, 0], 0),
+        // window 1: each token sees only itself
+        new("window1-self-only", 2, 2, 3, 1, [6], [0], 0),
+        // sequences that start past position 0 without a cache
+        new("offset-starts-hd6", 4, 1, 6, 5, [9, 3], [40, 7], 0),
+        // a chunk after a short history that does not fill the cache
+        new("chunk-after-short-history", 4, 2, 6, 16, [9, 3], [3, 1], 16),
+        // the very first token decoded into an empty cache
+        new("decode-first-token-hd5", 8, 2, 5, 7, [1], [0], 7),
+    ];
+
+    /// <summary>Every case: what the oracle's tests run.</summary>
+    public static IEnumerable<AttentionCase> Everything => All.Concat(OracleOnly);
+
+    public static IEnumerable<string> Names => Everything.Select(c => c.Name);
+    public static IEnumerable<string> BackwardNames => Everything.Where(c => c.SupportsBackward).Select(c => c.Name);
+    public static AttentionCase Get(string name) => CaseTable.Find(Everything, c => c.Name, name);
 }

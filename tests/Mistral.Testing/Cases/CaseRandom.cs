@@ -8,6 +8,17 @@ public sealed class CaseRandom(int seed)
 {
     private readonly Random _random = new(seed);
 
+    /// <summary>
+    /// A generator seeded from a case name (FNV-1a, stable across processes, unlike string.GetHashCode) and a salt,
+    /// so every case has its own fixed data and a test can ask for a second independent draw.
+    /// </summary>
+    public static CaseRandom For(string caseName, int salt = 0)
+    {
+        uint hash = 2166136261;
+        foreach (char ch in caseName) hash = (hash ^ ch) * 16777619;
+        return new CaseRandom((int)(hash ^ (uint)salt * 2654435761u) & int.MaxValue);
+    }
+
     /// <summary>Normal(0, std²) samples by Box–Muller.</summary>
     public float[] Normal(int count, float std = 1f)
     {
