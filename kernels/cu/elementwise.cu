@@ -1,0 +1,55 @@
+// elementwise.cu: residual add, in-place scale, fill, and dtype casts. ElementwiseRef is the spec.
+// Legend: N = element count. T is the storage type; math in fp32.
+// Launch: each thread owns 4 consecutive elements (one vector load when aligned), N/4 threads in 1-D blocks.
+#include "common/common.cuh"
+
+// The 4 elements [i0, i0+4) ∩ [0, n) of this thread, and whether they can move as one vector.
+#define ELEMENTWISE_PROLOGUE                                                           \
+    const long long i0 = 4 * ((long long)blockIdx.x * blockDim.x + threadIdx.x);     \
+    if (i0 >= n) return;
+
+// y = a + b; y may alias a or b.
+template <class T>
+__device__ __forceinline__ void add(const T* a, const T* b, long long n, T* y) {
+    ELEMENTWISE_PROLOGUE
+    if (i0 + 4 <= n && is_aligned4(a) && is_aligned4(b) && is_aligned4(y)) {
+        float va[4], vb[4];
+        load4(a + i0, va);
+        load4(b + i0, vb);
+        for (int k = 0; k < 4; k++) va[k] += vb[k];
+        store4(y + i0, va);
+    } else {
+        for (long long i = i0; i < n && i < i0 + 4; i++) y[i] = from_f32<T>(to_f32(a[i]) + to_f32(b[i]));
+    }
+}
+
+// x ·= alpha.
+template <class T>
+__device__ __forceinline__ void scale(T* x, float alpha, long long n) {
+    ELEMENTWISE_PROLOGUE
+    for (long long i = i0; i < n && i < i0 + 4; i++) x[i] = from_f32<T>(to_f32(x[i]) * alpha);
+}
+
+// x = value (rounded once to the storage type).
+template <class T>
+__device__ __forceinline__ void fill(T* x, float value, long long n) {
+    ELEMENTWISE_PROLOGUE
+    const T v = from_f32<T>(value);
+    for (long long i = i0; i < n && i < i0 + 4; i++) x[i] = v;
+}
+
+// dst = src converted (bf16 -> f32 exact; f32 -> bf16 round to nearest even).
+template <class From, class To>
+__device__ __forceinline__ void cast(const From* __restrict__ src, long long n, To* __restrict__ dst) {
+    ELEMENTWISE_PROLOGUE
+    for (long long i = i0; i < n && i < i0 + 4; i++) dst[i] = from_f32<To>(to_f32(src[i]));
+}
+
+extern "C" __global__ void elementwise_add_f32(const float* a, const float* b, long long n, float* y) { add<float>(a, b, n, y); }
+extern "C" __global__ void elementwise_add_bf16(const bf16* a, const bf16* b, long long n, bf16* y) { add<bf16>(a, b, n, y); }
+extern "C" __global__ void elementwise_scale_f32(float* x, float alpha, long long n) { scale<float>(x, alpha, n); }
+extern "C" __global__ void elementwise_scale_bf16(bf16* x, float alpha, long long n) { scale<bf16>(x, alpha, n); }
+extern "C" __global__ void elementwise_fill_f32(float* x, float value, long long n) { fill<float>(x, value, n); }
+extern "C" __global__ void elementwise_fill_bf16(bf16* x, float value, long long n) { fill<bf16>(x, value, n); }
+extern "C" __global__ void elementwise_cast_f32_to_bf16(const float* src, long long n, bf16* dst) { cast<float, bf16>(src, n, dst); }
+extern "C" __global__ void elementwise_cast_bf16_to_f32(const bf16* src, long long n, float* dst) { cast<bf16, float>(src, n, dst); }

@@ -1,0 +1,55 @@
+// swiglu.cu: the gated FFN's middle, y = silu(gate) ⊙ up, silu(x) = x · sigmoid(x), and its backward.
+// SwiGluRef is the spec (model.py FeedForward: w2(silu(w1 x) * w3 x)). expf, not __expf: the fast exponential's
+// error would show at the 1e-5 tolerance. Legend: N = T · F elements. T is the storage type; math in fp32.
+// Launch: each thread owns 4 consecutive elements (one vector load when aligned), N/4 threads in 1-D blocks.
+#include "common/common.cuh"
+
+__device__ __forceinline__ float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+template <class T>
+__device__ __forceinline__ void swiglu_forward(const T* __restrict__ gate,  // [N]
+                                               const T* __restrict__ up,    // [N]
+                                               long long n,
+                                               T* __restrict__ y) {         // [N]
+    const long long i0 = 4 * ((long long)blockIdx.x * blockDim.x + threadIdx.x);
+    if (i0 >= n) return;
+    if (i0 + 4 <= n && is_aligned4(gate) && is_aligned4(up) && is_aligned4(y)) {
+        float g[4], u[4];
+        load4(gate + i0, g);
+        load4(up + i0, u);
+        for (int k = 0; k < 4; k++) g[k] = g[k] * sigmoidf(g[k]) * u[k];
+        store4(y + i0, g);
+    } else {
+        for (long long i = i0; i < n && i < i0 + 4; i++) {
+            const float g = to_f32(gate[i]);
+            y[i] = from_f32<T>(g * sigmoidf(g) * to_f32(up[i]));
+        }
+    }
+}
+
+// dUp = dY · silu(gate); dGate = dY · up · σ(gate) · (1 + gate · (1 − σ(gate))). Outputs may alias inputs.
+template <class T>
+__device__ __forceinline__ void swiglu_backward(const T* gate, const T* up, const T* dY,  // [N] each
+                                                long long n,
+                                                T* dGate, T* dUp) {                      // [N] each, overwritten
+    const long long i0 = 4 * ((long long)blockIdx.x * blockDim.x + threadIdx.x);
+    for (long long i = i0; i < n && i < i0 + 4; i++) {
+        const float g = to_f32(gate[i]), u = to_f32(up[i]), dy = to_f32(dY[i]);
+        const float sg = sigmoidf(g);
+        dUp[i] = from_f32<T>(dy * g * sg);
+        dGate[i] = from_f32<T>(dy * u * sg * (1.0f + g * (1.0f - sg)));
+    }
+}
+
+extern "C" __global__ void swiglu_forward_f32(const float* gate, const float* up, long long n, float* y) {
+    swiglu_forward<float>(gate, up, n, y);
+}
+extern "C" __global__ void swiglu_forward_bf16(const bf16* gate, const bf16* up, long long n, bf16* y) {
+    swiglu_forward<bf16>(gate, up, n, y);
+}
+extern "C" __global__ void swiglu_backward_f32(const float* gate, const float* up, const float* dY, long long n, float* dGate, float* dUp) {
+    swiglu_backward<float>(gate, up, dY, n, dGate, dUp);
+}
+extern "C" __global__ void swiglu_backward_bf16(const bf16* gate, const bf16* up, const bf16* dY, long long n, bf16* dGate, bf16* dUp) {
+    swiglu_backward<bf16>(gate, up, dY, n, dGate, dUp);
+}

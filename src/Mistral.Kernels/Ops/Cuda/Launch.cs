@@ -1,0 +1,45 @@
+using Mistral.Kernels.Device;
+using Mistral.Kernels.Tensors;
+
+namespace Mistral.Kernels.Ops.Cuda;
+
+/// <summary>What every launcher shares: the grid arithmetic, the dtype suffix of kernel names, and shape checks that
+/// throw an <see cref="ArgumentException"/> naming the op and the shapes.</summary>
+internal static class Launch
+{
+    /// <summary>Threads per block of the 1-D element-wise kernels.</summary>
+    public const int ElementwiseBlock = 256;
+
+    public static int CeilDiv(long a, long b) => checked((int)((a + b - 1) / b));
+
+    /// <summary>"f32" or "bf16", the suffix of every kernel name; other dtypes have no kernels.</summary>
+    public static string Suffix(string op, DType dtype) => dtype switch
+    {
+        DType.F32 => "f32",
+        DType.BF16 => "bf16",
+        _ => throw new ArgumentException($"{op}: no kernel for {dtype} storage (F32 or BF16)"),
+    };
+
+    /// <summary>Threads for a block-per-row kernel: enough for one 4-wide vector per thread, a multiple of 32, at most 256.</summary>
+    public static int RowBlock(int columns) => Math.Clamp(CeilDiv(CeilDiv(columns, 4), 32) * 32, 32, 256);
+
+    public static void SameShape(string op, DeviceTensor a, DeviceTensor b, string aName, string bName)
+    {
+        if (!a.Shape.Equals(b.Shape)) throw new ArgumentException($"{op}: {aName} is {a.Shape} but {bName} is {b.Shape}");
+    }
+
+    public static void SameDType(string op, DeviceTensor a, DeviceTensor b, string aName, string bName)
+    {
+        if (a.DType != b.DType) throw new ArgumentException($"{op}: {aName} is {a.DType} but {bName} is {b.DType}");
+    }
+
+    public static void DTypeIs(string op, DeviceTensor t, DType expected, string name)
+    {
+        if (t.DType != expected) throw new ArgumentException($"{op}: {name} must be {expected}, not {t.DType}");
+    }
+
+    public static void Count(string op, DeviceTensor t, long expected, string name)
+    {
+        if (t.ElementCount != expected) throw new ArgumentException($"{op}: {name} {t.Shape} must hold {expected} elements");
+    }
+}

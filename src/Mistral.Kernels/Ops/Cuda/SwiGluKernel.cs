@@ -1,0 +1,50 @@
+using Mistral.Kernels.Device;
+
+namespace Mistral.Kernels.Ops.Cuda;
+
+/// <summary>Launches kernels/cu/swiglu.cu: 4 elements per thread. All tensors [T, F], one dtype (F32 or BF16).</summary>
+public static class SwiGluKernel
+{
+    /// <summary>y = silu(gate) ⊙ up.</summary>
+    public static void Forward(IDevice device, DeviceTensor gate, DeviceTensor up, DeviceTensor y)
+    {
+        const string op = "swiglu forward";
+        Same(op, gate, up, "up");
+        Same(op, gate, y, "y");
+        var args = new KernelArgs();
+        args.Add(gate.Pointer);
+        args.Add(up.Pointer);
+        args.Add(gate.ElementCount);
+        args.Add(y.Pointer);
+        Run(device, $"swiglu_forward_{Launch.Suffix(op, gate.DType)}", gate.ElementCount, args);
+    }
+
+    /// <summary>dGate, dUp overwritten (may alias gate, up).</summary>
+    public static void Backward(IDevice device, DeviceTensor gate, DeviceTensor up, DeviceTensor dY, DeviceTensor dGate, DeviceTensor dUp)
+    {
+        const string op = "swiglu backward";
+        Same(op, gate, up, "up");
+        Same(op, gate, dY, "dY");
+        Same(op, gate, dGate, "dGate");
+        Same(op, gate, dUp, "dUp");
+        var args = new KernelArgs();
+        args.Add(gate.Pointer);
+        args.Add(up.Pointer);
+        args.Add(dY.Pointer);
+        args.Add(gate.ElementCount);
+        args.Add(dGate.Pointer);
+        args.Add(dUp.Pointer);
+        Run(device, $"swiglu_backward_{Launch.Suffix(op, gate.DType)}", gate.ElementCount, args);
+    }
+
+    private static void Same(string op, DeviceTensor gate, DeviceTensor other, string name)
+    {
+        Launch.SameShape(op, gate, other, "gate", name);
+        Launch.SameDType(op, gate, other, "gate", name);
+    }
+
+    private static void Run(IDevice device, string kernel, long n, scoped in KernelArgs args)
+    {
+        if (n > 0) device.Launch(kernel, Launch.CeilDiv(Launch.CeilDiv(n, 4), Launch.ElementwiseBlock), Launch.ElementwiseBlock, 0, args);
+    }
+}

@@ -1,0 +1,13 @@
+namespace Mistral.Testing.Kernels;
+
+/// <summary>The whole kernel sweep: every launcher, both storage dtypes, the awkward shapes.</summary>
+public static class KernelChecks
+{
+    public static IEnumerable<KernelCheck> All() =>
+        EmbeddingChecks.All()
+            .Concat(RmsNormChecks.All())
+            .Concat(RopeChecks.All())
+            .Concat(SwiGluChecks.All())
+            .Concat(ElementwiseChecks.All())
+            .Concat(ArgmaxChecks.All());
+}
