@@ -49,6 +49,27 @@ public sealed class InfoCommandTests
     }
 
     [Fact]
+    public void Truncated_weights_are_one_line_naming_the_file_and_exit_code_2()
+    {
+        var dir = Directory.CreateTempSubdirectory("mistral-cli-info-").FullName;
+        try
+        {
+            File.Copy(Path.Combine(Fixtures.TinyNative, "params.json"), Path.Combine(dir, "params.json"));
+            var weights = File.ReadAllBytes(Path.Combine(Fixtures.TinyNative, "consolidated.safetensors"));
+            var truncated = Path.Combine(dir, "consolidated.safetensors");
+            File.WriteAllBytes(truncated, weights[..1000]);
+            var result = CliRunner.Run("info", dir);
+            Assert.Equal(2, result.ExitCode);
+            var line = Assert.Single(result.ErrLines);
+            Assert.StartsWith($"error: {truncated}: safetensors header length 2040 runs past the end of the file (1000 bytes): truncated", line);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Verbose_adds_the_stack_trace()
     {
         var path = Path.Combine(Path.GetTempPath(), $"no-such-model-{Guid.NewGuid():N}");
