@@ -113,6 +113,15 @@ public sealed class PthCheckpointTests : IDisposable
     }
 
     [Fact]
+    public void Legacy_torch_save_stream_is_named()
+    {
+        var path = _dir.File("old.pth");
+        File.WriteAllBytes(path, [0x80, 2, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, (byte)'.']); // torch's legacy magic number
+        var e = Assert.Throws<CheckpointFormatException>(() => PthCheckpoint.Open(path).Dispose());
+        Assert.Contains("legacy (before torch 1.6) torch.save format", e.Message);
+    }
+
+    [Fact]
     public void Non_contiguous_tensor_is_refused()
     {
         // Same layout PthWriter produces, but the stride (1, 2) of a transposed [2, 3] view.

@@ -38,6 +38,8 @@ public sealed class PthCheckpoint : Checkpoint
         }
         catch (InvalidDataException e)
         {
+            if (StartsWithPickle(path))
+                throw new CheckpointFormatException(path, "is in the legacy (before torch 1.6) torch.save format; re-save it with a current torch (zip archive)", e);
             throw new CheckpointFormatException(path, $"not a readable torch.save zip archive (truncated or corrupt): {e.Message}", e);
         }
         var checkpoint = new PthCheckpoint(path, zip);
@@ -56,6 +58,13 @@ public sealed class PthCheckpoint : Checkpoint
             checkpoint.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The legacy format is a bare pickle stream: it starts with the PROTO opcode 0x80.</summary>
+    private static bool StartsWithPickle(string path)
+    {
+        using var s = File.OpenRead(path);
+        return s.ReadByte() == 0x80;
     }
 
     public override HostTensor Read(string nativeName)
