@@ -66,10 +66,10 @@ public class AttentionRefTests
         AttentionRef.Forward(x.Q, x.K, x.V, batch, config, y, lse);
 
         var expectedLse = new double[heads * T];
-        var expected = DenseAttention.Forward(DenseAttention.ToDouble(x.Q), DenseAttention.ToDouble(x.K), DenseAttention.ToDouble(x.V),
+        var expected = DenseAttention.Forward(FiniteDifference.ToDouble(x.Q), FiniteDifference.ToDouble(x.K), FiniteDifference.ToDouble(x.V),
             lengths, new int[lengths.Length], heads, kvHeads, headDim, window, expectedLse);
-        TensorAssert.Close(DenseAttention.ToSingle(expected), y, Abs, Rel, "y");
-        TensorAssert.Close(DenseAttention.ToSingle(expectedLse), lse, Abs, Rel, "lse");
+        TensorAssert.Close(FiniteDifference.ToSingle(expected), y, Abs, Rel, "y");
+        TensorAssert.Close(FiniteDifference.ToSingle(expectedLse), lse, Abs, Rel, "lse");
     }
 
     [Fact]
@@ -196,10 +196,10 @@ public class AttentionRefTests
             }
             var denseLse = new double[c.NHeads * total];
             var dense = DenseAttention.Forward(q, k, v, [total], [start - history], c.NHeads, c.NKvHeads, c.HeadDim, c.Window, denseLse);
-            var expected = DenseAttention.ToSingle(dense.Skip(history * qw).ToArray());
+            var expected = FiniteDifference.ToSingle(dense.Skip(history * qw).ToArray());
             TensorAssert.Close(expected, y.AsSpan(off * qw, len * qw), Abs, Rel, $"{name}: y of sequence {b}");
             for (int h = 0; h < c.NHeads; h++)
-                TensorAssert.Close(DenseAttention.ToSingle(denseLse.Skip(h * total + history).Take(len).ToArray()), lse.AsSpan(h * T + off, len),
+                TensorAssert.Close(FiniteDifference.ToSingle(denseLse.Skip(h * total + history).Take(len).ToArray()), lse.AsSpan(h * T + off, len),
                     Abs, Rel, $"{name}: lse of sequence {b}, head {h}");
         }
     }

@@ -51,7 +51,4 @@ internal static class DenseAttention
         }
         return y;
     }
-
-    public static double[] ToDouble(float[] x) => x.Select(e => (double)e).ToArray();
-    public static float[] ToSingle(double[] x) => x.Select(e => (float)e).ToArray();
 }
