@@ -17,13 +17,14 @@ internal static class ChatCommand
     {
         var model = CommonOptions.ModelDir();
         var device = CommonOptions.Device();
+        var precision = CommonOptions.Precision();
         var sampling = new SamplingCliOptions(defaultMaxTokens: 256, defaultTemperature: 0.7f);
-        var command = new Command("chat", "Talk to an instruct model, one message per line (Ctrl-D ends)") { model, device };
+        var command = new Command("chat", "Talk to an instruct model, one message per line (Ctrl-D ends)") { model, device, precision };
         sampling.AddTo(command);
         command.SetAction(parse => ErrorReporter.Run(parse, () =>
         {
             var output = parse.InvocationConfiguration.Output;
-            using var ops = OpsFactory.Create(parse.GetValue(device)!);
+            using var ops = CommonOptions.OpenOps(parse, device, precision);
             using var loaded = LoadedModel.Load(parse.GetValue(model)!, ops);
             var tokenizer = loaded.RequireTokenizer();
             var generator = new Generator(loaded.Transformer);

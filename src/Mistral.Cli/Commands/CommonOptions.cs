@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Mistral.Kernels.Ops;
 using Mistral.Runtime.Devices;
 
 namespace Mistral.Cli.Commands;
@@ -8,12 +9,32 @@ internal static class CommonOptions
 {
     public static Option<string> Device() => new("--device")
     {
-        Description = $"Where to run: {string.Join(", ", OpsFactory.Devices.Select(d => $"{d.Name} ({d.Description})"))}",
-        DefaultValueFactory = _ => "cpu",
+        Description = $"Where to run: {OpsFactory.Auto} (cuda when a GPU answers, else cpu), " +
+                      string.Join(", ", OpsFactory.Devices.Select(d => $"{d.Name} ({d.Description})")),
+        DefaultValueFactory = _ => OpsFactory.Auto,
+    };
+
+    public static Option<string?> Precision() => new("--precision")
+    {
+        Description = "Activation storage on cuda/emu: bf16 (default there) or fp32 (exact parity); the cpu is always fp32",
     };
 
     public static Argument<string> ModelDir() => new("MODEL")
     {
         Description = "Model directory: params.json + consolidated.safetensors|consolidated.00.pth, or config.json + model*.safetensors (HF)",
     };
+
+    /// <summary>
+    /// The ops for the parsed --device/--precision. Environment variables are read here, at the top, only:
+    /// MISTRAL_CU_CACHE (compiled kernels; default ~/.cache/mistral-cu). A fallback from auto to cpu prints one line.
+    /// </summary>
+    public static IOps OpenOps(ParseResult parse, Option<string> device, Option<string?>? precision = null)
+    {
+        var cache = Environment.GetEnvironmentVariable("MISTRAL_CU_CACHE") is { Length: > 0 } dir
+            ? dir
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "mistral-cu");
+        var ops = OpsFactory.Create(parse.GetValue(device)!, precision is null ? null : parse.GetValue(precision), cache, out var note);
+        if (note is not null) parse.InvocationConfiguration.Error.WriteLine($"note: {note}");
+        return ops;
+    }
 }

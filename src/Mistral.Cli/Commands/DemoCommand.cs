@@ -23,12 +23,13 @@ internal static class DemoCommand
     {
         var model = CommonOptions.ModelDir();
         var device = CommonOptions.Device();
+        var precision = CommonOptions.Precision();
         var maxTokens = new Option<int>("--max-tokens", "-n") { Description = "Tokens per prompt", DefaultValueFactory = _ => 35 };
-        var command = new Command("demo", "Run the reference's three demo prompts (greedy, batched)") { model, device, maxTokens };
+        var command = new Command("demo", "Run the reference's three demo prompts (greedy, batched)") { model, device, precision, maxTokens };
         command.SetAction(parse => ErrorReporter.Run(parse, () =>
         {
             var output = parse.InvocationConfiguration.Output;
-            using var ops = OpsFactory.Create(parse.GetValue(device)!);
+            using var ops = CommonOptions.OpenOps(parse, device, precision);
             using var loaded = LoadedModel.Load(parse.GetValue(model)!, ops);
             var tokenizer = loaded.RequireTokenizer();
             var prompts = Prompts.Select(p => tokenizer.Encode(p, bos: true)).ToArray();

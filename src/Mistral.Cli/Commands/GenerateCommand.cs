@@ -21,15 +21,16 @@ internal static class GenerateCommand
         var promptFile = new Option<FileInfo?>("--prompt-file", "-f") { Description = "Read the prompt from this file (a final newline is dropped)" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object (ids, text, logprobs, timings) instead of streaming" };
         var device = CommonOptions.Device();
+        var precision = CommonOptions.Precision();
         var sampling = new SamplingCliOptions(defaultMaxTokens: 128, defaultTemperature: 0.7f);
 
-        var command = new Command("generate", "Continue a prompt with a model") { model, prompt, promptFile, json, device };
+        var command = new Command("generate", "Continue a prompt with a model") { model, prompt, promptFile, json, device, precision };
         sampling.AddTo(command);
         command.SetAction(parse => ErrorReporter.Run(parse, () =>
         {
             string text = ReadPrompt(parse.GetValue(prompt), parse.GetValue(promptFile));
             var output = parse.InvocationConfiguration.Output;
-            using var ops = OpsFactory.Create(parse.GetValue(device)!);
+            using var ops = CommonOptions.OpenOps(parse, device, precision);
             using var loaded = LoadedModel.Load(parse.GetValue(model)!, ops);
             var tokenizer = loaded.RequireTokenizer();
             int[] ids = tokenizer.Encode(text, bos: true);
