@@ -45,11 +45,24 @@ public sealed class Transformer : IDisposable
     public Tensor Forward(ReadOnlySpan<int> tokens, AttentionBatch batch, RollingKvCache? cache = null,
         LogitsFor logitsFor = LogitsFor.AllTokens, ActivationObserver? observe = null)
     {
-        int T = batch.TotalTokens, D = Config.Dim;
+        int T = batch.TotalTokens;
         Validate(tokens, batch, cache, logitsFor);
-
         using var tokenIds = _ops.Upload(tokens, new Shape(T));                 // I32 [T]
         using var positions = _ops.Upload(batch.Positions(), new Shape(T));     // I32 [T]
+        return Forward(tokenIds, positions, batch, cache, logitsFor, observe);
+    }
+
+    /// <summary>
+    /// The same forward with the token ids and positions already on the device (I32 [T] each), so that a step can be
+    /// captured and replayed with its inputs rewritten in place (<see cref="Generation.DecodeGraph"/>). The ids are
+    /// not range-checked here; positions must be <see cref="AttentionBatch.Positions"/> of <paramref name="batch"/>.
+    /// </summary>
+    public Tensor Forward(Tensor tokenIds, Tensor positions, AttentionBatch batch, RollingKvCache? cache = null,
+        LogitsFor logitsFor = LogitsFor.AllTokens, ActivationObserver? observe = null)
+    {
+        int T = batch.TotalTokens, D = Config.Dim;
+        if (tokenIds.ElementCount != T || positions.ElementCount != T)
+            throw new ArgumentException($"forward: {tokenIds.ElementCount} token ids and {positions.ElementCount} positions for a batch of {T}");
         var h = _scratch.Get("h", T, D);                                         // [T, D] residual stream
         _ops.EmbeddingForward(tokenIds, _weights.TokEmbeddings, h);
         observe?.Invoke("embed", h);

@@ -1,0 +1,103 @@
+using Mistral.Kernels.Device;
+using Mistral.Kernels.Ops;
+using Mistral.Kernels.Ops.Cuda;
+using Mistral.Kernels.Tensors;
+using Mistral.Runtime.Cache;
+using Mistral.Runtime.Model;
+
+namespace Mistral.Runtime.Generation;
+
+/// <summary>
+/// The greedy decode step as one unit (gpt-fast's decode_one_token): every sequence brings one token, and embedding →
+/// layers → norm → output → argmax run on the device; only the chosen ids (4 bytes a sequence) come back to the host,
+/// never the logits. Its inputs live at fixed device addresses (token ids, positions, the attention sequence table)
+/// and are rewritten before each step, so on a CUDA device the step is captured into a CUDA graph once and replayed
+/// (one launch instead of ~10 per layer); on the emulated device the same body runs eagerly.
+/// Valid for one generation: the transformer must run no step of another shape between two decode steps (its scratch
+/// buffers, and so the graph's addresses, would move).
+/// </summary>
+public sealed class DecodeGraph : IDisposable
+{
+    private readonly Transformer _model;
+    private readonly CudaOps _ops;
+    private readonly RollingKvCache _cache;
+    private readonly int[] _rows;
+    private readonly int[] _ones;
+    private readonly CudaTensor _tokens;     // I32 [B]
+    private readonly CudaTensor _positions;  // I32 [B]
+    private readonly CudaTensor _ids;        // I32 [B] argmax of each row's logits
+    private readonly int[] _hostPositions;
+    private CudaGraph? _graph;
+    private int _steps;
+
+    /// <param name="rows">the cache row of each sequence, in the order tokens are passed to <see cref="Step"/>.</param>
+    public DecodeGraph(Transformer model, CudaOps ops, RollingKvCache cache, IReadOnlyList<int> rows)
+    {
+        if (!ReferenceEquals(model.Ops, ops)) throw new ArgumentException("decode graph: the transformer runs on other ops");
+        if (rows.Count == 0) throw new ArgumentException("decode graph: no sequences");
+        _model = model;
+        _ops = ops;
+        _cache = cache;
+        _rows = rows.ToArray();
+        _ones = Enumerable.Repeat(1, _rows.Length).ToArray();
+        _tokens = (CudaTensor)ops.Allocate(new Shape(_rows.Length), DType.I32);
+        _positions = (CudaTensor)ops.Allocate(new Shape(_rows.Length), DType.I32);
+        _ids = (CudaTensor)ops.Allocate(new Shape(_rows.Length), DType.I32);
+        _hostPositions = new int[_rows.Length];
+    }
+
+    /// <summary>True once the step has been captured (CUDA device only).</summary>
+    public bool IsCaptured => _graph is not null;
+
+    /// <summary>Runs one step: tokens[b] is sequence b's newest token; returns the greedy next token of each.</summary>
+    public int[] Step(ReadOnlySpan<int> tokens)
+    {
+        if (tokens.Length != _rows.Length) throw new ArgumentException($"decode graph: {tokens.Length} tokens for {_rows.Length} sequences");
+        for (int b = 0; b < tokens.Length; b++)
+            if ((uint)tokens[b] >= (uint)_model.Config.VocabSize)
+                throw new ArgumentOutOfRangeException(nameof(tokens), $"decode graph: token {tokens[b]} outside the vocabulary");
+        var batch = _cache.NextBatch(_rows, _ones);
+        for (int b = 0; b < _rows.Length; b++) _hostPositions[b] = batch.StartPositions[b];
+        var device = _ops.Device;
+        device.CopyToDevice(tokens, _tokens.Memory.Cast<int>());
+        device.CopyToDevice<int>(_hostPositions, _positions.Memory.Cast<int>());
+        _ops.PrepareBatch(batch);   // the sequence table, rewritten in place
+
+        // The first step runs eagerly: it sizes the transformer's scratch buffers for this batch, so the capture
+        // allocates nothing (allocation and zero-fill are not capturable work).
+        if (device is CudaDevice cuda && _steps++ > 0)
+        {
+            if (_graph is null)
+            {
+                _graph = cuda.Capture(() => Body(batch));   // records only; the forward's host bookkeeping ran once
+            }
+            else
+            {
+                _cache.Advance(batch);
+            }
+            _graph.Launch();
+        }
+        else
+        {
+            Body(batch);
+        }
+        var ids = new int[_rows.Length];
+        device.CopyToHost(_ids.Memory.Cast<int>(), ids);
+        return ids;
+    }
+
+    /// <summary>What the graph holds: the forward of one token per sequence and the argmax of its logits.</summary>
+    private void Body(AttentionBatch batch)
+    {
+        var logits = _model.Forward(_tokens, _positions, batch, _cache, LogitsFor.AllTokens);   // [B, V]: one token each
+        _ops.Argmax(logits, _ids);
+    }
+
+    public void Dispose()
+    {
+        _graph?.Dispose();
+        _tokens.Dispose();
+        _positions.Dispose();
+        _ids.Dispose();
+    }
+}
