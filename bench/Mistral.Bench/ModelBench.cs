@@ -1,33 +1,69 @@
+using System.Diagnostics;
+using Mistral.Kernels.Ops.Cuda;
+using Mistral.Runtime.Cache;
 using Mistral.Runtime.Generation;
 using Mistral.Runtime.Model;
 
 namespace Mistral.Bench;
 
 /// <summary>
-/// llama-bench's two end-to-end figures, measured through the same Generator a user runs:
-/// pp N = prefill of one N-token prompt (tokens/second of the prompt pass), tg N = generating N tokens one at a time
-/// after a one-token prompt (greedy, so sampling costs an argmax). Prompt ids are drawn with a fixed seed. One warm-up
-/// run precedes the measured repetitions (JIT, first-touch allocations). A figure to report, never asserted.
+/// llama-bench's two end-to-end figures: pp N = prefill of one N-token prompt (tokens/second of the prompt pass,
+/// through the Generator a user runs), tg N = generating N tokens one at a time after a one-token prompt. On the CUDA
+/// ops tg N runs the <see cref="DecodeGraph"/> (greedy argmax on the device, the step replayed as a CUDA graph, only
+/// the id copied back); elsewhere the Generator's greedy loop. Prompt ids are drawn with a fixed seed. One warm-up
+/// run precedes the measured repetitions. A figure to report, never asserted.
 /// </summary>
 public static class ModelBench
 {
-    public static BenchResult Prefill(LoadedModel model, int promptTokens, int repetitions, int? chunkSize = null)
+    public static BenchResult Prefill(LoadedModel model, int promptTokens, int repetitions, int? chunkSize = null) =>
+        Prefill(model.Transformer, ModelName(model), promptTokens, repetitions, chunkSize);
+
+    public static BenchResult Decode(LoadedModel model, int newTokens, int repetitions) =>
+        Decode(model.Transformer, ModelName(model), newTokens, repetitions);
+
+    public static BenchResult Prefill(Transformer model, string name, int promptTokens, int repetitions, int? chunkSize = null)
     {
         if (promptTokens <= 0) throw new ArgumentOutOfRangeException(nameof(promptTokens), promptTokens, "prompt length must be > 0");
         var prompt = RandomTokens(model.Config.VocabSize, promptTokens);
         var options = new GenerationOptions { MaxTokens = 0, ChunkSize = chunkSize };
-        var generator = new Generator(model.Transformer);
+        var generator = new Generator(model);
         var rates = Measure(repetitions, () => generator.Generate([prompt], options).Timings.PromptTokensPerSecond);
-        return Result(model, $"pp {promptTokens}", rates);
+        return Result(model, name, $"pp {promptTokens}", rates);
     }
 
-    public static BenchResult Decode(LoadedModel model, int newTokens, int repetitions)
+    public static BenchResult Decode(Transformer model, string name, int newTokens, int repetitions)
     {
         if (newTokens <= 0) throw new ArgumentOutOfRangeException(nameof(newTokens), newTokens, "token count must be > 0");
-        var options = new GenerationOptions { MaxTokens = newTokens, EosId = null };
-        var generator = new Generator(model.Transformer);
-        var rates = Measure(repetitions, () => generator.Generate([[1]], options).Timings.GeneratedTokensPerSecond);
-        return Result(model, $"tg {newTokens}", rates);
+        Func<double> run;
+        if (model.Ops is CudaOps cuda)
+        {
+            run = () => GraphDecode(model, cuda, newTokens);
+        }
+        else
+        {
+            var options = new GenerationOptions { MaxTokens = newTokens, EosId = null };
+            var generator = new Generator(model);
+            run = () => generator.Generate([[1]], options).Timings.GeneratedTokensPerSecond;
+        }
+        return Result(model, name, $"tg {newTokens}", Measure(repetitions, run));
+    }
+
+    /// <summary>
+    /// Prefills BOS, then N greedy decode steps through <see cref="DecodeGraph"/>; the first two steps (eager, then the
+    /// capture) are outside the timed region, which ends when the last id has reached the host.
+    /// </summary>
+    private static double GraphDecode(Transformer model, CudaOps ops, int newTokens)
+    {
+        const int untimed = 2;
+        int slots = RollingKvCache.SlotsFor(model.Config, 1, newTokens + untimed);
+        using var cache = new RollingKvCache(ops, model.Config, rows: 1, slots);
+        model.Forward([1], cache.NextBatch([0], [1]), cache, LogitsFor.LastTokens);
+        using var step = new DecodeGraph(model, ops, cache, [0]);
+        int token = 1;
+        for (int i = 0; i < untimed; i++) token = step.Step([token])[0];
+        var watch = Stopwatch.StartNew();
+        for (int i = 0; i < newTokens; i++) token = step.Step([token])[0];
+        return newTokens / watch.Elapsed.TotalSeconds;
     }
 
     private static List<double> Measure(int repetitions, Func<double> run)
@@ -37,8 +73,10 @@ public static class ModelBench
         return Enumerable.Range(0, repetitions).Select(_ => run()).ToList();
     }
 
-    private static BenchResult Result(LoadedModel model, string test, List<double> rates) =>
-        new(Path.GetFileName(Path.TrimEndingDirectorySeparator(model.DirectoryPath)), model.Config.ParameterCount, model.Transformer.Ops.Name, test, rates);
+    private static string ModelName(LoadedModel model) => Path.GetFileName(Path.TrimEndingDirectorySeparator(model.DirectoryPath));
+
+    private static BenchResult Result(Transformer model, string name, string test, List<double> rates) =>
+        new(name, model.Config.ParameterCount, model.Ops.Name, test, rates);
 
     private static int[] RandomTokens(int vocab, int count)
     {

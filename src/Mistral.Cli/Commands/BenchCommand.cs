@@ -14,31 +14,51 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var command = new Command("bench", "Benchmarks printing llama-bench style tokens/second");
-        command.Subcommands.Add(Verb("prefill", "Prompt processing: tokens/second of one N-token prompt (pp N)", 512,
-            (model, n, reps, chunk) => ModelBench.Prefill(model, n, reps, chunk)));
-        command.Subcommands.Add(Verb("decode", "Text generation: tokens/second of N tokens generated one at a time (tg N)", 128,
-            (model, n, reps, _) => ModelBench.Decode(model, n, reps)));
+        var command = new Command("bench", "Benchmarks: llama-bench style tokens/second (prefill, decode) and per-kernel figures (kernels)");
+        command.Subcommands.Add(Verb("prefill", "Prompt processing: tokens/second of one N-token prompt (pp N)", [512], [128, 512, 2048],
+            (model, name, n, reps, chunk) => ModelBench.Prefill(model, name, n, reps, chunk)));
+        command.Subcommands.Add(Verb("decode", "Text generation: tokens/second of N tokens generated one at a time (tg N)", [128], [128],
+            (model, name, n, reps, _) => ModelBench.Decode(model, name, n, reps)));
+        command.Subcommands.Add(BenchKernelsCommand.Create());
         return command;
     }
 
-    private static Command Verb(string name, string description, int defaultTokens, Func<LoadedModel, int, int, int?, BenchResult> run)
+    /// <param name="defaultTokens">N values for a model directory.</param>
+    /// <param name="shapeTokens">N values for a synthetic --shape (the issue's figures: pp 128/512/2048, tg 128).</param>
+    private static Command Verb(string name, string description, int[] defaultTokens, int[] shapeTokens,
+        Func<Transformer, string, int, int, int?, BenchResult> run)
     {
-        var model = CommonOptions.ModelDir();
+        var model = new Argument<string?>("MODEL")
+        {
+            Description = "Model directory (params.json + weights, or HF config.json + weights); omit with --shape",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var shape = new Option<string?>("--shape") { Description = $"Random weights of a named shape made on the device instead of a model: {string.Join(", ", ShapePresets.All.Keys)}" };
         var device = CommonOptions.Device();
-        var tokens = new Option<int>("--tokens", "-n") { Description = "N, the prompt length (prefill) or tokens generated (decode)", DefaultValueFactory = _ => defaultTokens };
+        var precision = CommonOptions.Precision();
+        var tokens = new Option<int[]>("--tokens", "-n") { Description = "N, the prompt length (prefill) or tokens generated (decode); several allowed", AllowMultipleArgumentsPerToken = true };
         var repetitions = new Option<int>("--repetitions", "-r") { Description = "Measured runs after one warm-up", DefaultValueFactory = _ => 3 };
         var chunk = new Option<int?>("--chunk-size") { Description = "Prefill chunk size (default: the whole prompt at once)" };
-        var command = new Command(name, description) { model, device, tokens, repetitions };
+        var command = new Command(name, description) { model, shape, device, precision, tokens, repetitions };
         if (name == "prefill") command.Options.Add(chunk);
         command.SetAction(parse => ErrorReporter.Run(parse, () =>
         {
             var output = parse.InvocationConfiguration.Output;
-            using var ops = OpsFactory.Create(parse.GetValue(device)!);
-            using var loaded = LoadedModel.Load(parse.GetValue(model)!, ops);
-            var result = run(loaded, parse.GetValue(tokens), parse.GetValue(repetitions), parse.GetValue(chunk));
+            string? modelDir = parse.GetValue(model), shapeName = parse.GetValue(shape);
+            if ((modelDir is null) == (shapeName is null))
+                throw new ArgumentException($"bench {name}: give either a MODEL directory or --shape NAME ({string.Join(", ", ShapePresets.All.Keys)})");
+            using var ops = CommonOptions.OpenOps(parse, device, precision);
+            using var loaded = modelDir is null ? null : LoadedModel.Load(modelDir, ops);
+            using var synthetic = shapeName is null ? null : new SyntheticModel(ops, shapeName);
+            var transformer = loaded?.Transformer ?? synthetic!.Transformer;
+            string label = loaded is null ? synthetic!.Name : Path.GetFileName(Path.TrimEndingDirectorySeparator(loaded.DirectoryPath));
+            var ns = parse.GetValue(tokens) is { Length: > 0 } given ? given : shapeName is null ? defaultTokens : shapeTokens;
             output.WriteLine(BenchResult.Header);
-            output.WriteLine(result);
+            foreach (int n in ns)
+            {
+                output.WriteLine(run(transformer, label, n, parse.GetValue(repetitions), parse.GetValue(chunk)));
+                output.Flush();
+            }
             return ExitCodes.Ok;
         }));
         return command;

@@ -1,0 +1,41 @@
+using System.CommandLine;
+using Mistral.Bench;
+using Mistral.Cli.Console;
+using Mistral.Kernels.Ops.Cuda;
+
+namespace Mistral.Cli.Commands;
+
+/// <summary>
+/// `mistral-cu bench kernels [--device cuda|emu] [--shape 7b|tiny] [--precision bf16|fp32]`: each kernel family of the
+/// forward at a model's shapes, time (CUDA events, warm-up, median), GB/s or TFLOP/s, and % of the device's peak.
+/// On the emulator it runs the tiny shapes once, a smoke test of the same code path.
+/// </summary>
+internal static class BenchKernelsCommand
+{
+    public static Command Create()
+    {
+        var device = CommonOptions.Device();
+        var precision = CommonOptions.Precision();
+        var shape = new Option<string>("--shape") { Description = $"Model shape preset: {string.Join(", ", ShapePresets.All.Keys)}", DefaultValueFactory = _ => "7b" };
+        var command = new Command("kernels", "Time each kernel family at a model's shapes: µs, GB/s or TFLOP/s, % of peak") { device, precision, shape };
+        command.SetAction(parse => ErrorReporter.Run(parse, () =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            using var ops = CommonOptions.OpenOps(parse, device, precision);
+            if (ops is not CudaOps cuda)
+                throw new ArgumentException($"bench kernels times the CUDA kernels: use --device cuda or --device emu, not {ops.Name}");
+            bool emulated = cuda.Device.Name == "emu";
+            var config = ShapePresets.Get(emulated ? "tiny" : parse.GetValue(shape)!);
+            var options = KernelBenchOptions.For(config, emulated);
+            var info = cuda.Device.Info;
+            var peaks = DevicePeaks.For(info.Name);
+            output.WriteLine($"device: {info.Name} (sm_{info.ComputeCapability}, {info.Multiprocessors} SMs, {info.TotalMemoryBytes / (1L << 30)} GiB), " +
+                             $"{cuda.ActivationDType}, shape {(emulated ? "tiny (emulated: a smoke test, not a speed figure)" : parse.GetValue(shape))}" +
+                             (peaks is null ? ", peak unknown" : $", peak {peaks.BandwidthGBs:F0} GB/s, {peaks.Bf16TFlops:F0} bf16 TFLOP/s"));
+            output.WriteLine(KernelFigure.Header);
+            new KernelBench(cuda, config, options).Run(f => output.WriteLine(f.Format(peaks)));
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+}
