@@ -5,10 +5,10 @@ using Mistral.Testing.Cases;
 
 namespace Mistral.Testing.Kernels;
 
-/// <summary>ElementwiseKernel vs ElementwiseRef / FloatBits: counts around the 4-wide vectors and the 256-thread blocks.</summary>
+/// <summary>ElementwiseKernel vs ElementwiseRef / FloatBits over <see cref="ElementwiseCases.Lengths"/> (around the 4-wide vectors and 256-thread blocks).</summary>
 public static class ElementwiseChecks
 {
-    public static readonly int[] Counts = [1, 3, 17, 127, 1024, 4097];
+    private static IReadOnlyList<int> Counts => ElementwiseCases.Lengths;
 
     public static IEnumerable<KernelCheck> All()
     {
@@ -30,9 +30,9 @@ public static class ElementwiseChecks
 
     private static KernelComparison Add(Devices.DeviceScope s, int n, DType dtype, bool inPlace)
     {
-        var random = new CaseRandom(n * 3 + 1);
-        var a = Storage.Rounded(random.Normal(n), dtype);
-        var b = Storage.Rounded(random.Normal(n), dtype);
+        var (a0, b0) = ElementwiseCases.Build(n);
+        var a = Storage.Rounded(a0, dtype);
+        var b = Storage.Rounded(b0, dtype);
         var expected = new float[n];
         ElementwiseRef.Add(a, b, expected);
         ElementwiseRef.RoundTo(dtype, expected);
@@ -45,7 +45,7 @@ public static class ElementwiseChecks
 
     private static KernelComparison Scale(Devices.DeviceScope s, int n, DType dtype)
     {
-        var x = Storage.Rounded(new CaseRandom(n * 5 + 2).Normal(n), dtype);
+        var x = Storage.Rounded(ElementwiseCases.Build(n).A, dtype);
         var expected = (float[])x.Clone();
         ElementwiseRef.Scale(expected, 0.37f);
         ElementwiseRef.RoundTo(dtype, expected);
@@ -66,8 +66,7 @@ public static class ElementwiseChecks
 
     private static KernelComparison Cast(Devices.DeviceScope s, int n, DType from, DType to)
     {
-        var random = new CaseRandom(n * 7 + 3);
-        var x = Storage.Rounded(random.Normal(n, 100f), from);
+        var x = Storage.Rounded(ElementwiseCases.Build(n, salt: 1).A.Select(v => 100f * v).ToArray(), from);
         // Exact ties between two bf16 values must round to even: plant some.
         for (int i = 0; i < n; i += 5) x[i] = BitConverter.Int32BitsToSingle((int)(BitConverter.SingleToUInt32Bits(Storage.Rounded([x[i]], DType.BF16)[0]) | 0x8000));
         x = Storage.Rounded(x, from);

@@ -5,27 +5,25 @@ using Mistral.Testing.Cases;
 
 namespace Mistral.Testing.Kernels;
 
-/// <summary>EmbeddingKernel vs EmbeddingRef: repeated tokens (the backward's atomics meet), dims off the vector width.</summary>
+/// <summary>EmbeddingKernel vs EmbeddingRef over <see cref="EmbeddingCases"/> (repeated tokens meet in the backward's atomics).</summary>
 public static class EmbeddingChecks
 {
-    public static readonly (int Tokens, int Vocab, int Dim)[] Shapes = [(1, 5, 1), (3, 11, 17), (17, 6, 127), (5, 7, 4097), (127, 300, 64)];
-
     public static IEnumerable<KernelCheck> All()
     {
         foreach (var dtype in Storage.DTypes)
-            foreach (var (t, v, d) in Shapes)
+            foreach (var c in EmbeddingCases.All)
             {
-                var shape = $"{Storage.Dims(t)} x {Storage.Dims(v, d)}";
-                yield return new KernelCheck("embedding_forward", dtype, shape, s => Forward(s, t, v, d, dtype));
-                yield return new KernelCheck("embedding_backward", dtype, shape, s => Backward(s, t, v, d, dtype));
+                yield return new KernelCheck("embedding_forward", dtype, c.Name, s => Forward(s, c, dtype));
+                yield return new KernelCheck("embedding_backward", dtype, c.Name, s => Backward(s, c, dtype));
             }
     }
 
-    private static KernelComparison Forward(Devices.DeviceScope s, int tokens, int vocab, int dim, DType dtype)
+    private static KernelComparison Forward(Devices.DeviceScope s, EmbeddingCase c, DType dtype)
     {
-        var random = new CaseRandom(tokens * 13 + vocab * 3 + dim);
-        var table = Storage.Rounded(random.Normal(vocab * dim), dtype);
-        var ids = random.Ints(tokens, vocab);
+        var (tokens, vocab, dim) = (c.Tokens, c.Vocab, c.Dim);
+        var data = c.Build();
+        var table = Storage.Rounded(data.Table, dtype);
+        var ids = data.Tokens;
         var expected = new float[tokens * dim];
         EmbeddingRef.Forward(ids, table, dim, expected);
         var y = s.Allocate(new Shape(tokens, dim), dtype);
@@ -33,12 +31,13 @@ public static class EmbeddingChecks
         return new KernelComparison().Add("y", expected, s.Download(y), 0, 0); // a gather is exact
     }
 
-    private static KernelComparison Backward(Devices.DeviceScope s, int tokens, int vocab, int dim, DType dtype)
+    private static KernelComparison Backward(Devices.DeviceScope s, EmbeddingCase c, DType dtype)
     {
-        var random = new CaseRandom(tokens * 11 + vocab * 5 + dim);
-        var dY = Storage.Rounded(random.Normal(tokens * dim), dtype);
-        var ids = random.Ints(tokens, vocab); // vocab < tokens in some cases: repeats guaranteed
-        var dTableStart = random.Normal(vocab * dim, 0.1f);
+        var (tokens, vocab, dim) = (c.Tokens, c.Vocab, c.Dim);
+        var data = c.Build();
+        var dY = Storage.Rounded(data.DY, dtype);
+        var ids = data.Tokens;
+        var dTableStart = CaseRandom.For(c.Name, salt: 1).Normal(vocab * dim, 0.1f); // the kernel adds into it
         var expected = (float[])dTableStart.Clone();
         EmbeddingRef.Backward(ids, dY, dim, expected);
         var dTable = s.Upload(dTableStart, new Shape(vocab, dim), DType.F32);

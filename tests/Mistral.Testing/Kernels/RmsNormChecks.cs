@@ -5,52 +5,50 @@ using Mistral.Testing.Cases;
 
 namespace Mistral.Testing.Kernels;
 
-/// <summary>RmsNormKernel vs RmsNormRef. Rows × dims chosen to miss the block (32..256) and the vector width (4).</summary>
+/// <summary>RmsNormKernel vs RmsNormRef over <see cref="RmsNormCases"/> (dims that miss the block and the vector width).</summary>
 public static class RmsNormChecks
 {
-    public static readonly (int Rows, int Dim)[] Shapes = [(1, 1), (3, 17), (17, 127), (2, 4096), (3, 4097), (127, 64)];
-
-    private const float Eps = 1e-5f;
-
     public static IEnumerable<KernelCheck> All()
     {
         foreach (var dtype in Storage.DTypes)
-            foreach (var (rows, dim) in Shapes)
+            foreach (var c in RmsNormCases.All)
             {
-                yield return new KernelCheck("rmsnorm_forward", dtype, Storage.Dims(rows, dim), s => Forward(s, rows, dim, dtype));
-                yield return new KernelCheck("rmsnorm_backward", dtype, Storage.Dims(rows, dim), s => Backward(s, rows, dim, dtype));
+                yield return new KernelCheck("rmsnorm_forward", dtype, c.Name, s => Forward(s, c, dtype));
+                yield return new KernelCheck("rmsnorm_backward", dtype, c.Name, s => Backward(s, c, dtype));
             }
     }
 
-    private static KernelComparison Forward(Devices.DeviceScope s, int rows, int dim, DType dtype)
+    private static KernelComparison Forward(Devices.DeviceScope s, RmsNormCase c, DType dtype)
     {
-        var random = new CaseRandom(rows * 7919 + dim);
-        var x = Storage.Rounded(random.Normal(rows * dim, 2f), dtype);
-        var w = Storage.Rounded(random.Normal(dim, 0.5f).Select(v => v + 1f).ToArray(), dtype);
+        var (rows, dim, eps) = (c.Rows, c.Dim, c.Eps);
+        var data = c.Build();
+        var x = Storage.Rounded(data.X, dtype);
+        var w = Storage.Rounded(data.Weight, dtype);
         var yExpected = new float[rows * dim];
         var rstdExpected = new float[rows];
-        RmsNormRef.Forward(x, w, Eps, yExpected, rstdExpected);
+        RmsNormRef.Forward(x, w, eps, yExpected, rstdExpected);
         ElementwiseRef.RoundTo(dtype, yExpected);
 
         var dx = s.Upload(x, new Shape(rows, dim), dtype);
         var dw = s.Upload(w, new Shape(dim), dtype);
         var dy = s.Allocate(new Shape(rows, dim), dtype);
         var drstd = s.Allocate(new Shape(rows), DType.F32);
-        RmsNormKernel.Forward(s.Device, dx, dw, Eps, dy, drstd);
+        RmsNormKernel.Forward(s.Device, dx, dw, eps, dy, drstd);
         return new KernelComparison()
             .Add("y", yExpected, s.Download(dy), dtype)
             .Add("rstd", rstdExpected, s.Download(drstd), DType.F32);
     }
 
-    private static KernelComparison Backward(Devices.DeviceScope s, int rows, int dim, DType dtype)
+    private static KernelComparison Backward(Devices.DeviceScope s, RmsNormCase c, DType dtype)
     {
-        var random = new CaseRandom(rows * 104729 + dim);
-        var x = Storage.Rounded(random.Normal(rows * dim, 2f), dtype);
-        var w = Storage.Rounded(random.Normal(dim, 0.5f).Select(v => v + 1f).ToArray(), dtype);
-        var dY = Storage.Rounded(random.Normal(rows * dim), dtype);
-        var dWeightStart = random.Normal(dim, 0.1f); // the kernel adds into it
+        var (rows, dim, eps) = (c.Rows, c.Dim, c.Eps);
+        var data = c.Build();
+        var x = Storage.Rounded(data.X, dtype);
+        var w = Storage.Rounded(data.Weight, dtype);
+        var dY = Storage.Rounded(data.DY, dtype);
+        var dWeightStart = CaseRandom.For(c.Name, salt: 1).Normal(dim, 0.1f); // the kernel adds into it
         var rstd = new float[rows];
-        RmsNormRef.Forward(x, w, Eps, new float[rows * dim], rstd);
+        RmsNormRef.Forward(x, w, eps, new float[rows * dim], rstd);
         var dXExpected = new float[rows * dim];
         var dWeightExpected = (float[])dWeightStart.Clone();
         RmsNormRef.Backward(x, w, rstd, dY, dXExpected, dWeightExpected);

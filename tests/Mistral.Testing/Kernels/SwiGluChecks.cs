@@ -5,26 +5,25 @@ using Mistral.Testing.Cases;
 
 namespace Mistral.Testing.Kernels;
 
-/// <summary>SwiGluKernel vs SwiGluRef: element counts 1, 3, 17·..., 4097 (tails past the 4-wide vectors).</summary>
+/// <summary>SwiGluKernel vs SwiGluRef over <see cref="SwiGluCases"/> (tails past the 4-wide vectors).</summary>
 public static class SwiGluChecks
 {
-    public static readonly (int Tokens, int Hidden)[] Shapes = [(1, 1), (1, 3), (3, 17), (17, 127), (1, 4097), (5, 4096)];
-
     public static IEnumerable<KernelCheck> All()
     {
         foreach (var dtype in Storage.DTypes)
-            foreach (var (t, f) in Shapes)
+            foreach (var c in SwiGluCases.All)
             {
-                yield return new KernelCheck("swiglu_forward", dtype, Storage.Dims(t, f), s => Forward(s, t, f, dtype));
-                yield return new KernelCheck("swiglu_backward", dtype, Storage.Dims(t, f), s => Backward(s, t, f, dtype));
+                yield return new KernelCheck("swiglu_forward", dtype, c.Name, s => Forward(s, c, dtype));
+                yield return new KernelCheck("swiglu_backward", dtype, c.Name, s => Backward(s, c, dtype));
             }
     }
 
-    private static KernelComparison Forward(Devices.DeviceScope s, int tokens, int hidden, DType dtype)
+    private static KernelComparison Forward(Devices.DeviceScope s, SwiGluCase c, DType dtype)
     {
-        var random = new CaseRandom(tokens * 17 + hidden);
-        var gate = Storage.Rounded(random.Normal(tokens * hidden, 3f), dtype);
-        var up = Storage.Rounded(random.Normal(tokens * hidden), dtype);
+        var (tokens, hidden) = (c.Rows, c.Hidden);
+        var data = c.Build();
+        var gate = Storage.Rounded(data.Gate, dtype);
+        var up = Storage.Rounded(data.Up, dtype);
         var expected = new float[gate.Length];
         SwiGluRef.Forward(gate, up, expected);
         ElementwiseRef.RoundTo(dtype, expected);
@@ -34,12 +33,13 @@ public static class SwiGluChecks
         return new KernelComparison().Add("y", expected, s.Download(y), dtype);
     }
 
-    private static KernelComparison Backward(Devices.DeviceScope s, int tokens, int hidden, DType dtype)
+    private static KernelComparison Backward(Devices.DeviceScope s, SwiGluCase c, DType dtype)
     {
-        var random = new CaseRandom(tokens * 19 + hidden);
-        var gate = Storage.Rounded(random.Normal(tokens * hidden, 3f), dtype);
-        var up = Storage.Rounded(random.Normal(tokens * hidden), dtype);
-        var dY = Storage.Rounded(random.Normal(tokens * hidden), dtype);
+        var (tokens, hidden) = (c.Rows, c.Hidden);
+        var data = c.Build();
+        var gate = Storage.Rounded(data.Gate, dtype);
+        var up = Storage.Rounded(data.Up, dtype);
+        var dY = Storage.Rounded(data.DY, dtype);
         var dGate = new float[gate.Length];
         var dUp = new float[gate.Length];
         SwiGluRef.Backward(gate, up, dY, dGate, dUp);
