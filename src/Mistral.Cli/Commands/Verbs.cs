@@ -14,5 +14,6 @@ internal static class Verbs
         InfoCommand.Create(),
         ParityCommand.Create(),
         BenchCommand.Create(),
+        SelftestCommand.Create(),
     ];
 }

@@ -1,0 +1,89 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Mistral.Cli.Console;
+using Mistral.Kernels.Compile;
+using Mistral.Kernels.Device;
+using Mistral.Kernels.Native;
+using Mistral.Testing.Devices;
+using Mistral.Testing.Kernels;
+
+namespace Mistral.Cli.Commands;
+
+/// <summary>
+/// `mistral-cu selftest [--device emu|cuda]`: runs every kernel over the shared case tables (the same sweep as the
+/// xunit kernel tests) against the CPU reference and prints one row per case. Exit 0 when all pass, 1 when any fails,
+/// 2 when the device cannot be opened (no driver, no GPU, no NVRTC, no host compiler).
+/// </summary>
+internal static class SelftestCommand
+{
+    public static Command Create()
+    {
+        var device = new Option<string>("--device") { Description = "emu (kernels host-compiled and emulated on the CPU) or cuda (GPU 0)", DefaultValueFactory = _ => "emu" };
+        device.AcceptOnlyFromAmong("emu", "cuda");
+        var libDir = new Option<string?>("--cuda-lib-dir") { Description = "Folder searched first for libcuda/libnvrtc/libcublas (default: $MISTRAL_CU_LIB_DIR, then CUDA_PATH and the system)" };
+        var cacheDir = new Option<string?>("--cache-dir") { Description = "Compiled-kernel cache (default: $MISTRAL_CU_CACHE or ~/.cache/mistral-cu)" };
+        var kernelsDir = new Option<string?>("--kernels-dir") { Description = "Read kernels from this folder (holding cu/ and emu/) instead of the built-in copy" };
+        var filter = new Option<string?>("--filter") { Description = "Only cases whose name contains this text (e.g. rmsnorm, bf16)" };
+        var command = new Command("selftest", "Run every kernel against the CPU reference over awkward shapes and print a table") { device, libDir, cacheDir, kernelsDir, filter };
+        command.SetAction(parse => ErrorReporter.Run(parse, () =>
+        {
+            NativeLibraryLoader.SetSearchDirectory(parse.GetValue(libDir) ?? Environment.GetEnvironmentVariable("MISTRAL_CU_LIB_DIR"));
+            var cache = parse.GetValue(cacheDir) ?? Environment.GetEnvironmentVariable("MISTRAL_CU_CACHE")
+                        ?? KernelCache.DefaultDirectory(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile));
+            var sources = parse.GetValue(kernelsDir) is { } dir ? KernelSources.FromDirectory(dir) : KernelSources.Embedded();
+            using IDevice d = parse.GetValue(device) == "cuda"
+                ? CudaDevice.Open(0, new CudaDeviceOptions(sources, cache))
+                : new EmulatedDevice(sources, new EmulatedDeviceOptions(cache));
+            var checks = KernelChecks.All().Where(c => parse.GetValue(filter) is not { } f || c.Name.Contains(f, StringComparison.OrdinalIgnoreCase)).ToList();
+            return Run(d, checks, parse.InvocationConfiguration.Output);
+        }));
+        return command;
+    }
+
+    private static int Run(IDevice device, IReadOnlyList<KernelCheck> checks, TextWriter o)
+    {
+        PrintDevice(device, o);
+        o.WriteLine();
+        o.WriteLine($"{"kernel",-26} {"dtype",-5} {"shape",-28} {"max abs err",12} {"max rel err",12}  result");
+        var clock = Stopwatch.StartNew();
+        int failed = 0;
+        foreach (var check in checks)
+        {
+            string? failure;
+            double abs = double.NaN, rel = double.NaN;
+            try
+            {
+                using var scope = new DeviceScope(device);
+                var result = check.Run(scope);
+                (abs, rel, failure) = (result.MaxAbsError, result.MaxRelError, result.Failure());
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                failure = e.Message; // a kernel that throws (bad launch, out-of-bounds write) is a failed case, not the end of the sweep
+            }
+            if (failure is not null) failed++;
+            o.WriteLine($"{check.Kernel,-26} {check.DType.ToString().ToLowerInvariant(),-5} {check.Shape,-28} {abs,12:0.00e+00} {rel,12:0.00e+00}  {(failure is null ? "PASS" : "FAIL")}");
+            if (failure is not null)
+                foreach (var line in failure.Split('\n')) o.WriteLine($"    {line}");
+        }
+        o.WriteLine();
+        o.WriteLine($"{checks.Count - failed} passed, {failed} failed, {checks.Count} cases on {device.Name} in {clock.Elapsed.TotalSeconds:F1} s");
+        return failed == 0 ? ExitCodes.Ok : ExitCodes.CheckFailed;
+    }
+
+    private static void PrintDevice(IDevice device, TextWriter o)
+    {
+        var info = device.Info;
+        o.WriteLine($"device       {device.Name}: {info.Name}");
+        if (device is CudaDevice cuda)
+        {
+            o.WriteLine($"compute      sm_{info.ComputeCapability}, {info.Multiprocessors} SMs, {info.TotalMemoryBytes / (1024.0 * 1024 * 1024):F1} GiB, {info.MaxSharedMemoryPerBlock / 1024} KiB shared/block");
+            o.WriteLine($"driver       CUDA {info.DriverVersion} ({NativeLibraryLoader.LoadedPath(LibCuda.Library)})");
+            o.WriteLine($"compiler     {info.CompilerVersion} ({NativeLibraryLoader.LoadedPath(LibNvrtc.Library)}), target {cuda.Target}");
+        }
+        else if (device is EmulatedDevice emu)
+        {
+            o.WriteLine($"compiler     {emu.CompilerVersion} (kernels/cu built against kernels/emu/cuda_emu.h)");
+        }
+    }
+}
