@@ -1,11 +1,9 @@
-using System.CommandLine;
 using System.Text.Json;
-using Mistral.Cli.Commands;
 using Mistral.Cli.Console;
 using Mistral.Testing;
 using Xunit;
 
-namespace Mistral.Cli.Tests;
+namespace Mistral.Cli.Tests.Commands;
 
 /// <summary>`mistral-cu tokenize`, run in-process on the Mistral 7B tokenizer fixture; ids come from cases.jsonl.</summary>
 public sealed class TokenizeCommandTests : IDisposable
@@ -101,16 +99,9 @@ public sealed class TokenizeCommandTests : IDisposable
         Assert.StartsWith($"error: {model}: ", stderr);
     }
 
-    // Builds the root command as Program.cs does and runs it with stdout/stderr captured (no global Console state).
     private static (int Code, string Stdout, string Stderr) Run(params string[] args)
     {
-        var root = new RootCommand("mistral-cu");
-        root.Options.Add(ErrorReporter.Verbose);
-        foreach (var command in Verbs.All())
-            root.Subcommands.Add(command);
-        var stdout = new StringWriter { NewLine = "\n" };
-        var stderr = new StringWriter { NewLine = "\n" };
-        var code = root.Parse(args).Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
-        return (code, stdout.ToString(), stderr.ToString());
+        var result = CliRunner.Run(args);
+        return (result.ExitCode, result.Out, result.Err);
     }
 }
