@@ -20,14 +20,18 @@ public static class CliRunner
 {
     private static readonly Lock ConsoleLock = new();
 
-    public static CliResult Run(params string[] args)
+    public static CliResult Run(params string[] args) => RunWithInput("", args);
+
+    /// <summary>The same, with <paramref name="stdin"/> as standard input (chat).</summary>
+    public static CliResult RunWithInput(string stdin, params string[] args)
     {
         lock (ConsoleLock)
         {
-            var (savedOut, savedErr) = (System.Console.Out, System.Console.Error);
+            var (savedIn, savedOut, savedErr) = (System.Console.In, System.Console.Out, System.Console.Error);
             var (stdout, stderr) = (new StringWriter(), new StringWriter());
             try
             {
+                System.Console.SetIn(new StringReader(stdin));
                 System.Console.SetOut(stdout);
                 System.Console.SetError(stderr);
                 var config = new InvocationConfiguration { Output = stdout, Error = stderr };
@@ -36,6 +40,7 @@ public static class CliRunner
             }
             finally
             {
+                System.Console.SetIn(savedIn);
                 System.Console.SetOut(savedOut);
                 System.Console.SetError(savedErr);
             }

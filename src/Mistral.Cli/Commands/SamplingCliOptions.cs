@@ -42,13 +42,14 @@ internal sealed class SamplingCliOptions
             MinP: parse.GetValue(_minP),
             RepetitionPenalty: parse.GetValue(_repeatPenalty),
             Seed: seed);
-        sampling.Validate();
-        return new GenerationOptions
+        var options = new GenerationOptions
         {
             MaxTokens = parse.GetValue(_maxTokens),
             Sampling = sampling,
             ChunkSize = parse.GetValue(_chunkSize),
             EosId = eosId,
         };
+        options.Validate(); // before anything is printed
+        return options;
     }
 }

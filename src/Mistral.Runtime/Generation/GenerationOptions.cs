@@ -16,4 +16,13 @@ public sealed record GenerationOptions
     public int? CacheSlots { get; init; }
     public int? EosId { get; init; }
     public bool PromptLogprobs { get; init; }
+
+    /// <summary>Throws ArgumentException naming the first out-of-range setting.</summary>
+    public void Validate()
+    {
+        if (MaxTokens < 0) throw new ArgumentException($"max tokens must be >= 0, got {MaxTokens}");
+        if (ChunkSize is <= 0) throw new ArgumentException($"chunk size must be > 0, got {ChunkSize}");
+        if (CacheSlots is <= 0) throw new ArgumentException($"cache slots must be > 0, got {CacheSlots}");
+        Sampling.Validate();
+    }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Cache;
 using Mistral.Runtime.Model;
@@ -42,12 +43,11 @@ public sealed class Generator(Transformer model)
             else finish[b] = FinishReason.Length;
         while (active.Count > 0)
         {
-            var stepTokens = new int[active.Count];
-            for (int i = 0; i < active.Count; i++)
+            var next = new List<int>();      // sequences that go on, and the token each feeds back
+            var fedBack = new List<int>();
+            foreach (int b in active)
             {
-                int b = active[i];
-                int token = samplers[b].Sample(lastLogits[b], System.Runtime.InteropServices.CollectionsMarshal.AsSpan(history[b]));
-                stepTokens[i] = token;
+                int token = samplers[b].Sample(lastLogits[b], CollectionsMarshal.AsSpan(history[b]));
                 history[b].Add(token);
                 generated[b].Add(token);
                 logprobs[b].Add(LogSoftmax.LogProb(lastLogits[b], token));
@@ -55,13 +55,12 @@ public sealed class Generator(Transformer model)
                 if (token == options.EosId) finish[b] = FinishReason.Eos;
                 else if (!keepGoing) finish[b] = FinishReason.Stop;
                 else if (generated[b].Count == options.MaxTokens || AtContextLimit(history[b].Count)) finish[b] = FinishReason.Length;
+                else { next.Add(b); fedBack.Add(token); }
             }
-            // Feed the chosen tokens back for the sequences that go on (the reference also runs one last, unused step).
-            var next = active.Where(b => finish[b] is null).ToList();
+            // The reference runs one more (unused) forward after its last token; a finished sequence simply leaves the batch.
             if (next.Count == 0) break;
-            var tokens = next.Select(b => stepTokens[active.IndexOf(b)]).ToArray();
             var batch = cache.NextBatch(next, Enumerable.Repeat(1, next.Count).ToArray());
-            DownloadRows(Model.Forward(tokens, batch, cache, LogitsFor.LastTokens), next, lastLogits);
+            DownloadRows(Model.Forward(fedBack.ToArray(), batch, cache, LogitsFor.LastTokens), next, lastLogits);
             active = next;
         }
         var decodeTime = clock.Elapsed;
@@ -133,9 +132,7 @@ public sealed class Generator(Transformer model)
     private void Validate(IReadOnlyList<int[]> prompts, GenerationOptions options)
     {
         if (prompts.Count == 0) throw new ArgumentException("generate: no prompts");
-        if (options.MaxTokens < 0) throw new ArgumentException($"generate: max tokens must be >= 0, got {options.MaxTokens}");
-        if (options.ChunkSize is <= 0) throw new ArgumentException($"generate: chunk size must be > 0, got {options.ChunkSize}");
-        options.Sampling.Validate();
+        options.Validate();
         for (int b = 0; b < prompts.Count; b++)
         {
             if (prompts[b].Length == 0) throw new ArgumentException($"generate: prompt {b} is empty");

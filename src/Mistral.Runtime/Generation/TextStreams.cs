@@ -34,7 +34,8 @@ public sealed class TextStreams
     {
         if (_stopped[sequence]) return false;
         var text = _text[sequence];
-        int searchFrom = Math.Max(0, text.Length - MaxStopLength + 1);
+        // A stop string completed by this id starts at most MaxStopLength − 1 characters before the new text.
+        int searchFrom = Math.Clamp(text.Length - MaxStopLength + 1, 0, text.Length);
         text.Append(_decoders[sequence].Push(token));
         int stopAt = FindStop(text, searchFrom);
         if (stopAt >= 0)
@@ -71,6 +72,7 @@ public sealed class TextStreams
     private int FindStop(StringBuilder text, int from)
     {
         int best = -1;
+        if (_stopStrings.Count == 0) return best;
         string tail = text.ToString(from, text.Length - from);
         foreach (var stop in _stopStrings)
         {

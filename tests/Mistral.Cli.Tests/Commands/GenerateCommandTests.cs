@@ -1,0 +1,140 @@
+using System.Text.Json;
+using Mistral.Cli.Console;
+using Mistral.Kernels.Ops;
+using Mistral.Kernels.Ops.Reference;
+using Mistral.Runtime.Generation;
+using Mistral.Runtime.Model;
+using Mistral.Testing;
+using Xunit;
+
+namespace Mistral.Cli.Tests.Commands;
+
+/// <summary>`mistral-cu generate` end to end on the tiny fixture model (random weights: the text is noise, the ids are not).</summary>
+public sealed class GenerateCommandTests : IDisposable
+{
+    private readonly string _temp = Directory.CreateTempSubdirectory("mistral-cli-gen-").FullName;
+    private const string Prompt = "The capital of France is";
+
+    public void Dispose() => Directory.Delete(_temp, recursive: true);
+
+    [Fact]
+    public void Json_GreedyTokens_AreTheArgmaxOfFullCacheFreeForwards()
+    {
+        // Rescore: the CLI's cached, streamed decode must pick, at every step, the argmax of a one-shot forward of
+        // prompt + everything generated so far (26 positions > the 16-slot window, so the cache wraps).
+        var run = CliRunner.Run("generate", Fixtures.TinyNative, "--prompt", Prompt, "--temperature", "0", "--max-tokens", "20", "--json");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        using var json = JsonDocument.Parse(run.Out);
+        var root = json.RootElement;
+        int[] promptIds = root.GetProperty("prompt_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        int[] ids = root.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        float[] logprobs = root.GetProperty("logprobs").EnumerateArray().Select(e => e.GetSingle()).ToArray();
+        Assert.Equal(1, promptIds[0]); // BOS, as mistral-src encodes prompts
+        Assert.Equal(ids.Length, logprobs.Length);
+        Assert.True(ids.Length == 20 || ids[^1] == 2, "stops only at max tokens or EOS");
+
+        using var ops = new CpuOps();
+        using var model = LoadedModel.Load(Fixtures.TinyNative, ops);
+        Assert.Equal(model.RequireTokenizer().Encode(Prompt, bos: true), promptIds);
+        var sequence = promptIds.ToList();
+        for (int t = 0; t < ids.Length; t++)
+        {
+            var logits = new float[sequence.Count * model.Config.VocabSize];
+            ops.Download(model.Transformer.Forward(sequence.ToArray(), AttentionBatch.FromLengths([sequence.Count])), logits);
+            var last = logits.AsSpan((sequence.Count - 1) * model.Config.VocabSize);
+            Assert.Equal(Sampler.ArgMax(last), ids[t]);
+            Assert.Equal(LogSoftmax.LogProb(last, ids[t]), logprobs[t], 1e-5); // two fp32 evaluations of the same sums
+            sequence.Add(ids[t]);
+        }
+        Assert.Equal(model.RequireTokenizer().Decode(ids), root.GetProperty("text").GetString());
+        Assert.Equal(promptIds.Length, root.GetProperty("timings").GetProperty("prompt_tokens").GetInt32());
+    }
+
+    [Fact]
+    public void Streaming_PrintsPromptAndContinuation_ThenTheTimingLine()
+    {
+        var run = CliRunner.Run("generate", Fixtures.TinyNative, "--prompt", Prompt, "-t", "0", "-n", "8");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.StartsWith(Prompt, run.Out);
+        var json = CliRunner.Run("generate", Fixtures.TinyNative, "--prompt", Prompt, "-t", "0", "-n", "8", "--json");
+        Assert.Equal(Prompt + JsonDocument.Parse(json.Out).RootElement.GetProperty("text").GetString() + "\n", run.Out);
+        var timing = Assert.Single(run.ErrLines);
+        Assert.Matches(@"^prompt: \d+ tokens in [\d.]+ ms \([\d.]+ tok/s\) \| generation: 8 tokens in [\d.]+ ms \([\d.]+ tok/s\)$", timing);
+    }
+
+    [Fact]
+    public void Sampling_SameSeedSameText_OtherSeedOtherText()
+    {
+        string Ids(string seed) => JsonDocument.Parse(CliRunner.Run("generate", Fixtures.TinyNative, "--prompt", Prompt, "-t", "1.0",
+            "--top-k", "50", "--min-p", "0.01", "--repeat-penalty", "1.1", "-n", "10", "--seed", seed, "--json").Out)
+            .RootElement.GetProperty("ids").GetRawText();
+        Assert.Equal(Ids("7"), Ids("7"));
+        Assert.NotEqual(Ids("7"), Ids("8"));
+    }
+
+    [Fact]
+    public void StopString_CutsTheTextBeforeIt()
+    {
+        var full = JsonDocument.Parse(CliRunner.Run("generate", Fixtures.TinyNative, "--prompt", Prompt, "-t", "0", "-n", "20", "--json").Out)
+            .RootElement.GetProperty("text").GetString()!;
+        string stop = full.Substring(full.Length / 2, 3);
+        int cut = full.IndexOf(stop, StringComparison.Ordinal);
+        var run = CliRunner.Run("generate", Fixtures.TinyNative, "--prompt", Prompt, "-t", "0", "-n", "20", "--stop", stop, "--json");
+        var root = JsonDocument.Parse(run.Out).RootElement;
+        Assert.Equal(full[..cut], root.GetProperty("text").GetString());
+        Assert.Equal("stop", root.GetProperty("finish_reason").GetString());
+    }
+
+    [Fact]
+    public void PromptFile_IsReadWithoutItsFinalNewline()
+    {
+        string file = Path.Combine(_temp, "prompt.txt");
+        File.WriteAllText(file, Prompt + "\n");
+        var fromFile = CliRunner.Run("generate", Fixtures.TinyNative, "--prompt-file", file, "-t", "0", "-n", "4", "--json");
+        var fromText = CliRunner.Run("generate", Fixtures.TinyNative, "--prompt", Prompt, "-t", "0", "-n", "4", "--json");
+        Assert.Equal(JsonDocument.Parse(fromText.Out).RootElement.GetProperty("ids").GetRawText(),
+                     JsonDocument.Parse(fromFile.Out).RootElement.GetProperty("ids").GetRawText());
+    }
+
+    [Fact]
+    public void PromptLongerThanContext_ExitCode2()
+    {
+        // The HF fixture with max_position_embeddings 8: a model whose context is known and short.
+        string dir = Directory.CreateDirectory(Path.Combine(_temp, "short-context")).FullName;
+        foreach (var name in new[] { "model.safetensors", "tokenizer.model" })
+            File.Copy(Path.Combine(Fixtures.TinyHf, name), Path.Combine(dir, name));
+        File.WriteAllText(Path.Combine(dir, "config.json"),
+            File.ReadAllText(Path.Combine(Fixtures.TinyHf, "config.json")).Replace("\"max_position_embeddings\": 32768", "\"max_position_embeddings\": 8"));
+        var run = CliRunner.Run("generate", dir, "--prompt", "one two three four five six seven eight nine ten");
+        Assert.Equal(ExitCodes.BadInput, run.ExitCode);
+        Assert.Contains("longer than the model's context of 8", Assert.Single(run.ErrLines));
+    }
+
+    [Theory]
+    [InlineData("--prompt", "")]                                             // empty prompt
+    [InlineData("--prompt", "x", "--prompt-file", "p.txt")]                  // both
+    [InlineData("-n", "3")]                                                  // no prompt
+    [InlineData("--prompt-file", "missing.txt")]
+    [InlineData("--prompt", "x", "--device", "tpu")]                         // unknown device
+    [InlineData("--prompt", "x", "--top-p", "1.5")]
+    [InlineData("--prompt", "x", "--temperature", "-1")]
+    [InlineData("--prompt", "x", "--chunk-size", "0")]
+    public void BadInput_ExitCode2WithOneLine(params string[] args)
+    {
+        File.WriteAllText(Path.Combine(_temp, "p.txt"), "hi");
+        args = args.Select(a => a.EndsWith(".txt", StringComparison.Ordinal) ? Path.Combine(_temp, a) : a).ToArray();
+        var run = CliRunner.Run(["generate", Fixtures.TinyNative, .. args]);
+        Assert.Equal(ExitCodes.BadInput, run.ExitCode);
+        Assert.StartsWith("error: ", Assert.Single(run.ErrLines));
+        Assert.Empty(run.Out);
+    }
+
+    [Fact]
+    public void MissingModelDirectory_ExitCode2NamingIt()
+    {
+        string missing = Path.Combine(_temp, "no-such-model");
+        var run = CliRunner.Run("generate", missing, "--prompt", "x");
+        Assert.Equal(ExitCodes.BadInput, run.ExitCode);
+        Assert.Contains(missing, Assert.Single(run.ErrLines));
+    }
+}
