@@ -11,10 +11,13 @@ namespace Mistral.Cli.Tests.Commands;
 /// <summary>demo, chat and bench on the tiny fixture model: they run, print what they promise, and exit 0.</summary>
 public sealed class DemoChatBenchCommandTests
 {
+    /// <summary>Runs on the CPU reference explicitly (the default, auto, would add a note about the missing GPU).</summary>
+    private static CliResult Run(params string[] args) => CliRunner.Run(args.Contains("--device") ? args : [.. args, "--device", "cpu"]);
+
     [Fact]
     public void Demo_PrintsEachPromptWithItsGreedyContinuation()
     {
-        var run = CliRunner.Run("demo", Fixtures.TinyNative);
+        var run = Run("demo", Fixtures.TinyNative);
         Assert.True(run.ExitCode == 0, run.ToString());
         var blocks = run.Out.Split("=====================\n");
         Assert.Equal(4, blocks.Length); // three blocks and what follows the last separator
@@ -37,7 +40,7 @@ public sealed class DemoChatBenchCommandTests
     [Fact]
     public void Chat_AnswersEveryLine_AndKeepsTheConversation()
     {
-        var run = CliRunner.RunWithInput("hello there\n\nand again\n", "chat", Fixtures.TinyNative, "-t", "0", "-n", "5");
+        var run = CliRunner.RunWithInput("hello there\n\nand again\n", "chat", Fixtures.TinyNative, "-t", "0", "-n", "5", "--device", "cpu");
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal(2, run.ErrLines.Length);                      // one timing line per answered message
         Assert.Matches(@"^prompt: \d+ tokens", run.ErrLines[0]);
@@ -56,7 +59,7 @@ public sealed class DemoChatBenchCommandTests
     [InlineData("decode", "tg 4")]
     public void Bench_PrintsALlamaBenchRow(string verb, string test)
     {
-        var run = CliRunner.Run("bench", verb, Fixtures.TinyNative, "-n", test[3..], "-r", "1");
+        var run = Run("bench", verb, Fixtures.TinyNative, "-n", test[3..], "-r", "1");
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal(3, run.OutLines.Length);
         Assert.Matches($@"^\| native\s+\|\s+4\.19 M \| cpu\s+\| {test}\s+\|\s+[\d.]+ ± \s*[\d.]+ \|$", run.OutLines[2]);
@@ -65,8 +68,8 @@ public sealed class DemoChatBenchCommandTests
     [Fact]
     public void Demo_UnknownDevice_Exit2()
     {
-        var run = CliRunner.Run("demo", Fixtures.TinyNative, "--device", "tpu");
+        var run = Run("demo", Fixtures.TinyNative, "--device", "tpu");
         Assert.Equal(ExitCodes.BadInput, run.ExitCode);
-        Assert.Equal("error: device 'tpu': unknown device (available: cpu)", Assert.Single(run.ErrLines));
+        Assert.Equal("error: device 'tpu': unknown device (available: auto, cuda, emu, cpu)", Assert.Single(run.ErrLines));
     }
 }

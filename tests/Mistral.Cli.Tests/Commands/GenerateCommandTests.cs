@@ -12,6 +12,9 @@ namespace Mistral.Cli.Tests.Commands;
 /// <summary>`mistral-cu generate` end to end on the tiny fixture model (random weights: the text is noise, the ids are not).</summary>
 public sealed class GenerateCommandTests : IDisposable
 {
+    /// <summary>Runs on the CPU reference explicitly (the default, auto, would add a note about the missing GPU).</summary>
+    private static CliResult Run(params string[] args) => CliRunner.Run(args.Contains("--device") ? args : [.. args, "--device", "cpu"]);
+
     private readonly string _temp = Directory.CreateTempSubdirectory("mistral-cli-gen-").FullName;
     private const string Prompt = "The capital of France is";
 
@@ -22,7 +25,7 @@ public sealed class GenerateCommandTests : IDisposable
     {
         // Rescore: the CLI's cached, streamed decode must pick, at every step, the argmax of a one-shot forward of
         // prompt + everything generated so far (26 positions > the 16-slot window, so the cache wraps).
-        var run = CliRunner.Run("generate", Fixtures.TinyNative, "--prompt", Prompt, "--temperature", "0", "--max-tokens", "20", "--json");
+        var run = Run("generate", Fixtures.TinyNative, "--prompt", Prompt, "--temperature", "0", "--max-tokens", "20", "--json");
         Assert.True(run.ExitCode == 0, run.ToString());
         using var json = JsonDocument.Parse(run.Out);
         var root = json.RootElement;
@@ -53,10 +56,10 @@ public sealed class GenerateCommandTests : IDisposable
     [Fact]
     public void Streaming_PrintsPromptAndContinuation_ThenTheTimingLine()
     {
-        var run = CliRunner.Run("generate", Fixtures.TinyNative, "--prompt", Prompt, "-t", "0", "-n", "8");
+        var run = Run("generate", Fixtures.TinyNative, "--prompt", Prompt, "-t", "0", "-n", "8");
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.StartsWith(Prompt, run.Out);
-        var json = CliRunner.Run("generate", Fixtures.TinyNative, "--prompt", Prompt, "-t", "0", "-n", "8", "--json");
+        var json = Run("generate", Fixtures.TinyNative, "--prompt", Prompt, "-t", "0", "-n", "8", "--json");
         Assert.Equal(Prompt + JsonDocument.Parse(json.Out).RootElement.GetProperty("text").GetString() + "\n", run.Out);
         var timing = Assert.Single(run.ErrLines);
         Assert.Matches(@"^prompt: \d+ tokens in [\d.]+ ms \([\d.]+ tok/s\) \| generation: 8 tokens in [\d.]+ ms \([\d.]+ tok/s\)$", timing);
@@ -65,7 +68,7 @@ public sealed class GenerateCommandTests : IDisposable
     [Fact]
     public void Sampling_SameSeedSameText_OtherSeedOtherText()
     {
-        string Ids(string seed) => JsonDocument.Parse(CliRunner.Run("generate", Fixtures.TinyNative, "--prompt", Prompt, "-t", "1.0",
+        string Ids(string seed) => JsonDocument.Parse(Run("generate", Fixtures.TinyNative, "--prompt", Prompt, "-t", "1.0",
             "--top-k", "50", "--min-p", "0.01", "--repeat-penalty", "1.1", "-n", "10", "--seed", seed, "--json").Out)
             .RootElement.GetProperty("ids").GetRawText();
         Assert.Equal(Ids("7"), Ids("7"));
@@ -75,11 +78,11 @@ public sealed class GenerateCommandTests : IDisposable
     [Fact]
     public void StopString_CutsTheTextBeforeIt()
     {
-        var full = JsonDocument.Parse(CliRunner.Run("generate", Fixtures.TinyNative, "--prompt", Prompt, "-t", "0", "-n", "20", "--json").Out)
+        var full = JsonDocument.Parse(Run("generate", Fixtures.TinyNative, "--prompt", Prompt, "-t", "0", "-n", "20", "--json").Out)
             .RootElement.GetProperty("text").GetString()!;
         string stop = full.Substring(full.Length / 2, 3);
         int cut = full.IndexOf(stop, StringComparison.Ordinal);
-        var run = CliRunner.Run("generate", Fixtures.TinyNative, "--prompt", Prompt, "-t", "0", "-n", "20", "--stop", stop, "--json");
+        var run = Run("generate", Fixtures.TinyNative, "--prompt", Prompt, "-t", "0", "-n", "20", "--stop", stop, "--json");
         var root = JsonDocument.Parse(run.Out).RootElement;
         Assert.Equal(full[..cut], root.GetProperty("text").GetString());
         Assert.Equal("stop", root.GetProperty("finish_reason").GetString());
@@ -90,8 +93,8 @@ public sealed class GenerateCommandTests : IDisposable
     {
         string file = Path.Combine(_temp, "prompt.txt");
         File.WriteAllText(file, Prompt + "\n");
-        var fromFile = CliRunner.Run("generate", Fixtures.TinyNative, "--prompt-file", file, "-t", "0", "-n", "4", "--json");
-        var fromText = CliRunner.Run("generate", Fixtures.TinyNative, "--prompt", Prompt, "-t", "0", "-n", "4", "--json");
+        var fromFile = Run("generate", Fixtures.TinyNative, "--prompt-file", file, "-t", "0", "-n", "4", "--json");
+        var fromText = Run("generate", Fixtures.TinyNative, "--prompt", Prompt, "-t", "0", "-n", "4", "--json");
         Assert.Equal(JsonDocument.Parse(fromText.Out).RootElement.GetProperty("ids").GetRawText(),
                      JsonDocument.Parse(fromFile.Out).RootElement.GetProperty("ids").GetRawText());
     }
@@ -105,7 +108,7 @@ public sealed class GenerateCommandTests : IDisposable
             File.Copy(Path.Combine(Fixtures.TinyHf, name), Path.Combine(dir, name));
         File.WriteAllText(Path.Combine(dir, "config.json"),
             File.ReadAllText(Path.Combine(Fixtures.TinyHf, "config.json")).Replace("\"max_position_embeddings\": 32768", "\"max_position_embeddings\": 8"));
-        var run = CliRunner.Run("generate", dir, "--prompt", "one two three four five six seven eight nine ten");
+        var run = Run("generate", dir, "--prompt", "one two three four five six seven eight nine ten");
         Assert.Equal(ExitCodes.BadInput, run.ExitCode);
         Assert.Contains("longer than the model's context of 8", Assert.Single(run.ErrLines));
     }
@@ -123,7 +126,7 @@ public sealed class GenerateCommandTests : IDisposable
     {
         File.WriteAllText(Path.Combine(_temp, "p.txt"), "hi");
         args = args.Select(a => a.EndsWith(".txt", StringComparison.Ordinal) ? Path.Combine(_temp, a) : a).ToArray();
-        var run = CliRunner.Run(["generate", Fixtures.TinyNative, .. args]);
+        var run = Run(["generate", Fixtures.TinyNative, .. args]);
         Assert.Equal(ExitCodes.BadInput, run.ExitCode);
         Assert.StartsWith("error: ", Assert.Single(run.ErrLines));
         Assert.Empty(run.Out);
@@ -133,7 +136,7 @@ public sealed class GenerateCommandTests : IDisposable
     public void MissingModelDirectory_ExitCode2NamingIt()
     {
         string missing = Path.Combine(_temp, "no-such-model");
-        var run = CliRunner.Run("generate", missing, "--prompt", "x");
+        var run = Run("generate", missing, "--prompt", "x");
         Assert.Equal(ExitCodes.BadInput, run.ExitCode);
         Assert.Contains(missing, Assert.Single(run.ErrLines));
     }

@@ -8,6 +8,9 @@ namespace Mistral.Cli.Tests.Commands;
 /// <summary>`mistral-cu parity`: one line per case and the exit code contract (0 pass, 1 a case failed, 2 bad input).</summary>
 public sealed class ParityCommandTests : IDisposable
 {
+    /// <summary>Runs on the CPU reference explicitly (the default, auto, would add a note about the missing GPU).</summary>
+    private static CliResult Run(params string[] args) => CliRunner.Run(args.Contains("--device") ? args : [.. args, "--device", "cpu"]);
+
     private readonly string _temp = Directory.CreateTempSubdirectory("mistral-cli-parity-").FullName;
 
     public void Dispose() => Directory.Delete(_temp, recursive: true);
@@ -15,7 +18,7 @@ public sealed class ParityCommandTests : IDisposable
     [Fact]
     public void TinyFixture_AllSupportedCasesPass_Exit0()
     {
-        var run = CliRunner.Run("parity", Fixtures.TinyMistral);
+        var run = Run("parity", Fixtures.TinyMistral);
         Assert.True(run.ExitCode == 0, run.ToString());
         var lines = run.OutLines;
         Assert.Equal(5, lines.Length);
@@ -23,7 +26,7 @@ public sealed class ParityCommandTests : IDisposable
         Assert.Matches(@"^PASS\s+forward_debug\s+intermediates\s", lines[1]);
         Assert.Matches(@"^PASS\s+greedy\s+greedy\s.*tokens equal", lines[2]);
         Assert.Matches(@"^SKIP\s+lora_train\s+lora_train\s", lines[3]);
-        Assert.Equal("3 passed, 0 failed, 1 skipped on cpu", lines[4]);
+        Assert.Equal("3 passed, 0 failed, 1 skipped on cpu (F32)", lines[4]);
     }
 
     [Theory]
@@ -31,7 +34,7 @@ public sealed class ParityCommandTests : IDisposable
     [InlineData("native-pth")]
     public void ModelOption_OtherLayoutsPassTheSameCases(string layout)
     {
-        var run = CliRunner.Run("parity", Fixtures.TinyMistral, "--model", Path.Combine(Fixtures.TinyMistral, layout), "--case", "greedy");
+        var run = Run("parity", Fixtures.TinyMistral, "--model", Path.Combine(Fixtures.TinyMistral, layout), "--case", "greedy");
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.StartsWith("PASS", run.OutLines[0]);
     }
@@ -47,10 +50,10 @@ public sealed class ParityCommandTests : IDisposable
         index["cases"]![0]!["suggested_tolerance"]!["abs"] = 1e-9; // below the real ~5e-6 difference
         File.WriteAllText(Path.Combine(_temp, "index.json"), index.ToJsonString());
 
-        var run = CliRunner.Run("parity", _temp, "--case", "forward");
+        var run = Run("parity", _temp, "--case", "forward");
         Assert.Equal(ExitCodes.CheckFailed, run.ExitCode);
         Assert.StartsWith("FAIL", run.OutLines[0]);
-        Assert.Equal("0 passed, 1 failed, 0 skipped on cpu", run.OutLines[1]);
+        Assert.Equal("0 passed, 1 failed, 0 skipped on cpu (F32)", run.OutLines[1]);
     }
 
     [Theory]
@@ -59,7 +62,7 @@ public sealed class ParityCommandTests : IDisposable
     [InlineData("--model", "/no/such/model")]
     public void BadInput_Exit2WithOneLine(params string[] args)
     {
-        var run = CliRunner.Run(["parity", Fixtures.TinyMistral, .. args]);
+        var run = Run(["parity", Fixtures.TinyMistral, .. args]);
         Assert.Equal(ExitCodes.BadInput, run.ExitCode);
         Assert.StartsWith("error: ", Assert.Single(run.ErrLines));
     }
@@ -67,7 +70,7 @@ public sealed class ParityCommandTests : IDisposable
     [Fact]
     public void DirectoryWithoutIndex_Exit2NamingTheFile()
     {
-        var run = CliRunner.Run("parity", _temp);
+        var run = Run("parity", _temp);
         Assert.Equal(ExitCodes.BadInput, run.ExitCode);
         Assert.Contains(Path.Combine(_temp, "index.json"), Assert.Single(run.ErrLines));
     }
