@@ -9,5 +9,6 @@ public static class KernelChecks
             .Concat(RopeChecks.All())
             .Concat(SwiGluChecks.All())
             .Concat(ElementwiseChecks.All())
-            .Concat(ArgmaxChecks.All());
+            .Concat(ArgmaxChecks.All())
+            .Concat(GemmChecks.All());
 }

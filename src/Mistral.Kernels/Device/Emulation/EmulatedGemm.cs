@@ -1,35 +1,44 @@
+using System.Numerics.Tensors;
 using Mistral.Kernels.Tensors;
 
 namespace Mistral.Kernels.Device.Emulation;
 
-/// <summary>The emulator's GEMM: the definition in <see cref="GemmArgs"/>, as plain loops with fp32 accumulation.</summary>
+/// <summary>
+/// The emulator's GEMM, written straight from the definition in <see cref="GemmArgs"/>: widen op(A) to fp32 rows
+/// [M, K] and op(B)ᵀ to fp32 rows [N, K] (applying leading dimensions and transposes while gathering), then each
+/// C[i, j] is one fp32 dot product. Rows of C run in parallel.
+/// </summary>
 internal static unsafe class EmulatedGemm
 {
     public static void Run(in GemmArgs g)
     {
         g.Validate();
+        var args = g;
+        int inSize = g.InputType.SizeOf(), outSize = g.OutputType.SizeOf();
+        var a = new float[(long)g.M * g.K];   // op(A) [M, K]
+        var bt = new float[(long)g.N * g.K];  // op(B)ᵀ [N, K]
         for (int batch = 0; batch < g.BatchCount; batch++)
         {
-            ulong a = g.A + (ulong)(batch * g.StrideA * g.InputType.SizeOf());
-            ulong b = g.B + (ulong)(batch * g.StrideB * g.InputType.SizeOf());
-            ulong c = g.C + (ulong)(batch * g.StrideC * g.OutputType.SizeOf());
+            ulong aBase = g.A + (ulong)(batch * g.StrideA * inSize);
+            ulong bBase = g.B + (ulong)(batch * g.StrideB * inSize);
+            ulong cBase = g.C + (ulong)(batch * g.StrideC * outSize);
             for (int i = 0; i < g.M; i++)
+                for (int k = 0; k < g.K; k++)
+                    a[(long)i * g.K + k] = Load(aBase, g.TransposeA ? (long)k * g.Lda + i : (long)i * g.Lda + k, g.InputType);
+            for (int j = 0; j < g.N; j++)
+                for (int k = 0; k < g.K; k++)
+                    bt[(long)j * g.K + k] = Load(bBase, g.TransposeB ? (long)j * g.Ldb + k : (long)k * g.Ldb + j, g.InputType);
+            Parallel.For(0, g.M, i =>
             {
-                for (int j = 0; j < g.N; j++)
+                var row = a.AsSpan(i * args.K, args.K);
+                for (int j = 0; j < args.N; j++)
                 {
-                    float sum = 0f;
-                    for (int k = 0; k < g.K; k++)
-                    {
-                        long ai = g.TransposeA ? (long)k * g.Lda + i : (long)i * g.Lda + k;
-                        long bi = g.TransposeB ? (long)j * g.Ldb + k : (long)k * g.Ldb + j;
-                        sum += Load(a, ai, g.InputType) * Load(b, bi, g.InputType);
-                    }
-                    long ci = (long)i * g.Ldc + j;
-                    float value = g.Alpha * sum;
-                    if (g.Beta != 0f) value += g.Beta * Load(c, ci, g.OutputType);
-                    Store(c, ci, g.OutputType, value);
+                    long ci = (long)i * args.Ldc + j;
+                    float value = args.Alpha * TensorPrimitives.Dot(row, bt.AsSpan(j * args.K, args.K));
+                    if (args.Beta != 0f) value += args.Beta * Load(cBase, ci, args.OutputType); // beta = 0: C is not read
+                    Store(cBase, ci, args.OutputType, value);
                 }
-            }
+            });
         }
     }
 
