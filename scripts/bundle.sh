@@ -1,27 +1,30 @@
 #!/usr/bin/env bash
-# Builds the GPU bundle: a self-contained linux-x64 folder (the mistral-cu CLI and the test executables sharing one
-# .NET runtime, InvariantGlobalization, untrimmed so xunit still finds its tests), the tiny fixture, the torch SDPA
-# script and scripts/gpu-check.sh; then one .tar.xz of it, small enough to carry to a machine that has a GPU, a driver
-# and CUDA but no .NET. The same steps as `build.ps1 bundle`.
-#   scripts/bundle.sh [OUT_DIR]       (default artifacts/bundle; git-ignored)
+# Builds the GPU bundle: the mistral-cu CLI and the test executables, self-contained for linux-x64 and sharing one .NET
+# runtime (InvariantGlobalization; untrimmed, because trimming an xunit.v3 executable silently finds 0 tests), for a
+# machine that has a GPU, its driver and CUDA but no .NET. The same steps as `build.ps1 bundle`.
+#   scripts/bundle.sh            -> .bundle/mistral-cu-linux-x64/ and .bundle/mistral-cu-linux-x64.tar.xz (git-ignored)
+# The fixtures are not copied: the test executables find tests/fixtures by walking up from their folder, so unpack the
+# bundle inside a checkout (where scripts/gpu-check.sh expects it). Native files only a debugger, a tracer or an
+# opt-in GC load are left out, so that the .tar.xz (~25 MiB) and the checkout (~37 MiB) travel together in 64 MiB.
+# The plain dotnet lines, for a shell without this script:
+#   dotnet publish src/Mistral.Cli/Mistral.Cli.csproj -c Release -r linux-x64 --self-contained -p:PublishTrimmed=false -o .bundle/mistral-cu-linux-x64
+#   dotnet publish tests/Mistral.Kernels.Tests/Mistral.Kernels.Tests.csproj -c Release -r linux-x64 --self-contained -p:PublishTrimmed=false -o .bundle/mistral-cu-linux-x64
+#   dotnet publish tests/Mistral.Runtime.Tests/Mistral.Runtime.Tests.csproj -c Release -r linux-x64 --self-contained -p:PublishTrimmed=false -o .bundle/mistral-cu-linux-x64
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=${1:-artifacts/bundle}
+out=.bundle
 dir="$out/mistral-cu-linux-x64"
-rm -rf "$dir"
+rm -rf "$dir" "$out/mistral-cu-linux-x64.tar.xz"
 mkdir -p "$dir"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-publish() {
-    dotnet publish "$1" -c Release -r linux-x64 --self-contained true -p:PublishTrimmed=false \
+for project in src/Mistral.Cli/Mistral.Cli.csproj tests/Mistral.Kernels.Tests/Mistral.Kernels.Tests.csproj \
+               tests/Mistral.Runtime.Tests/Mistral.Runtime.Tests.csproj; do
+    dotnet publish "$project" -c Release -r linux-x64 --self-contained true -p:PublishTrimmed=false \
         -p:InvariantGlobalization=true -p:DebugType=none -o "$dir" --nologo -v quiet
-}
-publish src/Mistral.Cli/Mistral.Cli.csproj
-publish tests/Mistral.Kernels.Tests/Mistral.Kernels.Tests.csproj
-publish tests/Mistral.Runtime.Tests/Mistral.Runtime.Tests.csproj
-mkdir -p "$dir/fixtures" "$dir/bench"
-cp -r tests/fixtures/tiny-mistral "$dir/fixtures/"
-cp bench/sdpa_bench.py "$dir/bench/"
-cp scripts/gpu-check.sh "$dir/"
+done
+# debugger (DAC/DBI, createdump), LTTng tracepoints, the standalone GCs: loaded only on request, never by a run
+rm -f "$dir"/libmscordaccore.so "$dir"/libmscordbi.so "$dir"/createdump "$dir"/libcoreclrtraceptprovider.so "$dir"/libclrgc*.so
 git rev-parse HEAD > "$dir/COMMIT" 2>/dev/null || echo unknown > "$dir/COMMIT"
-tar -C "$out" -cJf "$out/mistral-cu-linux-x64.tar.xz" mistral-cu-linux-x64
+"$dir/mistral-cu" --help > /dev/null   # the bundle starts
+tar -C "$out" -cf - mistral-cu-linux-x64 | xz -9e -T0 > "$out/mistral-cu-linux-x64.tar.xz"
 du -sh "$dir" "$out/mistral-cu-linux-x64.tar.xz"
