@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Mistral.Testing;
 using Mistral.Testing.Devices;
 using Xunit;
@@ -11,6 +12,62 @@ namespace Mistral.Cli.Tests.Commands;
 /// </summary>
 public sealed class DeviceCommandTests
 {
+    [Fact]
+    public void Generate_EmuFp32_SameTokensAsCpu()
+    {
+        // 5 prompt tokens + 20 generated outgrow the 16-slot cache, so the decode kernel reads a wrapped cache.
+        string[] Args(string device) => ["generate", Fixtures.TinyNative, "--prompt", "The quick brown fox", "--max-tokens", "20",
+            "--temperature", "0", "--json", "--device", device, "--precision", "fp32"];
+        var cpu = CliRunner.Run(Args("cpu"));
+        var emu = CliRunner.Run(Args("emu"));
+        Assert.True(cpu.ExitCode == 0, cpu.Err);
+        Assert.True(emu.ExitCode == 0, emu.Err);
+        var cpuIds = Ids(cpu.Out);
+        Assert.Equal(20, cpuIds.Length);
+        Assert.Equal(cpuIds, Ids(emu.Out));
+    }
+
+    [Fact]
+    public void Parity_EmuFp32_EveryPublicCasePasses()
+    {
+        var result = CliRunner.Run("parity", Fixtures.TinyMistral, "--device", "emu", "--precision", "fp32");
+        Assert.True(result.ExitCode == 0, result.Out + result.Err);
+        foreach (var kind in new[] { "forward", "forward_debug", "greedy" })
+            Assert.Contains(result.Out.Split('\n'), line => line.StartsWith("PASS") && line.Contains($" {kind} "));
+        Assert.Contains("0 failed", result.Out);
+    }
+
+    [Fact]
+    public void Parity_EmuBf16_Top1MatchesAndGreedyHoldsUntilANearTie()
+    {
+        var result = CliRunner.Run("parity", Fixtures.TinyMistral, "--device", "emu", "--precision", "bf16");
+        Assert.True(result.ExitCode == 0, result.Out + result.Err);
+        var lines = result.Out.Split('\n');
+        Assert.Contains(lines, line => line.StartsWith("PASS") && line.Contains("bf16: top-1 match"));
+        Assert.Contains(lines, line => line.StartsWith("PASS") && line.Contains(" greedy "));
+    }
+
+    [Fact]
+    public void BenchKernels_Emu_TimesEveryFamily()
+    {
+        var result = CliRunner.Run("bench", "kernels", "--device", "emu");
+        Assert.True(result.ExitCode == 0, result.Out + result.Err);
+        foreach (var kernel in new[] { "rmsnorm_forward", "rope_forward", "swiglu_forward", "gemm w2", "embedding_forward", "argmax",
+                                       "kv_cache_append", "attention decode", "attention prefill" })
+            Assert.Contains(kernel, result.Out);
+    }
+
+    [Fact]
+    public void BenchPrefillAndDecode_EmuTinyShape_PrintLlamaBenchRows()
+    {
+        var prefill = CliRunner.Run("bench", "prefill", "--shape", "tiny", "--device", "emu", "--tokens", "8", "--repetitions", "1");
+        Assert.True(prefill.ExitCode == 0, prefill.Out + prefill.Err);
+        Assert.Contains("| pp 8 ", prefill.Out);
+        var decode = CliRunner.Run("bench", "decode", "--shape", "tiny", "--device", "emu", "--tokens", "4", "--repetitions", "1");
+        Assert.True(decode.ExitCode == 0, decode.Out + decode.Err);
+        Assert.Contains("| tg 4 ", decode.Out);
+    }
+
     [Fact]
     public void Bench_CudaWithoutGpu_SaysSoAndExitsTwo()
     {
@@ -38,4 +95,7 @@ public sealed class DeviceCommandTests
         Assert.True(result.ExitCode == 0, result.Err);
         Assert.Contains(result.ErrLines, line => line.StartsWith("note: device 'cuda'") && line.EndsWith("running on cpu"));
     }
+
+    private static int[] Ids(string json) =>
+        JsonDocument.Parse(json).RootElement.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
 }

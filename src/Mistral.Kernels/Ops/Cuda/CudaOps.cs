@@ -144,11 +144,13 @@ public sealed partial class CudaOps : IOps
                 DeviceChecks.That(value == MathF.Round(value), "fill", $"{value} is not an integer, dst {dst} is I32");
                 _device.Memset(d.Memory.Cast<uint>(), unchecked((uint)(int)value));
                 break;
+            case DType.BF16:
+                ElementwiseKernel.Fill(_device, d.View, value);
+                break;
             default:
             {
-                ushort bits = d.DType == DType.BF16 ? FloatBits.SingleToBFloat16(value) : FloatBits.SingleToHalf(value);
                 var host = new ushort[d.ElementCount];
-                host.AsSpan().Fill(bits);
+                host.AsSpan().Fill(FloatBits.SingleToHalf(value));
                 _device.CopyToDevice<ushort>(host, d.Memory.Cast<ushort>());
                 break;
             }
@@ -227,6 +229,7 @@ public sealed partial class CudaOps : IOps
 
     public void Dispose()
     {
+        foreach (var buffer in _inverseFrequencies.Values) buffer.Dispose();
         _sequences.Dispose();
         Pool.Dispose();
         if (_ownsDevice) _device.Dispose();

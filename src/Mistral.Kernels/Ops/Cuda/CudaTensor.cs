@@ -32,6 +32,9 @@ public sealed class CudaTensor : Tensor
 
     public ulong Pointer => Memory.Pointer;
 
+    /// <summary>The non-owning view the launchers take.</summary>
+    public DeviceTensor View => new(Pointer, Shape, DType);
+
     public override void Dispose()
     {
         if (_memory.Pointer == 0) return;
