@@ -10,9 +10,12 @@ namespace Mistral.Runtime.Generation;
 /// mistral-src generate(): prefill every prompt of the batch (in chunks when asked), then decode all sequences in
 /// lockstep, one token each per step, through a rolling KV cache. Sampling happens on the host from the downloaded
 /// last-token logits. A sequence leaves the batch when it stops (EOS, a stop request, MaxTokens); the others go on.
+/// One Generate call at a time per instance (it reuses the transformer's buffers and its own host buffer).
 /// </summary>
 public sealed class Generator(Transformer model)
 {
+    private float[] _host = [];
+
     public Transformer Model { get; } = model;
 
     public GenerationResult Generate(IReadOnlyList<int[]> prompts, GenerationOptions options, TokenCallback? onToken = null)
@@ -101,15 +104,14 @@ public sealed class Generator(Transformer model)
                 DownloadRows(logits, rows, lastLogits);
                 continue;
             }
-            var all = new float[logits.ElementCount];                        // [T, V]
-            Model.Ops.Download(logits, all);
+            var all = DownloadAll(logits);                                    // [T, V]
             int vocab = Model.Config.VocabSize;
             for (int i = 0; i < rows.Count; i++)
             {
                 int b = rows[i];
                 for (int t = 0; t < lengths[i]; t++)
                 {
-                    var row = all.AsSpan((batch.TokenOffsets[i] + t) * vocab, vocab);
+                    var row = all.Slice((batch.TokenOffsets[i] + t) * vocab, vocab);
                     int position = offset + t;                                // row predicts position + 1
                     if (position + 1 < prompts[b].Length) promptLogprobs[b][position] = LogSoftmax.LogProb(row, prompts[b][position + 1]);
                     else row.CopyTo(lastLogits[b]);
@@ -122,9 +124,18 @@ public sealed class Generator(Transformer model)
     private void DownloadRows(Tensor logits, IReadOnlyList<int> rows, float[][] lastLogits)
     {
         int vocab = Model.Config.VocabSize;
-        var host = new float[logits.ElementCount];
+        var host = DownloadAll(logits);
+        for (int i = 0; i < rows.Count; i++) host.Slice(i * vocab, vocab).CopyTo(lastLogits[rows[i]]);
+    }
+
+    /// <summary>The whole tensor on the host, in a buffer reused across steps (a fresh [B, V] array per token would be a large-object allocation).</summary>
+    private Span<float> DownloadAll(Tensor logits)
+    {
+        int count = checked((int)logits.ElementCount);
+        if (_host.Length < count) _host = new float[count];
+        var host = _host.AsSpan(0, count);
         Model.Ops.Download(logits, host);
-        for (int i = 0; i < rows.Count; i++) host.AsSpan(i * vocab, vocab).CopyTo(lastLogits[rows[i]]);
+        return host;
     }
 
     private bool AtContextLimit(int length) => Model.Config.ContextLength is int context && length >= context;
