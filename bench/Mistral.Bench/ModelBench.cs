@@ -31,13 +31,20 @@ public static class ModelBench
         return Result(model, name, $"pp {promptTokens}", rates);
     }
 
-    public static BenchResult Decode(Transformer model, string name, int newTokens, int repetitions)
+    /// <param name="note">told once if the decode step could not be captured into a CUDA graph (it then ran eagerly).</param>
+    public static BenchResult Decode(Transformer model, string name, int newTokens, int repetitions, Action<string>? note = null)
     {
         if (newTokens <= 0) throw new ArgumentOutOfRangeException(nameof(newTokens), newTokens, "token count must be > 0");
         Func<double> run;
         if (model.Ops is CudaOps cuda)
         {
-            run = () => GraphDecode(model, cuda, newTokens);
+            string? told = null;
+            run = () =>
+            {
+                double rate = GraphDecode(model, cuda, newTokens, out var captureError);
+                if (captureError is not null && told is null) note?.Invoke(told = $"decode step not captured, ran eagerly: {captureError}");
+                return rate;
+            };
         }
         else
         {
@@ -52,7 +59,7 @@ public static class ModelBench
     /// Prefills BOS, then N greedy decode steps through <see cref="DecodeGraph"/>; the first two steps (eager, then the
     /// capture) are outside the timed region, which ends when the last id has reached the host.
     /// </summary>
-    private static double GraphDecode(Transformer model, CudaOps ops, int newTokens)
+    private static double GraphDecode(Transformer model, CudaOps ops, int newTokens, out string? captureError)
     {
         const int untimed = 2;
         int slots = RollingKvCache.SlotsFor(model.Config, 1, newTokens + untimed);
@@ -63,7 +70,9 @@ public static class ModelBench
         for (int i = 0; i < untimed; i++) token = step.Step([token])[0];
         var watch = Stopwatch.StartNew();
         for (int i = 0; i < newTokens; i++) token = step.Step([token])[0];
-        return newTokens / watch.Elapsed.TotalSeconds;
+        double rate = newTokens / watch.Elapsed.TotalSeconds;
+        captureError = step.CaptureError;
+        return rate;
     }
 
     private static List<double> Measure(int repetitions, Func<double> run)

@@ -16,9 +16,9 @@ internal static class BenchCommand
     {
         var command = new Command("bench", "Benchmarks: llama-bench style tokens/second (prefill, decode) and per-kernel figures (kernels)");
         command.Subcommands.Add(Verb("prefill", "Prompt processing: tokens/second of one N-token prompt (pp N)", [512], [128, 512, 2048],
-            (model, name, n, reps, chunk) => ModelBench.Prefill(model, name, n, reps, chunk)));
+            (model, name, n, reps, chunk, _) => ModelBench.Prefill(model, name, n, reps, chunk)));
         command.Subcommands.Add(Verb("decode", "Text generation: tokens/second of N tokens generated one at a time (tg N)", [128], [128],
-            (model, name, n, reps, _) => ModelBench.Decode(model, name, n, reps)));
+            (model, name, n, reps, _, note) => ModelBench.Decode(model, name, n, reps, note)));
         command.Subcommands.Add(BenchKernelsCommand.Create());
         return command;
     }
@@ -26,7 +26,7 @@ internal static class BenchCommand
     /// <param name="defaultTokens">N values for a model directory.</param>
     /// <param name="shapeTokens">N values for a synthetic --shape (the figures: pp 128/512/2048, tg 128).</param>
     private static Command Verb(string name, string description, int[] defaultTokens, int[] shapeTokens,
-        Func<Transformer, string, int, int, int?, BenchResult> run)
+        Func<Transformer, string, int, int, int?, Action<string>, BenchResult> run)
     {
         var model = new Argument<string?>("MODEL")
         {
@@ -56,7 +56,8 @@ internal static class BenchCommand
             output.WriteLine(BenchResult.Header);
             foreach (int n in ns)
             {
-                output.WriteLine(run(transformer, label, n, parse.GetValue(repetitions), parse.GetValue(chunk)));
+                output.WriteLine(run(transformer, label, n, parse.GetValue(repetitions), parse.GetValue(chunk),
+                    message => parse.InvocationConfiguration.Error.WriteLine($"note: {message}")));
                 output.Flush();
             }
             return ExitCodes.Ok;

@@ -92,6 +92,19 @@ public sealed class RollingKvCache : IDisposable
         }
     }
 
+    /// <summary>
+    /// Undoes <see cref="Advance"/> of <paramref name="batch"/> when the step it recorded did not run (a CUDA graph
+    /// capture that failed after the forward's host bookkeeping); rows that never advanced stay as they are.
+    /// </summary>
+    public void Rewind(AttentionBatch batch)
+    {
+        for (int b = 0; b < batch.SequenceCount; b++)
+        {
+            int row = batch.CacheRows[b];
+            if (_lengths[row] == batch.StartPositions[b] + batch.Lengths[b]) _lengths[row] = batch.StartPositions[b];
+        }
+    }
+
     /// <summary>Forgets every row (the tensors keep their stale contents; nothing reads a slot before it is written again).</summary>
     public void Reset() => Array.Clear(_lengths);
 

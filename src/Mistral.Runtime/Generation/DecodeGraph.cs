@@ -1,4 +1,5 @@
 using Mistral.Kernels.Device;
+using Mistral.Kernels.Native;
 using Mistral.Kernels.Ops;
 using Mistral.Kernels.Ops.Cuda;
 using Mistral.Kernels.Tensors;
@@ -49,6 +50,9 @@ public sealed class DecodeGraph : IDisposable
     /// <summary>True once the step has been captured (CUDA device only).</summary>
     public bool IsCaptured => _graph is not null;
 
+    /// <summary>Why the step could not be captured (it then runs eagerly), or null.</summary>
+    public string? CaptureError { get; private set; }
+
     /// <summary>Runs one step: tokens[b] is sequence b's newest token; returns the greedy next token of each.</summary>
     public int[] Step(ReadOnlySpan<int> tokens)
     {
@@ -65,17 +69,28 @@ public sealed class DecodeGraph : IDisposable
 
         // The first step runs eagerly: it sizes the transformer's scratch buffers for this batch, so the capture
         // allocates nothing (allocation and zero-fill are not capturable work).
-        if (device is CudaDevice cuda && _steps++ > 0)
+        if (device is CudaDevice cuda && _steps++ > 0 && CaptureError is null)
         {
             if (_graph is null)
             {
-                _graph = cuda.Capture(() => Body(batch));   // records only; the forward's host bookkeeping ran once
+                try
+                {
+                    _graph = cuda.Capture(() => Body(batch));   // records only; the forward's host bookkeeping ran once
+                }
+                catch (CudaException e)
+                {
+                    // A driver that cannot capture this step (a non-capturable call in it) costs speed, not the
+                    // answer: note why, undo the capture's bookkeeping and run eagerly from now on.
+                    CaptureError = e.Message;
+                    _cache.Rewind(batch);
+                    Body(batch);
+                }
             }
             else
             {
                 _cache.Advance(batch);
             }
-            _graph.Launch();
+            _graph?.Launch();
         }
         else
         {
