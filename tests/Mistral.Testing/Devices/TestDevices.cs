@@ -7,7 +7,8 @@ namespace Mistral.Testing.Devices;
 /// <summary>
 /// The devices kernel tests run on. The emulated device is always there (it needs only g++); the CUDA device only
 /// where a driver and a GPU are, otherwise tests skip with the reason. Host-compiled kernels are cached under the
-/// test binary's folder, so a test run compiles each kernels/cu file once.
+/// repository's tests/.kernel-cache (shared by every test project; builds are locked and renamed atomically), so a
+/// test run compiles each kernels/cu file once.
 /// The test harness is the top of its process (like the CLI): it alone reads MISTRAL_CU_LIB_DIR, the folder
 /// .ci/install-nvrtc unpacked a newer NVRTC into.
 /// </summary>
@@ -19,7 +20,7 @@ public static class TestDevices
         return true;
     });
 
-    public static string CacheDirectory => Path.Combine(AppContext.BaseDirectory, "kernel-cache");
+    public static string CacheDirectory => Path.Combine(Path.GetDirectoryName(Fixtures.Root)!, ".kernel-cache");
 
     /// <summary>Points the native library loader at MISTRAL_CU_LIB_DIR (idempotent); call before touching NVRTC or CUDA.</summary>
     public static void ConfigureNativeLibraries() => _ = Configured.Value;
