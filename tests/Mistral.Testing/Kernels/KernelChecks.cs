@@ -10,5 +10,7 @@ public static class KernelChecks
             .Concat(SwiGluChecks.All())
             .Concat(ElementwiseChecks.All())
             .Concat(ArgmaxChecks.All())
-            .Concat(GemmChecks.All());
+            .Concat(GemmChecks.All())
+            .Concat(CrossEntropyChecks.All())
+            .Concat(AdamWChecks.All());
 }

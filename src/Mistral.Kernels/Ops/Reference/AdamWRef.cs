@@ -20,24 +20,36 @@ public static class AdamWRef
         Span<float> v,              // [N] second moment, updated
         AdamWStepArgs args)
     {
-        if (args.Step < 1) throw new ArgumentOutOfRangeException(nameof(args), args.Step, "adamw: Step counts from 1");
-        double lr = AsPythonDouble(args.LearningRate), wd = AsPythonDouble(args.WeightDecay);
-        double beta1 = AsPythonDouble(args.Beta1), beta2 = AsPythonDouble(args.Beta2);
-        float decay = (float)(1.0 - lr * wd);
-        float oneMinusBeta1 = (float)(1.0 - beta1), oneMinusBeta2 = (float)(1.0 - beta2);
-        double biasCorrection1 = 1.0 - Math.Pow(beta1, args.Step);
-        double biasCorrection2 = 1.0 - Math.Pow(beta2, args.Step);
-        float stepSize = (float)(lr / biasCorrection1);
-        float biasCorrection2Sqrt = (float)Math.Sqrt(biasCorrection2);
+        var f = Factors(args);
         for (int i = 0; i < param.Length; i++)
         {
             float g = grad[i] * args.GradScale;
-            param[i] *= decay;
-            m[i] = m[i] * (float)beta1 + oneMinusBeta1 * g;
-            v[i] = v[i] * (float)beta2 + oneMinusBeta2 * g * g;
-            float denom = MathF.Sqrt(v[i]) / biasCorrection2Sqrt + args.Eps;
-            param[i] -= stepSize * m[i] / denom;
+            param[i] *= f.Decay;
+            m[i] = m[i] * f.Beta1 + f.OneMinusBeta1 * g;
+            v[i] = v[i] * f.Beta2 + f.OneMinusBeta2 * g * g;
+            float denom = MathF.Sqrt(v[i]) / f.BiasCorrection2Sqrt + args.Eps;
+            param[i] -= f.StepSize * m[i] / denom;
         }
+    }
+
+    /// <summary>The fp32 factors of one step, formed in fp64 as torch does (the device kernel takes these very values).</summary>
+    public readonly record struct StepFactors(float Decay, float Beta1, float Beta2, float OneMinusBeta1, float OneMinusBeta2, float StepSize, float BiasCorrection2Sqrt);
+
+    public static StepFactors Factors(AdamWStepArgs args)
+    {
+        if (args.Step < 1) throw new ArgumentOutOfRangeException(nameof(args), args.Step, "adamw: Step counts from 1");
+        double lr = AsPythonDouble(args.LearningRate), wd = AsPythonDouble(args.WeightDecay);
+        double beta1 = AsPythonDouble(args.Beta1), beta2 = AsPythonDouble(args.Beta2);
+        double biasCorrection1 = 1.0 - Math.Pow(beta1, args.Step);
+        double biasCorrection2 = 1.0 - Math.Pow(beta2, args.Step);
+        return new StepFactors(
+            Decay: (float)(1.0 - lr * wd),
+            Beta1: (float)beta1,
+            Beta2: (float)beta2,
+            OneMinusBeta1: (float)(1.0 - beta1),
+            OneMinusBeta2: (float)(1.0 - beta2),
+            StepSize: (float)(lr / biasCorrection1),
+            BiasCorrection2Sqrt: (float)Math.Sqrt(biasCorrection2));
     }
 
     /// <summary>

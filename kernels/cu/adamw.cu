@@ -1,0 +1,54 @@
+// adamw.cu: the optimizer step and the squared gradient norm it is clipped by. AdamWRef is the spec (torch 1.13
+// _single_tensor_adamw); the host forms the scalar factors in fp64 exactly as AdamWRef does and passes them as fp32,
+// so the kernel does only the per-element fp32 arithmetic. Every product and sum is written with the _rn intrinsics:
+// they forbid the compiler's a·b + c → fma contraction, so each element is bit-identical to the reference (and a
+// resumed run to an uninterrupted one) on the GPU and on the emulator alike.
+// Legend: N = elements of one parameter tensor.
+#include "common/common.cuh"
+
+// g = grad · grad_scale; p ·= decay; m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;
+// p −= step_size · m / (sqrt(v) / sqrt(1 − β2^t) + eps). param, m, v fp32 in place; one thread per element.
+extern "C" __global__ void adamw_step_f32(float* __restrict__ param,        // [N] updated
+                                          const float* __restrict__ grad,   // [N]
+                                          float* __restrict__ m,            // [N] first moment, updated
+                                          float* __restrict__ v,            // [N] second moment, updated
+                                          long long n,
+                                          float grad_scale, float decay, float beta1, float beta2,
+                                          float one_minus_beta1, float one_minus_beta2,
+                                          float step_size, float bias_correction2_sqrt, float eps) {
+    const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    const float g = __fmul_rn(grad[i], grad_scale);
+    const float p = __fmul_rn(param[i], decay);
+    const float mi = __fadd_rn(__fmul_rn(m[i], beta1), __fmul_rn(one_minus_beta1, g));
+    const float vi = __fadd_rn(__fmul_rn(v[i], beta2), __fmul_rn(__fmul_rn(one_minus_beta2, g), g));
+    const float denom = __fadd_rn(__fdiv_rn(__fsqrt_rn(vi), bias_correction2_sqrt), eps);
+    m[i] = mi;
+    v[i] = vi;
+    param[i] = __fsub_rn(p, __fdiv_rn(__fmul_rn(step_size, mi), denom));
+}
+
+// Σ x² of one tensor in two deterministic stages: each block writes the fp32 sum of its grid-stride share to
+// partials[blockIdx.x] (a fixed tree: thread sums in index order, then the block reduction), and the host adds the
+// gridDim.x partials in fp64 in block order. The grid depends only on N, so the same tensor always gives the same
+// bits: no float atomics, whose order would change run to run and break bit-exact resume.
+template <class T>
+__device__ __forceinline__ void sum_of_squares_partials(const T* __restrict__ x,        // [N]
+                                                        long long n,
+                                                        float* __restrict__ partials) { // [gridDim.x]
+    float sum = 0.0f;
+    const long long stride = (long long)gridDim.x * blockDim.x;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
+        const float e = to_f32(x[i]);
+        sum = __fadd_rn(sum, __fmul_rn(e, e));
+    }
+    sum = block_reduce_sum(sum);
+    if (threadIdx.x == 0) partials[blockIdx.x] = sum;
+}
+
+extern "C" __global__ void adamw_sum_of_squares_partials_f32(const float* x, long long n, float* partials) {
+    sum_of_squares_partials<float>(x, n, partials);
+}
+extern "C" __global__ void adamw_sum_of_squares_partials_bf16(const bf16* x, long long n, float* partials) {
+    sum_of_squares_partials<bf16>(x, n, partials);
+}
