@@ -15,12 +15,21 @@ fi
 cli="$bundle/mistral-cu"
 fixture="$repo/tests/fixtures/tiny-mistral"
 export MISTRAL_CU_CACHE="$repo/.bundle/kernel-cache"
+# Where CUDA libraries live on GPU machines that have no system-wide toolkit: the driver's folder, a toolkit, and the
+# CUDA wheels PyTorch brings (nvidia/*/lib: libnvrtc, libcublas). The loader also probes $CUDA_PATH and the system path.
+extra=""
+for d in /usr/local/nvidia/lib64 /usr/local/nvidia/lib /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib \
+         $(python3 -c 'import glob, site; print(" ".join(sorted({d for p in site.getsitepackages() for d in glob.glob(p + "/nvidia/*/lib")})))' 2>/dev/null); do
+    [ -d "$d" ] && extra="$extra:$d"
+done
+export LD_LIBRARY_PATH="${extra#:}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 summary="$out/summary.txt"
 failed=0
 {
     echo "mistral-cu GPU check, commit $(cat "$bundle/COMMIT"), $(date -u '+%Y-%m-%d %H:%M UTC')"
     nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max.mem --format=csv 2>&1
-    ls /usr/lib/x86_64-linux-gnu /usr/local/cuda/lib64 2>/dev/null | grep -E '^lib(cuda|nvrtc|cublas)\.so' | sort -u | tr '\n' ' '
+    echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
+    for d in /usr/lib/x86_64-linux-gnu ${LD_LIBRARY_PATH//:/ }; do ls "$d" 2>/dev/null | grep -E '^lib(cuda|nvrtc|cublas)\.so' | sed "s#^#$d/#"; done | sort -u | tr '\n' ' '
     echo
 } > "$summary"
 
@@ -37,8 +46,8 @@ step() {
 }
 
 step "selftest"          selftest.txt 120 "$cli" selftest --device cuda
-step "kernel tests"      tests.txt    240 "$bundle/Mistral.Kernels.Tests"
-step "runtime tests"     tests.txt    180 "$bundle/Mistral.Runtime.Tests"
+step "kernel tests"      tests.txt    240 "$bundle/Mistral.Kernels.Tests" -noColor
+step "runtime tests"     tests.txt    180 "$bundle/Mistral.Runtime.Tests" -noColor
 step "parity fp32"       parity.txt   120 "$cli" parity "$fixture" --device cuda --precision fp32
 step "parity bf16"       parity.txt   120 "$cli" parity "$fixture" --device cuda --precision bf16
 step "bench kernels 7b"  bench.txt    180 "$cli" bench kernels --device cuda --shape 7b
@@ -48,7 +57,7 @@ step "torch sdpa"        sdpa.txt     120 python3 "$repo/bench/sdpa_bench.py"
 {
     echo
     echo "== figures"
-    grep -hE '^\| |^device:|TFLOP/s|max_abs_diff|passed, .* failed' "$out/bench.txt" "$out/parity.txt" "$out/sdpa.txt" 2>/dev/null
+    grep -hE '^\| |^device:|TFLOP/s|max_abs_diff|passed, .* failed|Total: ' "$out/tests.txt" "$out/bench.txt" "$out/parity.txt" "$out/sdpa.txt" 2>/dev/null
 } >> "$summary"
 cat "$summary"
 exit "$failed"
