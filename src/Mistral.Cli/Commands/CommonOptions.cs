@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Mistral.Kernels.Native;
 using Mistral.Kernels.Ops;
 using Mistral.Runtime.Devices;
 
@@ -26,10 +27,12 @@ internal static class CommonOptions
 
     /// <summary>
     /// The ops for the parsed --device/--precision. Environment variables are read here, at the top, only:
-    /// MISTRAL_CU_CACHE (compiled kernels; default ~/.cache/mistral-cu). A fallback from auto to cpu prints one line.
+    /// MISTRAL_CU_CACHE (compiled kernels; default ~/.cache/mistral-cu) and MISTRAL_CU_LIB_DIR (the folder searched
+    /// first for libcuda/libnvrtc/libcublas, as selftest's --cuda-lib-dir). A fallback from auto to cpu prints one line.
     /// </summary>
     public static IOps OpenOps(ParseResult parse, Option<string> device, Option<string?>? precision = null)
     {
+        NativeLibraryLoader.SetSearchDirectory(Environment.GetEnvironmentVariable("MISTRAL_CU_LIB_DIR"));
         var cache = Environment.GetEnvironmentVariable("MISTRAL_CU_CACHE") is { Length: > 0 } dir
             ? dir
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "mistral-cu");

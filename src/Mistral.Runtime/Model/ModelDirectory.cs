@@ -36,7 +36,7 @@ public sealed class ModelDirectory : IDisposable
         IsSharded = checkpoint is HfCheckpoint { IsSharded: true };
         StoredDType = checkpoint.Tensors[NativeTensorNames.TokEmbeddings].DType;
         WeightBytes = weightFiles.Sum(f => new FileInfo(f).Length);
-        TokenizerPath = new[] { "tokenizer.model", "tokenizer.json" }.Select(n => Path.Combine(path, n)).FirstOrDefault(File.Exists);
+        TokenizerPath = Tokenizer.TokenizerFiles.FindInDirectory(path);
     }
 
     public string DirectoryPath { get; }
@@ -57,7 +57,7 @@ public sealed class ModelDirectory : IDisposable
     public IReadOnlyList<string> WeightFiles { get; }
     public long WeightBytes { get; }
 
-    /// <summary>tokenizer.model when present, else tokenizer.json, else null.</summary>
+    /// <summary>The tokenizer file (<see cref="Tokenizer.TokenizerFiles.FindInDirectory"/>), or null.</summary>
     public string? TokenizerPath { get; }
 
     /// <summary>A weight in native layout by native name (<see cref="NativeTensorNames"/>).</summary>

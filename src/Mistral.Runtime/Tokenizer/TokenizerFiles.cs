@@ -2,7 +2,7 @@ namespace Mistral.Runtime.Tokenizer;
 
 /// <summary>
 /// Finds and loads a model's tokenizer. A directory is searched for <c>tokenizer.model</c> (SentencePiece, what
-/// mistral-src reads), then <c>tokenizer.json</c> (Hugging Face), then GPT-2's <c>vocab.json</c> + <c>merges.txt</c>.
+/// mistral-src reads; or the newest <c>tokenizer.model.vN</c>), then <c>tokenizer.json</c> (Hugging Face), then GPT-2's <c>vocab.json</c> + <c>merges.txt</c>.
 /// A file is read by its name: vocab.json or merges.txt as GPT-2 (with its sibling), any other *.json as Hugging
 /// Face, anything else as a SentencePiece model (e.g. tokenizer.model.v1).
 /// </summary>
@@ -40,13 +40,31 @@ public static class TokenizerFiles
             return path;
         if (!Directory.Exists(path))
             throw new TokenizerFormatException(path, "no such file or directory; expected a model directory or a tokenizer file");
-        foreach (var name in new[] { SentencePieceFileName, HuggingFaceFileName, Gpt2ByteLevelBpe.VocabFileName })
-        {
-            var candidate = Path.Combine(path, name);
-            if (File.Exists(candidate))
-                return candidate;
-        }
+        if (FindInDirectory(path) is { } found)
+            return found;
         var tekken = File.Exists(Path.Combine(path, "tekken.json")) ? " (tekken.json, Mistral's tiktoken format, is not supported)" : "";
         throw new TokenizerFormatException(path, $"no {SentencePieceFileName} or {HuggingFaceFileName} in this directory{tekken}");
+    }
+
+    /// <summary>
+    /// The tokenizer file of a model directory, or null: tokenizer.model, then the highest versioned
+    /// tokenizer.model.vN that Mistral's later releases ship, then tokenizer.json, then GPT-2's vocab.json.
+    /// </summary>
+    public static string? FindInDirectory(string directory)
+    {
+        var plain = Path.Combine(directory, SentencePieceFileName);
+        if (File.Exists(plain))
+            return plain;
+        var versioned = Directory.EnumerateFiles(directory, SentencePieceFileName + ".v*")
+            .Select(f => (File: f, Version: int.TryParse(Path.GetFileName(f)[(SentencePieceFileName.Length + 2)..], out var v) ? v : -1))
+            .Where(f => f.Version >= 0)
+            .OrderByDescending(f => f.Version)
+            .Select(f => f.File)
+            .FirstOrDefault();
+        if (versioned is not null)
+            return versioned;
+        return new[] { HuggingFaceFileName, Gpt2ByteLevelBpe.VocabFileName }
+            .Select(name => Path.Combine(directory, name))
+            .FirstOrDefault(File.Exists);
     }
 }

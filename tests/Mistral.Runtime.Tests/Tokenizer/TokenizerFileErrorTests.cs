@@ -24,6 +24,18 @@ public sealed class TokenizerFileErrorTests : IDisposable
     }
 
     [Fact]
+    public void Resolve_VersionedModelFiles_TakesTheNewestBeforeTokenizerJson()
+    {
+        // Mistral's later releases ship tokenizer.model.v1 / .v3 instead of tokenizer.model.
+        File.Copy(RealJson, Path.Combine(_dir, TokenizerFiles.HuggingFaceFileName));
+        File.Copy(RealModel, Path.Combine(_dir, "tokenizer.model.v1"));
+        File.Copy(RealModel, Path.Combine(_dir, "tokenizer.model.v3"));
+        File.WriteAllText(Path.Combine(_dir, "tokenizer.model.vbak"), "not a version");
+        Assert.Equal(Path.Combine(_dir, "tokenizer.model.v3"), TokenizerFiles.Resolve(_dir));
+        Assert.Equal([1, 22557, 1526, 28808], TokenizerFiles.Load(_dir).Encode("Hello world!", bos: true));
+    }
+
+    [Fact]
     public void Load_MissingPathOrEmptyDirectory_NamesWhatWasExpected()
     {
         var missing = Path.Combine(_dir, "nope");
