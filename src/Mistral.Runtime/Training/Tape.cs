@@ -32,6 +32,9 @@ public sealed class Tape(IOps ops) : IDisposable
         return t;
     }
 
+    /// <summary>Takes ownership of a tensor made elsewhere (inputs the backward reads, such as positions).</summary>
+    public void Own(Tensor t) => _owned.Add(t);
+
     /// <summary>A tensor in the activation dtype that lives as long as the tape.</summary>
     public Tensor NewActivation(params int[] dims) => New(Ops.ActivationDType, dims);
 
