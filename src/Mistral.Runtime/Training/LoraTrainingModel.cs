@@ -18,7 +18,7 @@ public sealed class LoraTrainingModel : IDisposable
     private readonly LoraAdapters _lora;
     private readonly Dictionary<string, TrainableParameter> _norms = new(StringComparer.Ordinal);
     private readonly float _dropout;
-    private readonly TrainingRng _dropoutRng;
+    private TrainingRng _dropoutRng;
 
     public LoraTrainingModel(IOps ops, ModelWeights weights, LoraAdapters lora, bool trainNorms, float dropout, TrainingRng dropoutRng)
     {
@@ -46,6 +46,9 @@ public sealed class LoraTrainingModel : IDisposable
         _ops.Copy(stored, value);
         _norms[name] = new TrainableParameter(name, value, _ops.Allocate(stored.Shape, DType.F32));
     }
+
+    /// <summary>Replaces the dropout RNG (resume restores its saved state).</summary>
+    public void SetDropoutRng(TrainingRng rng) => _dropoutRng = rng;
 
     public ModelConfig Config { get; }
     public Transformer Transformer { get; }

@@ -42,6 +42,16 @@ public static class LoraMerge
         return merged;
     }
 
+    /// <summary>
+    /// Writes the base model with <paramref name="merged"/> weights (native name → fp32) swapped in, in the base model's
+    /// layout and stored dtype (<see cref="ModelWriter"/>), so it loads wherever the base model loads.
+    /// </summary>
+    public static void WriteMergedModel(ModelDirectory model, IReadOnlyDictionary<string, float[]> merged, string destination) =>
+        ModelWriter.Write(model, destination, name =>
+            merged.TryGetValue(name, out var values)
+                ? HostTensor.FromFloat32(name, values, model.Checkpoint.Tensors[name].Shape)
+                : model.Read(name));
+
     /// <summary>W [out, in] + scaling · B [out, r] · A [r, in], accumulated in fp64 and rounded once to fp32.</summary>
     public static float[] Merge(float[] w, int outDim, int inDim, HostTensor a, HostTensor b, float scaling, string source)
     {

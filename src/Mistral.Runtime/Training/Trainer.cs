@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using Mistral.Kernels.Ops;
+using Mistral.Kernels.Tensors;
+using Mistral.Runtime.Model;
+using Mistral.Runtime.Tokenizer;
+using Mistral.Runtime.Training.Config;
+using Mistral.Runtime.Training.Data;
+using Mistral.Runtime.Training.Lora;
+
+namespace Mistral.Runtime.Training;
+
+/// <summary>
+/// LoRA fine-tuning from a <see cref="TrainConfig"/>: load model, tokenizer and data; per step run num_microbatches
+/// micro-batches forward and backward (gradients summed, the loss one mean over every unmasked target of the step),
+/// clip by global norm, one AdamW update at the schedule's rate; log, evaluate and checkpoint on their frequencies;
+/// at the end write run_dir/merged in the input model's layout. With resume, continues from the latest checkpoint and
+/// produces bit-identical weights to a run that was never interrupted. Cancellation stops between steps (no merge).
+/// </summary>
+public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>? progress = null, Action<string>? log = null)
+{
+    private const ulong LoraInitStream = 0x4C4F_5241, DropoutStream = 0x4452_4F50;
+
+    public TrainResult Run(bool resume, CancellationToken cancel = default)
+    {
+        using var model = ModelDirectory.Open(config.InitialModelPath);
+        var tokenizer = model.TokenizerPath is { } tp
+            ? TokenizerFiles.Load(tp)
+            : throw new CheckpointFormatException(model.DirectoryPath, "no tokenizer.model or tokenizer.json: training needs the model's tokenizer");
+        if (tokenizer.VocabSize > model.Config.VocabSize)
+            throw new CheckpointFormatException(model.DirectoryPath, $"the tokenizer has {tokenizer.VocabSize} ids, the model only {model.Config.VocabSize} embeddings");
+
+        var data = TrainingData.Load(config.Data, tokenizer, config.Seed);
+        foreach (var bad in data.BadLines.Take(JsonlDataset.BadLinesShown)) log?.Invoke($"skipped bad line {bad}");
+        if (data.BadLines.Count > JsonlDataset.BadLinesShown) log?.Invoke($"skipped {data.BadLines.Count} bad lines in all");
+        bool evaluate = !config.NoEval && data.Eval.Count > 0;
+        log?.Invoke($"{data.Train.Count} training documents ({data.Train.Sum(d => d.Tokens.Length)} tokens), {data.Eval.Count} eval documents");
+
+        var weightDType = config.Precision switch { "fp32" => DType.F32, "bf16" => DType.BF16, _ => ops.ActivationDType };
+        using var weights = ModelWeights.Load(model, ops, weightDType);
+        using var adapters = LoraAdapters.Create(ops, model.Config, config.Lora, new TrainingRng(config.Seed, LoraInitStream));
+        var dropoutRng = new TrainingRng(config.Seed, DropoutStream);
+        using var lm = new LoraTrainingModel(ops, weights, adapters, config.Lora.TrainNorms, (float)config.Lora.Dropout, dropoutRng);
+        using var adam = new AdamW(ops, lm.Parameters, config.Optim.Beta1, config.Optim.Beta2, config.Optim.Eps, config.Optim.WeightDecay);
+        var schedule = LrSchedule.From(config.Optim, config.MaxSteps);
+
+        int step = 0;
+        long tokensSeen = 0;
+        var position = default(DataLoaderPosition);
+        string? lastCheckpoint = null;
+        if (resume && TrainingCheckpoint.Latest(config.RunDir) is { } latest)
+        {
+            var state = TrainingCheckpoint.ReadState(latest);
+            var trained = TrainingCheckpoint.ReadTrained(latest);
+            lm.Import(trained, lm.Parameters, latest);
+            var optimizerFile = Path.Combine(latest, TrainingCheckpoint.OptimizerFile);
+            adam.ImportState(SafeTensorsFile.ReadAll(optimizerFile), state.Step, optimizerFile);
+            dropoutRng = TrainingRng.FromState(state.DropoutRngState);
+            lm.SetDropoutRng(dropoutRng);
+            (step, position, tokensSeen, lastCheckpoint) = (state.Step, state.DataPosition, state.TokensSeen, latest);
+            log?.Invoke($"resumed from {latest} (step {step})");
+        }
+        else if (resume)
+        {
+            log?.Invoke($"no checkpoint in {TrainingCheckpoint.Folder(config.RunDir)}: starting from step 0");
+        }
+
+        Directory.CreateDirectory(config.RunDir);
+        using var metrics = new MetricsLog(config.RunDir);
+        var loader = new TrainDataLoader(data.Train, config.SeqLen, config.BatchSize, config.Seed, position);
+        var evalBatches = evaluate ? EvalBatches(data.Eval) : [];
+        double? firstEval = null, lastEval = null;
+        if (evaluate && step == 0)
+        {
+            firstEval = lastEval = EvalLoss(lm, evalBatches);
+            metrics.Eval(0, lastEval.Value);
+            log?.Invoke($"step 0: eval loss {lastEval:F4}");
+        }
+
+        var clock = Stopwatch.StartNew();
+        long tokensThisRun = 0;
+        int startStep = step;
+        double loss = double.NaN;
+        while (step < config.MaxSteps && !cancel.IsCancellationRequested)
+        {
+            var batches = Enumerable.Range(0, config.NumMicrobatches).Select(_ => loader.Next()).ToList();
+            double denominator = batches.Sum(b => b.WeightSum);
+            lm.ZeroGrads();
+            double sum = 0;
+            if (denominator > 0)
+                foreach (var batch in batches) sum += lm.ForwardBackward(batch, denominator);
+            loss = denominator > 0 ? sum / denominator : 0;
+            double norm = GradientClipping.GlobalNorm(ops, lm.Parameters);
+            double lr = schedule.At(step);
+            adam.Update(lr, GradientClipping.Scale(norm, config.MaxGradNorm));
+            step++;
+
+            int tokens = batches.Sum(b => b.TokenCount);
+            tokensSeen += tokens;
+            tokensThisRun += tokens;
+            double seconds = clock.Elapsed.TotalSeconds;
+            double tokensPerSecond = tokensThisRun / Math.Max(seconds, 1e-9);
+            var eta = TimeSpan.FromSeconds(seconds / (step - startStep) * (config.MaxSteps - step));
+            if (step % config.LogFreq == 0 || step == config.MaxSteps)
+                metrics.Train(step, loss, lr, norm, tokensSeen, tokensPerSecond, seconds);
+
+            double? evalLoss = null;
+            if (evaluate && (step % config.EvalFreq == 0 || step == config.MaxSteps))
+            {
+                evalLoss = lastEval = EvalLoss(lm, evalBatches);
+                firstEval ??= evalLoss;
+                metrics.Eval(step, evalLoss.Value);
+            }
+            progress?.Invoke(new TrainProgress(step, config.MaxSteps, loss, lr, norm, tokensPerSecond, eta, evalLoss));
+
+            if (config.Checkpoints.ShouldSave(step, config.MaxSteps))
+                lastCheckpoint = TrainingCheckpoint.Write(config.RunDir,
+                    new TrainingState(step, loader.Position, dropoutRng.State, tokensSeen, config.Lora.Rank, (float)config.Lora.Scaling, model.DirectoryPath),
+                    lm.Export(lm.Lora.Parameters), lm.Export(lm.Norms), adam.ExportState(), config.EffectiveYaml, config.KeepLastCheckpoints);
+        }
+
+        double throughput = tokensThisRun / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+        if (step < config.MaxSteps)
+        {
+            log?.Invoke($"stopped after step {step}; continue with --resume");
+            return new TrainResult(step, loss, firstEval, lastEval, throughput, lastCheckpoint, null);
+        }
+        var mergedPath = Path.Combine(config.RunDir, "merged");
+        var trainedNow = lm.Export(lm.Parameters).ToDictionary(t => t.Name, StringComparer.Ordinal);
+        LoraMerge.WriteMergedModel(model, LoraMerge.MergedWeights(model, trainedNow, (float)config.Lora.Scaling, config.SourceFile), mergedPath);
+        log?.Invoke($"merged model written to {mergedPath}");
+        return new TrainResult(step, loss, firstEval, lastEval, throughput, lastCheckpoint, mergedPath);
+    }
+
+    private List<TrainBatch> EvalBatches(IReadOnlyList<TokenizedDocument> eval) =>
+        Packing.Pack(eval, config.SeqLen).Chunk(config.BatchSize).Select(TrainBatch.FromWindows).ToList();
+
+    private static double EvalLoss(LoraTrainingModel lm, List<TrainBatch> batches)
+    {
+        double sum = 0, weights = 0;
+        foreach (var b in batches)
+        {
+            sum += lm.LossSum(b);
+            weights += b.WeightSum;
+        }
+        return weights > 0 ? sum / weights : double.NaN;
+    }
+}

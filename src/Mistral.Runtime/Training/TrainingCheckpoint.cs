@@ -1,0 +1,96 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Mistral.Runtime.Model;
+
+namespace Mistral.Runtime.Training;
+
+/// <summary>
+/// run_dir/checkpoints/step_N/: lora.safetensors (adapters, reference names), norms.safetensors (trained RMSNorm
+/// weights), optimizer.safetensors (AdamW exp_avg / exp_avg_sq), state.json (<see cref="TrainingState"/>) and
+/// config.yaml (the effective config). Written into step_N.tmp and renamed, so a crash never leaves a half checkpoint.
+/// </summary>
+public static partial class TrainingCheckpoint
+{
+    public const string LoraFile = "lora.safetensors";
+    public const string NormsFile = "norms.safetensors";
+    public const string OptimizerFile = "optimizer.safetensors";
+    public const string StateFile = "state.json";
+    public const string ConfigFile = "config.yaml";
+
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, IncludeFields = true };
+
+    [GeneratedRegex(@"^step_(\d+)$")]
+    private static partial Regex StepFolder();
+
+    public static string Folder(string runDir) => Path.Combine(runDir, "checkpoints");
+
+    /// <summary>Every complete checkpoint of a run, oldest first.</summary>
+    public static IReadOnlyList<(int Step, string Path)> List(string runDir)
+    {
+        var root = Folder(runDir);
+        if (!Directory.Exists(root)) return [];
+        return Directory.GetDirectories(root)
+            .Select(d => (Match: StepFolder().Match(Path.GetFileName(d)), Path: d))
+            .Where(x => x.Match.Success && File.Exists(Path.Combine(x.Path, StateFile)))
+            .Select(x => (int.Parse(x.Match.Groups[1].Value, CultureInfo.InvariantCulture), x.Path))
+            .OrderBy(x => x.Item1)
+            .ToList();
+    }
+
+    public static string? Latest(string runDir) => List(runDir) is { Count: > 0 } all ? all[^1].Path : null;
+
+    public static string Write(string runDir, TrainingState state, IEnumerable<HostTensor> lora, IEnumerable<HostTensor> norms,
+        IEnumerable<HostTensor> optimizer, string effectiveYaml, int? keepLast)
+    {
+        var root = Folder(runDir);
+        Directory.CreateDirectory(root);
+        var final = Path.Combine(root, $"step_{state.Step}");
+        var temp = final + ".tmp";
+        if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+        Directory.CreateDirectory(temp);
+        var meta = new Dictionary<string, string>
+        {
+            ["rank"] = state.LoraRank.ToString(CultureInfo.InvariantCulture),
+            ["scaling"] = state.LoraScaling.ToString("R", CultureInfo.InvariantCulture),
+        };
+        SafeTensorsWriter.Write(Path.Combine(temp, LoraFile), lora, meta);
+        var normList = norms.ToList();
+        if (normList.Count > 0) SafeTensorsWriter.Write(Path.Combine(temp, NormsFile), normList);
+        SafeTensorsWriter.Write(Path.Combine(temp, OptimizerFile), optimizer);
+        File.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, Json));
+        File.WriteAllText(Path.Combine(temp, ConfigFile), effectiveYaml);
+        if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
+        Directory.Move(temp, final);
+
+        if (keepLast is { } keep)
+            foreach (var (_, old) in List(runDir).SkipLast(keep))
+                Directory.Delete(old, recursive: true);
+        return final;
+    }
+
+    public static TrainingState ReadState(string checkpoint)
+    {
+        var path = Path.Combine(checkpoint, StateFile);
+        if (!File.Exists(path)) throw new CheckpointFormatException(path, "not a training checkpoint (state.json missing)");
+        try
+        {
+            return JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(path), Json)
+                ?? throw new CheckpointFormatException(path, "empty state");
+        }
+        catch (JsonException e)
+        {
+            throw new CheckpointFormatException(path, $"not a valid training state: {e.Message}");
+        }
+    }
+
+    /// <summary>Trained tensors of a checkpoint: adapters plus norms (when trained), by reference name.</summary>
+    public static Dictionary<string, HostTensor> ReadTrained(string checkpoint)
+    {
+        var result = new Dictionary<string, HostTensor>(SafeTensorsFile.ReadAll(Path.Combine(checkpoint, LoraFile)), StringComparer.Ordinal);
+        var norms = Path.Combine(checkpoint, NormsFile);
+        if (File.Exists(norms))
+            foreach (var (name, t) in SafeTensorsFile.ReadAll(norms)) result[name] = t;
+        return result;
+    }
+}
