@@ -8,6 +8,7 @@ public static class ParityCaseKinds
         new ForwardCaseKind(),
         new IntermediatesCaseKind(),
         new GreedyCaseKind(),
+        new LoraTrainCaseKind(),
     ];
 
     /// <summary>

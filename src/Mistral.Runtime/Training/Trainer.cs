@@ -6,6 +6,7 @@ using Mistral.Runtime.Tokenizer;
 using Mistral.Runtime.Training.Config;
 using Mistral.Runtime.Training.Data;
 using Mistral.Runtime.Training.Lora;
+using Mistral.Runtime.Training.Metrics;
 
 namespace Mistral.Runtime.Training;
 
@@ -112,15 +113,18 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
             }
             progress?.Invoke(new TrainProgress(step, config.MaxSteps, loss, lr, norm, tokensPerSecond, eta, evalLoss));
 
-            if (config.Checkpoints.ShouldSave(step, config.MaxSteps))
-                lastCheckpoint = TrainingCheckpoint.Write(config.RunDir,
-                    new TrainingState(step, loader.Position, dropoutRng.State, tokensSeen, config.Lora.Rank, (float)config.Lora.Scaling, model.DirectoryPath),
-                    lm.Export(lm.Lora.Parameters), lm.Export(lm.Norms), adam.ExportState(), config.EffectiveYaml, config.KeepLastCheckpoints);
+            if (config.Checkpoints.ShouldSave(step, config.MaxSteps)) lastCheckpoint = SaveCheckpoint();
         }
+
+        string SaveCheckpoint() => TrainingCheckpoint.Write(config.RunDir,
+            new TrainingState(step, loader.Position, dropoutRng.State, tokensSeen, config.Lora.Rank, (float)config.Lora.Scaling, model.DirectoryPath),
+            lm.Export(lm.Lora.Parameters), lm.Export(lm.Norms), adam.ExportState(), config.EffectiveYaml, config.KeepLastCheckpoints);
 
         double throughput = tokensThisRun / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
         if (step < config.MaxSteps)
         {
+            // Interrupted: keep the work done since the last scheduled checkpoint, so --resume continues from here.
+            if (step > startStep && !config.Checkpoints.ShouldSave(step, config.MaxSteps)) lastCheckpoint = SaveCheckpoint();
             log?.Invoke($"stopped after step {step}; continue with --resume");
             return new TrainResult(step, loss, firstEval, lastEval, throughput, lastCheckpoint, null);
         }

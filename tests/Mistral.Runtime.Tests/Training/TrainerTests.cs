@@ -4,6 +4,7 @@ using Mistral.Runtime.Model;
 using Mistral.Runtime.Training;
 using Mistral.Runtime.Training.Config;
 using Mistral.Runtime.Training.Lora;
+using Mistral.Runtime.Training.Metrics;
 using Mistral.Testing;
 using Xunit;
 

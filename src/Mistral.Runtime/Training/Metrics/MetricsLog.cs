@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Mistral.Runtime.Training;
+namespace Mistral.Runtime.Training.Metrics;
 
 /// <summary>
 /// run_dir/metrics.jsonl: one JSON object per logged step ({"step", "train_loss", "lr", "grad_norm", "tokens",

@@ -1,0 +1,78 @@
+using System.CommandLine;
+using Mistral.Cli.Console;
+using Mistral.Kernels.Ops;
+using Mistral.Runtime.Devices;
+using Mistral.Runtime.Training;
+using Mistral.Runtime.Training.Config;
+
+namespace Mistral.Cli.Commands;
+
+/// <summary>
+/// `mistral-cu finetune CONFIG.yaml [--set key.path=value ...] [--resume] [--device cpu]`: LoRA fine-tuning as the
+/// YAML says. One progress line per logged step (step, loss, lr, tok/s, ETA) and per evaluation on stdout; run_dir gets
+/// metrics.jsonl, checkpoints/step_N and, at the end, merged/ (the base model with LoRA folded in, same layout).
+/// Ctrl+C stops after the current step and writes a checkpoint to --resume from.
+/// </summary>
+internal static class FinetuneCommand
+{
+    public static Command Create()
+    {
+        var config = new Argument<FileInfo>("CONFIG") { Description = "Training YAML (see examples/finetune/tiny.yaml)" };
+        var set = new Option<string[]>("--set") { Description = "Override a config key, e.g. --set optim.lr=1e-4 (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the latest checkpoint in run_dir" };
+        var device = new Option<string?>("--device") { Description = $"Override the config's device ({string.Join(", ", OpsFactory.Names)}, or auto)" };
+        var command = new Command("finetune", "LoRA fine-tuning from a YAML config: checkpoints, resume, merged model") { config, set, resume, device };
+        command.SetAction(parse => ErrorReporter.Run(parse, () =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var cfg = TrainConfigLoader.Load(parse.GetValue(config)!.FullName, parse.GetValue(set) ?? []);
+            using var ops = CreateOps(parse.GetValue(device) ?? cfg.Device);
+            output.WriteLine($"finetune on {ops.Name}: {cfg.InitialModelPath} -> {cfg.RunDir} ({cfg.MaxSteps} steps of {cfg.NumMicrobatches}×{cfg.BatchSize}×{cfg.SeqLen} tokens)");
+
+            using var cancel = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) =>
+            {
+                e.Cancel = true; // stop between steps, not mid-write
+                cancel.Cancel();
+            };
+            System.Console.CancelKeyPress += onCancel;
+            try
+            {
+                var trainer = new Trainer(cfg, ops, p => Report(output, p, cfg.LogFreq), message => output.WriteLine(message));
+                var result = trainer.Run(parse.GetValue(resume), cancel.Token);
+                output.WriteLine($"done: {result.Steps} steps, train loss {result.LastTrainLoss:F4}" +
+                    (result.LastEvalLoss is { } e ? $", eval loss {result.FirstEvalLoss:F4} -> {e:F4}" : "") +
+                    $", {result.TokensPerSecond:N0} tok/s" + (result.LastCheckpoint is { } c ? $", checkpoint {c}" : ""));
+                return ExitCodes.Ok;
+            }
+            finally
+            {
+                System.Console.CancelKeyPress -= onCancel;
+            }
+        }));
+        return command;
+    }
+
+    /// <summary>"auto" is cuda when it can start, else cpu.</summary>
+    private static IOps CreateOps(string device)
+    {
+        if (device != "auto") return OpsFactory.Create(device);
+        try
+        {
+            return OpsFactory.Create("cuda");
+        }
+        catch (DeviceUnavailableException)
+        {
+            return OpsFactory.Create("cpu");
+        }
+    }
+
+    private static void Report(TextWriter output, TrainProgress p, int logFreq)
+    {
+        if (p.Step % logFreq == 0 || p.Step == p.MaxSteps)
+            output.WriteLine($"step {p.Step,5}/{p.MaxSteps} | loss {p.Loss:F4} | lr {p.LearningRate:0.00e+00} | grad norm {p.GradNorm:F3} | {p.TokensPerSecond,8:N0} tok/s | ETA {p.Eta:hh\\:mm\\:ss}");
+        if (p.EvalLoss is { } eval)
+            output.WriteLine($"step {p.Step,5}/{p.MaxSteps} | eval loss {eval:F4} | perplexity {Math.Exp(eval):F2}");
+        output.Flush();
+    }
+}
