@@ -10,8 +10,9 @@ public sealed partial class CudaOps
     {
         const string op = "gemm";
         var (ma, mb, mc) = (DeviceChecks.On(this, op, "a", a), DeviceChecks.On(this, op, "b", b), DeviceChecks.On(this, op, "c", c));
-        DeviceChecks.That(ma.DType == mb.DType && ma.DType is DType.F32 or DType.BF16, op,
-            $"a {a} and b {b} must share a dtype, F32 or BF16 (weights are uploaded in the activation dtype)");
+        DeviceChecks.That(ma.DType is DType.F32 or DType.BF16 && mb.DType is DType.F32 or DType.BF16, op, $"a {a} and b {b} must be F32 or BF16");
+        DeviceChecks.That(ma.DType == mb.DType || ActivationDType == DType.BF16, op,
+            $"a {a} and b {b} must share a dtype with F32 activations (weights are uploaded in the activation dtype)");
         DeviceChecks.That(mc.DType is DType.F32 or DType.BF16, op, $"c {c} must be F32 or BF16");
         DeviceChecks.That(!ReferenceEquals(c, a) && !ReferenceEquals(c, b), op, "c must not be a or b");
         // Every operand is seen as a matrix [product of leading dims, last dim], as the CPU reference does.
@@ -26,7 +27,10 @@ public sealed partial class CudaOps
             Scale(c, beta);
             return;
         }
-        _device.Gemm(new GemmArgs(ma.Pointer, mb.Pointer, mc.Pointer, ma.DType, mc.DType, transposeA, transposeB, m, n, k,
+        // An fp32 trainable parameter (LoRA A/B) against bf16 activations: the GEMM runs in bf16 on a rounded copy.
+        using var narrowA = ma.DType == mb.DType ? null : AsStorage(ma, DType.BF16);
+        using var narrowB = ma.DType == mb.DType ? null : AsStorage(mb, DType.BF16);
+        _device.Gemm(new GemmArgs((narrowA ?? ma).Pointer, (narrowB ?? mb).Pointer, mc.Pointer, (narrowA ?? ma).DType, mc.DType, transposeA, transposeB, m, n, k,
             Lda: a.Shape[-1], Ldb: b.Shape[-1], Ldc: n, alpha, beta));
     }
 

@@ -26,13 +26,15 @@ public sealed partial class CudaOps
     public void RmsNormForward(Tensor x, Tensor weight, float eps, Tensor y, Tensor? rstd)
     {
         const string op = "rmsnorm_forward";
-        RmsNormKernel.Forward(_device, View(op, "x", x), View(op, "weight", weight), eps, View(op, "y", y), rstd is null ? null : View(op, "rstd", rstd));
+        using var narrow = AsStorage(DeviceChecks.On(this, op, "weight", weight), x.DType);   // a trained fp32 norm next to bf16 x
+        RmsNormKernel.Forward(_device, View(op, "x", x), narrow?.View ?? View(op, "weight", weight), eps, View(op, "y", y), rstd is null ? null : View(op, "rstd", rstd));
     }
 
     public void RmsNormBackward(Tensor x, Tensor weight, Tensor rstd, Tensor dY, Tensor dX, Tensor? dWeight)
     {
         const string op = "rmsnorm_backward";
-        RmsNormKernel.Backward(_device, View(op, "x", x), View(op, "weight", weight), View(op, "rstd", rstd), View(op, "dY", dY), View(op, "dX", dX),
+        using var narrow = AsStorage(DeviceChecks.On(this, op, "weight", weight), x.DType);
+        RmsNormKernel.Backward(_device, View(op, "x", x), narrow?.View ?? View(op, "weight", weight), View(op, "rstd", rstd), View(op, "dY", dY), View(op, "dX", dX),
             dWeight is null ? null : View(op, "dWeight", dWeight));
     }
 

@@ -96,4 +96,17 @@ public sealed partial class CudaOps
         DeviceChecks.That(args.Step >= 1, op, $"step {args.Step} must count from 1");
         AdamWKernel.Step(_device, p.View, g.View, mm.View, vv.View, args);
     }
+
+    /// <summary>
+    /// Trained parameters are fp32 (LoRA A/B, norm weights) while activations may be bf16, and each kernel and GEMM takes
+    /// one storage dtype per call: such a parameter is rounded into a temporary of the activations' dtype for the call
+    /// (r × in or D elements, small next to the activations), which the caller disposes. Null when the dtypes agree.
+    /// </summary>
+    private CudaTensor? AsStorage(CudaTensor t, DType dtype)
+    {
+        if (t.DType == dtype || !t.DType.IsFloat() || !dtype.IsFloat()) return null;
+        var narrow = Rent(t.Shape, dtype);
+        Cast(t, narrow);
+        return narrow;
+    }
 }

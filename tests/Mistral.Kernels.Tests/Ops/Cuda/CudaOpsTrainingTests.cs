@@ -141,4 +141,41 @@ public sealed class CudaOpsTrainingTests(DeviceFixture devices) : IClassFixture<
             }
         }
     }
+
+    [Fact]
+    public void Bf16Activations_Fp32Parameters_RunOnARoundedCopy()
+    {
+        // LoRA A/B and trained norm weights stay fp32 while bf16 activations flow: the op must equal the same op on the
+        // parameter rounded to bf16 (that is the contract: the parameter is read in the activations' storage).
+        const int tokens = 5, dim = 48, rank = 4;
+        var rng = new CaseRandom(77);
+        var x = rng.Normal(tokens * dim);
+        var a = rng.Normal(rank * dim);
+        var w = rng.Normal(dim);
+        var aRounded = (float[])a.Clone();
+        var wRounded = (float[])w.Clone();
+        FloatBits.RoundToBFloat16(aRounded);
+        FloatBits.RoundToBFloat16(wRounded);
+        using var ops = new CudaOps(devices.Get("emu"), DType.BF16);
+        using var tx = ops.Upload(x, new Shape(tokens, dim), DType.BF16);
+
+        float[] Run(float[] aValues, DType aType, float[] wValues, DType wType)
+        {
+            using var ta = ops.Upload(aValues, new Shape(rank, dim), aType);
+            using var tw = ops.Upload(wValues, new Shape(dim), wType);
+            using var u = ops.Allocate(new Shape(tokens, rank), DType.F32);
+            using var y = ops.Allocate(new Shape(tokens, dim), DType.BF16);
+            using var rstd = ops.Allocate(new Shape(tokens), DType.F32);
+            ops.Gemm(tx, false, ta, true, 1f, 0f, u);
+            ops.RmsNormForward(tx, tw, 1e-5f, y, rstd);
+            var result = new float[tokens * rank + tokens * dim];
+            ops.Download(u, result.AsSpan(0, tokens * rank));
+            ops.Download(y, result.AsSpan(tokens * rank));
+            return result;
+        }
+
+        long held = ops.Pool.InUseBytes;
+        Assert.Equal(Run(aRounded, DType.BF16, wRounded, DType.BF16), Run(a, DType.F32, w, DType.F32));
+        Assert.Equal(held, ops.Pool.InUseBytes);   // the rounded copies went back to the pool
+    }
 }
