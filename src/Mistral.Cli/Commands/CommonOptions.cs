@@ -30,13 +30,17 @@ internal static class CommonOptions
     /// MISTRAL_CU_CACHE (compiled kernels; default ~/.cache/mistral-cu) and MISTRAL_CU_LIB_DIR (the folder searched
     /// first for libcuda/libnvrtc/libcublas, as selftest's --cuda-lib-dir). A fallback from auto to cpu prints one line.
     /// </summary>
-    public static IOps OpenOps(ParseResult parse, Option<string> device, Option<string?>? precision = null)
+    public static IOps OpenOps(ParseResult parse, Option<string> device, Option<string?>? precision = null) =>
+        OpenOps(parse, parse.GetValue(device)!, precision is null ? null : parse.GetValue(precision));
+
+    /// <summary>The same for a device and precision decided elsewhere (finetune: the option, else the YAML).</summary>
+    public static IOps OpenOps(ParseResult parse, string device, string? precision)
     {
         NativeLibraryLoader.SetSearchDirectory(Environment.GetEnvironmentVariable("MISTRAL_CU_LIB_DIR"));
         var cache = Environment.GetEnvironmentVariable("MISTRAL_CU_CACHE") is { Length: > 0 } dir
             ? dir
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "mistral-cu");
-        var ops = OpsFactory.Create(parse.GetValue(device)!, precision is null ? null : parse.GetValue(precision), cache, out var note);
+        var ops = OpsFactory.Create(device, precision, cache, out var note);
         if (note is not null) parse.InvocationConfiguration.Error.WriteLine($"note: {note}");
         return ops;
     }

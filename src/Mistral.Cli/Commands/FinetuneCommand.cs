@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Mistral.Cli.Console;
-using Mistral.Kernels.Ops;
 using Mistral.Runtime.Devices;
 using Mistral.Runtime.Training;
 using Mistral.Runtime.Training.Config;
@@ -20,13 +19,15 @@ internal static class FinetuneCommand
         var config = new Argument<FileInfo>("CONFIG") { Description = "Training YAML (see examples/finetune/tiny.yaml)" };
         var set = new Option<string[]>("--set") { Description = "Override a config key, e.g. --set optim.lr=1e-4 (repeatable)", AllowMultipleArgumentsPerToken = false };
         var resume = new Option<bool>("--resume") { Description = "Continue from the latest checkpoint in run_dir" };
-        var device = new Option<string?>("--device") { Description = $"Override the config's device ({string.Join(", ", OpsFactory.Names)}, or auto)" };
-        var command = new Command("finetune", "LoRA fine-tuning from a YAML config: checkpoints, resume, merged model") { config, set, resume, device };
+        var device = new Option<string?>("--device") { Description = $"Override the config's device ({OpsFactory.Auto}, {string.Join(", ", OpsFactory.Names)})" };
+        var precision = new Option<string?>("--precision") { Description = "Override the config's precision: fp32 (exact parity) or bf16 (cuda/emu activations)" };
+        var command = new Command("finetune", "LoRA fine-tuning from a YAML config: checkpoints, resume, merged model") { config, set, resume, device, precision };
         command.SetAction(parse => ErrorReporter.Run(parse, () =>
         {
             var output = parse.InvocationConfiguration.Output;
             var cfg = TrainConfigLoader.Load(parse.GetValue(config)!.FullName, parse.GetValue(set) ?? []);
-            using var ops = CreateOps(parse.GetValue(device) ?? cfg.Device);
+            using var ops = CommonOptions.OpenOps(parse, parse.GetValue(device) ?? cfg.Device,
+                parse.GetValue(precision) ?? (cfg.Precision == "auto" ? null : cfg.Precision));
             output.WriteLine($"finetune on {ops.Name}: {cfg.InitialModelPath} -> {cfg.RunDir} ({cfg.MaxSteps} steps of {cfg.NumMicrobatches}×{cfg.BatchSize}×{cfg.SeqLen} tokens)");
 
             using var cancel = new CancellationTokenSource();
@@ -51,20 +52,6 @@ internal static class FinetuneCommand
             }
         }));
         return command;
-    }
-
-    /// <summary>"auto" is cuda when it can start, else cpu.</summary>
-    private static IOps CreateOps(string device)
-    {
-        if (device != "auto") return OpsFactory.Create(device);
-        try
-        {
-            return OpsFactory.Create("cuda");
-        }
-        catch (DeviceUnavailableException)
-        {
-            return OpsFactory.Create("cpu");
-        }
     }
 
     private static void Report(TextWriter output, TrainProgress p, int logFreq)

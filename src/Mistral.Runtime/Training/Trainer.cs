@@ -36,8 +36,9 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
         bool evaluate = !config.NoEval && data.Eval.Count > 0;
         log?.Invoke($"{data.Train.Count} training documents ({data.Train.Sum(d => d.Tokens.Length)} tokens), {data.Eval.Count} eval documents");
 
-        var weightDType = config.Precision switch { "fp32" => DType.F32, "bf16" => DType.BF16, _ => ops.ActivationDType };
-        using var weights = ModelWeights.Load(model, ops, weightDType);
+        // Frozen base weights in the ops' activation dtype (the device ops take one dtype per call); the precision
+        // itself is chosen when the ops are created (config.precision / --precision).
+        using var weights = ModelWeights.Load(model, ops, ops.ActivationDType);
         using var adapters = LoraAdapters.Create(ops, model.Config, config.Lora, new TrainingRng(config.Seed, LoraInitStream));
         var dropoutRng = new TrainingRng(config.Seed, DropoutStream);
         using var lm = new LoraTrainingModel(ops, weights, adapters, config.Lora.TrainNorms, (float)config.Lora.Dropout, dropoutRng);

@@ -87,6 +87,15 @@ public sealed class FinetuneCommandTests : IDisposable
     }
 
     [Fact]
+    public void Parity_LoraTrain_PassesOnTheEmulatedDeviceInFp32()
+    {
+        // The same training step on the CUDA kernels (emulated): loss, all 33 gradients, 5 AdamW steps, merged wq.
+        var result = CliRunner.Run("parity", Fixtures.TinyMistral, "--device", "emu", "--precision", "fp32", "--case", "lora_train");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Matches(@"^PASS\s+lora_train\s+lora_train\s+max_abs_diff \d\.\d\de-0\d\s+tol 1e-05\s", result.OutLines[0]);
+    }
+
+    [Fact]
     public void Merge_NotARun_Exit2()
     {
         var result = CliRunner.Run("merge", _dir, "--output", Path.Combine(_dir, "out"));
