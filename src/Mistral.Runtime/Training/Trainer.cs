@@ -34,6 +34,7 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
         foreach (var bad in data.BadLines.Take(JsonlDataset.BadLinesShown)) log?.Invoke($"skipped bad line {bad}");
         if (data.BadLines.Count > JsonlDataset.BadLinesShown) log?.Invoke($"skipped {data.BadLines.Count} bad lines in all");
         bool evaluate = !config.NoEval && data.Eval.Count > 0;
+        if (config.Recompute) log?.Invoke("note: recompute is not implemented yet; every activation is kept for the backward pass");
         log?.Invoke($"{data.Train.Count} training documents ({data.Train.Sum(d => d.Tokens.Length)} tokens), {data.Eval.Count} eval documents");
 
         // Frozen base weights in the ops' activation dtype (the device ops take one dtype per call); the precision
