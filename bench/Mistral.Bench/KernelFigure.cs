@@ -9,13 +9,13 @@ public sealed record KernelFigure(string Kernel, string Shape, double Millisecon
     /// <summary>Compute-bound when its arithmetic intensity passes ~100 flop/byte (the ridge of a bf16 tensor-core GPU).</summary>
     public bool ComputeBound => Flops > 100 * Bytes;
 
-    public const string Header = "| kernel                 | shape                              |   time (µs) |        rate | % of peak |\n" +
-                                 "| ---------------------- | ---------------------------------- | ----------: | ----------: | --------: |";
+    public const string Header = "| kernel                 | shape                              |   time (µs) |           rate | % of peak |\n" +
+                                 "| ---------------------- | ---------------------------------- | ----------: | -------------: | --------: |";
 
     public string Format(DevicePeaks? peaks)
     {
-        string rate = ComputeBound ? $"{TFlops,7:F1} TF/s" : $"{GBs,7:F0} GB/s";
+        string rate = ComputeBound ? $"{TFlops,6:F1} TFLOP/s" : $"{GBs,9:F0} GB/s";
         string percent = peaks is null ? "-" : ComputeBound ? peaks.PercentOfCompute(TFlops) : peaks.PercentOfBandwidth(GBs);
-        return $"| {Kernel,-22} | {Shape,-34} | {Milliseconds * 1e3,11:F1} | {rate,11} | {percent,9} |";
+        return $"| {Kernel,-22} | {Shape,-34} | {Milliseconds * 1e3,11:F1} | {rate,14} | {percent,9} |";
     }
 }

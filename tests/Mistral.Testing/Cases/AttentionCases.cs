@@ -77,6 +77,10 @@ public static class AttentionCases
         new("decode-window-binds", 8, 2, 16, 200, [1], [500], 300),
         // decode at head dim 128 with the tiny cache wrapped
         new("decode-hd128", 4, 1, 128, 16, [1, 1, 1], [25, 3, 16], 16),
+        // head dim 32 (the last instantiated width), a chunk of 70 after a wrapped 24-slot cache: two query blocks
+        new("chunk-hd32-two-blocks", 4, 2, 32, 24, [70, 5], [50, 30], 24),
+        // decode at the first position with a cache: the token sees only itself
+        new("decode-first-token-hd32", 4, 2, 32, 24, [1, 1], [0, 1], 24),
     ];
 
     /// <summary>
