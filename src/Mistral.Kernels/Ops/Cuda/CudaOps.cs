@@ -10,7 +10,7 @@ namespace Mistral.Kernels.Ops.Cuda;
 /// emulator's reference loop), fp32 accumulation everywhere. Activations are stored in <see cref="ActivationDType"/>
 /// (BF16 for --precision bf16, F32 for exact parity); weights are whatever dtype they were uploaded as, once.
 /// Memory comes from a <see cref="DeviceMemoryPool"/> (the arena), so a decode step allocates nothing from the driver.
-/// The ops that only training needs and that have no kernel yet throw <see cref="NotSupportedException"/> naming the op.
+/// Decode steps (every sequence one token, with a cache) take the split-KV decode kernel, everything else the flash prefill.
 /// </summary>
 public sealed partial class CudaOps : IOps
 {
