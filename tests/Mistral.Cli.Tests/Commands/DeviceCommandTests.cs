@@ -32,7 +32,7 @@ public sealed class DeviceCommandTests
     {
         var result = CliRunner.Run("parity", Fixtures.TinyMistral, "--device", "emu", "--precision", "fp32");
         Assert.True(result.ExitCode == 0, result.Out + result.Err);
-        foreach (var kind in new[] { "forward", "forward_debug", "greedy" })
+        foreach (var kind in new[] { "forward", "forward_debug", "greedy", "lora_train" })
             Assert.Contains(result.Out.Split('\n'), line => line.StartsWith("PASS") && line.Contains($" {kind} "));
         Assert.Contains("0 failed", result.Out);
     }

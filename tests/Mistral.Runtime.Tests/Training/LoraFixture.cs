@@ -1,4 +1,5 @@
 using Mistral.Kernels.Ops;
+using Mistral.Kernels.Ops.Cuda;
 using Mistral.Kernels.Ops.Reference;
 using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Model;
@@ -7,11 +8,13 @@ using Mistral.Runtime.Training.Config;
 using Mistral.Runtime.Training.Data;
 using Mistral.Runtime.Training.Lora;
 using Mistral.Testing;
+using Mistral.Testing.Devices;
 
 namespace Mistral.Runtime.Tests.Training;
 
 /// <summary>
-/// The fixture's lora_train case (index.json) on the CPU reference: the tiny model in fp32, adapters from
+/// The fixture's lora_train case (index.json) on a device ("cpu": the reference ops; "emu": CudaOps over the emulated
+/// device, every training kernel of kernels/cu), in fp32: the tiny model, adapters from
 /// lora/init.safetensors (rank 4, scaling 2, all seven targets), every norm trained, and the batch of
 /// lora/batch.safetensors (2 rows of 23 inputs, each row its own sequence).
 /// </summary>
@@ -20,9 +23,14 @@ public sealed class LoraFixture : IDisposable
     public const int Rank = 4;
     public const float Scaling = 2f;
 
-    public LoraFixture()
+    public LoraFixture(string device = "cpu")
     {
-        Ops = new CpuOps();
+        Ops = device switch
+        {
+            "cpu" => new CpuOps(),
+            "emu" => new CudaOps(TestDevices.Emulated(), DType.F32, ownsDevice: true),
+            _ => throw new ArgumentException($"no LoRA fixture for device '{device}' (cpu or emu)"),
+        };
         Directory = ModelDirectory.Open(Fixtures.TinyNative);
         Weights = ModelWeights.Load(Directory, Ops, DType.F32);
         var lora = new LoraConfig(Rank, 0, Scaling, LoraConfig.AllTargets, Path.Combine(Fixtures.TinyLora, "init.safetensors"), TrainNorms: true);
@@ -31,7 +39,7 @@ public sealed class LoraFixture : IDisposable
         Batch = LoadBatch();
     }
 
-    public CpuOps Ops { get; }
+    public IOps Ops { get; }
     public ModelDirectory Directory { get; }
     public ModelWeights Weights { get; }
     public LoraAdapters Adapters { get; }
