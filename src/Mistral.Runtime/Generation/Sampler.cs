@@ -1,3 +1,5 @@
+using Mistral.Runtime.Numerics;
+
 namespace Mistral.Runtime.Generation;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using Mistral.Runtime.Numerics;
 using System.Text.Json;
 using Mistral.Kernels.Ops;
 using Mistral.Kernels.Tensors;
@@ -46,8 +47,8 @@ public sealed class LoraTrainCaseKind : IParityCaseKind
         using var model = ModelDirectory.Open(context.ModelDir);
         using var weights = ModelWeights.Load(model, ops, DType.F32);
         var config = new LoraConfig(rank, 0, scaling, targets, File(c, context, "init.safetensors"), TrainNorms: true);
-        using var adapters = LoraAdapters.Create(ops, model.Config, config, new TrainingRng(0));
-        using var lm = new LoraTrainingModel(ops, weights, adapters, trainNorms: true, 0, new TrainingRng(0));
+        using var adapters = LoraAdapters.Create(ops, model.Config, config, Xoshiro256StarStar.ForStream(0, 0));
+        using var lm = new LoraTrainingModel(ops, weights, adapters, trainNorms: true, 0, Xoshiro256StarStar.ForStream(0, 0));
         var batch = ReadBatch(File(c, context, "batch.safetensors"));
 
         var step0 = SafeTensorsFile.ReadAll(File(c, context, "step0.safetensors"));

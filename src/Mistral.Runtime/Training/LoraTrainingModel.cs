@@ -1,3 +1,4 @@
+using Mistral.Runtime.Numerics;
 using Mistral.Kernels.Ops;
 using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Model;
@@ -18,9 +19,9 @@ public sealed class LoraTrainingModel : IDisposable
     private readonly LoraAdapters _lora;
     private readonly Dictionary<string, TrainableParameter> _norms = new(StringComparer.Ordinal);
     private readonly float _dropout;
-    private TrainingRng _dropoutRng;
+    private Xoshiro256StarStar _dropoutRng;
 
-    public LoraTrainingModel(IOps ops, ModelWeights weights, LoraAdapters lora, bool trainNorms, float dropout, TrainingRng dropoutRng)
+    public LoraTrainingModel(IOps ops, ModelWeights weights, LoraAdapters lora, bool trainNorms, float dropout, Xoshiro256StarStar dropoutRng)
     {
         _ops = ops;
         _lora = lora;
@@ -48,7 +49,7 @@ public sealed class LoraTrainingModel : IDisposable
     }
 
     /// <summary>Replaces the dropout RNG (resume restores its saved state).</summary>
-    public void SetDropoutRng(TrainingRng rng) => _dropoutRng = rng;
+    public void SetDropoutRng(Xoshiro256StarStar rng) => _dropoutRng = rng;
 
     public ModelConfig Config { get; }
     public Transformer Transformer { get; }

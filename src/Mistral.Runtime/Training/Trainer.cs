@@ -1,3 +1,4 @@
+using Mistral.Runtime.Numerics;
 using System.Diagnostics;
 using Mistral.Kernels.Ops;
 using Mistral.Kernels.Tensors;
@@ -40,8 +41,8 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
         // Frozen base weights in the ops' activation dtype (the device ops take one dtype per call); the precision
         // itself is chosen when the ops are created (config.precision / --precision).
         using var weights = ModelWeights.Load(model, ops, ops.ActivationDType);
-        using var adapters = LoraAdapters.Create(ops, model.Config, config.Lora, new TrainingRng(config.Seed, LoraInitStream));
-        var dropoutRng = new TrainingRng(config.Seed, DropoutStream);
+        using var adapters = LoraAdapters.Create(ops, model.Config, config.Lora, Xoshiro256StarStar.ForStream(config.Seed, LoraInitStream));
+        var dropoutRng = Xoshiro256StarStar.ForStream(config.Seed, DropoutStream);
         using var lm = new LoraTrainingModel(ops, weights, adapters, config.Lora.TrainNorms, (float)config.Lora.Dropout, dropoutRng);
         using var adam = new AdamW(ops, lm.Parameters, config.Optim.Beta1, config.Optim.Beta2, config.Optim.Eps, config.Optim.WeightDecay);
         var schedule = LrSchedule.From(config.Optim, config.MaxSteps);
@@ -57,7 +58,7 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
             lm.Import(trained, lm.Parameters, latest);
             var optimizerFile = Path.Combine(latest, TrainingCheckpoint.OptimizerFile);
             adam.ImportState(SafeTensorsFile.ReadAll(optimizerFile), state.Step, optimizerFile);
-            dropoutRng = TrainingRng.FromState(state.DropoutRngState);
+            dropoutRng = Xoshiro256StarStar.FromState(state.DropoutRngState);
             lm.SetDropoutRng(dropoutRng);
             (step, position, tokensSeen, lastCheckpoint) = (state.Step, state.DataPosition, state.TokensSeen, latest);
             log?.Invoke($"resumed from {latest} (step {step})");

@@ -1,3 +1,4 @@
+using Mistral.Runtime.Numerics;
 using Mistral.Kernels.Ops;
 using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Training.Lora;
@@ -10,7 +11,7 @@ namespace Mistral.Runtime.Training;
 /// and trainable norm weights (fp32) replace the stored ones. Inference never creates one of these.
 /// </summary>
 public sealed class TrainingPass(Tape tape, LoraAdapters? lora, IReadOnlyDictionary<string, TrainableParameter> norms,
-    float loraDropout = 0f, TrainingRng? dropoutRng = null)
+    float loraDropout = 0f, Xoshiro256StarStar? dropoutRng = null)
 {
     public Tape Tape { get; } = tape;
     private IOps Ops => Tape.Ops;

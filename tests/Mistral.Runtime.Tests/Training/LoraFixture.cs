@@ -1,3 +1,4 @@
+using Mistral.Runtime.Numerics;
 using Mistral.Kernels.Ops;
 using Mistral.Kernels.Ops.Cuda;
 using Mistral.Kernels.Ops.Reference;
@@ -34,8 +35,8 @@ public sealed class LoraFixture : IDisposable
         Directory = ModelDirectory.Open(Fixtures.TinyNative);
         Weights = ModelWeights.Load(Directory, Ops, DType.F32);
         var lora = new LoraConfig(Rank, 0, Scaling, LoraConfig.AllTargets, Path.Combine(Fixtures.TinyLora, "init.safetensors"), TrainNorms: true);
-        Adapters = LoraAdapters.Create(Ops, Directory.Config, lora, new TrainingRng(0));
-        Model = new LoraTrainingModel(Ops, Weights, Adapters, trainNorms: true, dropout: 0, new TrainingRng(0));
+        Adapters = LoraAdapters.Create(Ops, Directory.Config, lora, Xoshiro256StarStar.ForStream(0, 0));
+        Model = new LoraTrainingModel(Ops, Weights, Adapters, trainNorms: true, dropout: 0, Xoshiro256StarStar.ForStream(0, 0));
         Batch = LoadBatch();
     }
 

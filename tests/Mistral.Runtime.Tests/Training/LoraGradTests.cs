@@ -1,3 +1,4 @@
+using Mistral.Runtime.Numerics;
 using Mistral.Kernels.Ops;
 using Mistral.Kernels.Ops.Reference;
 using Mistral.Kernels.Tensors;
@@ -32,8 +33,8 @@ public sealed class LoraGradTests
         using var model = ModelDirectory.Open(dir.Path);
         using var weights = ModelWeights.Load(model, ops, DType.F32);
         var loraConfig = new LoraConfig(dir.Rank, 0, 1.5, LoraConfig.AllTargets, dir.InitFile, TrainNorms: true);
-        using var adapters = LoraAdapters.Create(ops, model.Config, loraConfig, new TrainingRng(1));
-        using var lm = new LoraTrainingModel(ops, weights, adapters, trainNorms: true, 0, new TrainingRng(1));
+        using var adapters = LoraAdapters.Create(ops, model.Config, loraConfig, Xoshiro256StarStar.ForStream(1, 0));
+        using var lm = new LoraTrainingModel(ops, weights, adapters, trainNorms: true, 0, Xoshiro256StarStar.ForStream(1, 0));
 
         // Three documents packed as sequences of 7, 3 and 9 tokens (window 5 binds), a third of the targets masked.
         var rnd = new CaseRandom(11);

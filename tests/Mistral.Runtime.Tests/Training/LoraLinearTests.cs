@@ -1,3 +1,4 @@
+using Mistral.Runtime.Numerics;
 using Mistral.Kernels.Ops;
 using Mistral.Kernels.Ops.Reference;
 using Mistral.Kernels.Tensors;
@@ -124,7 +125,7 @@ public sealed class LoraLinearTests
         var b = new float[Out * Rank];
         b[0] = 1f; // y[:, 0] = s · u[:, 0]
         var y = tape.NewActivation(rows, Out);
-        LoraLinear.Forward(tape, x, w, Adapter(a, b), 0.25f, new TrainingRng(3), y);
+        LoraLinear.Forward(tape, x, w, Adapter(a, b), 0.25f, Xoshiro256StarStar.ForStream(3, 0), y);
         var host = new float[rows * Out];
         _ops.Download(y, host);
         var col = Enumerable.Range(0, rows).Select(r => host[r * Out]).ToArray();

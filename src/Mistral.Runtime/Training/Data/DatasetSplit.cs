@@ -1,3 +1,5 @@
+using Mistral.Runtime.Numerics;
+
 namespace Mistral.Runtime.Training.Data;
 
 /// <summary>Holds out a share of the documents for evaluation, chosen with the seed (the same split on every run).</summary>
@@ -11,7 +13,7 @@ public static class DatasetSplit
         if (fraction <= 0 || documents.Count < 2) return (documents.ToList(), []);
         int evalCount = Math.Clamp((int)Math.Round(fraction * documents.Count), 1, documents.Count - 1);
         var indices = Enumerable.Range(0, documents.Count).ToList();
-        new TrainingRng(seed, SplitStream).Shuffle(indices);
+        Xoshiro256StarStar.ForStream(seed, SplitStream).Shuffle(indices);
         var evalSet = indices.Take(evalCount).ToHashSet();
         var train = new List<T>();
         var eval = new List<T>();

@@ -1,3 +1,5 @@
+using Mistral.Runtime.Numerics;
+
 namespace Mistral.Runtime.Training.Data;
 
 /// <summary>
@@ -35,7 +37,7 @@ public sealed class TrainDataLoader
         if (_windowsEpoch != epoch)
         {
             var order = _documents.ToList();
-            new TrainingRng(_seed ^ (ulong)epoch, ShuffleStream).Shuffle(order);
+            Xoshiro256StarStar.ForStream(_seed ^ (ulong)epoch, ShuffleStream).Shuffle(order);
             _windows = Packing.Pack(order, _seqLen);
             _windowsEpoch = epoch;
         }

@@ -1,3 +1,4 @@
+using Mistral.Runtime.Numerics;
 using Mistral.Kernels.Ops;
 using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Model;
@@ -31,7 +32,7 @@ public sealed class LoraAdapters : IDisposable
     /// mistral-src LoRALinear's initialisation: A Kaiming-uniform with a = √5 (U(−1/√in, 1/√in)), B zero, so training
     /// starts exactly at the base model. With <see cref="LoraConfig.InitFile"/>, A and B come from that file instead.
     /// </summary>
-    public static LoraAdapters Create(IOps ops, ModelConfig model, LoraConfig lora, TrainingRng rng)
+    public static LoraAdapters Create(IOps ops, ModelConfig model, LoraConfig lora, Xoshiro256StarStar rng)
     {
         IReadOnlyDictionary<string, HostTensor>? init = lora.InitFile is null ? null : SafeTensorsFile.ReadAll(lora.InitFile);
         var adapters = new List<LoraAdapter>();

@@ -1,3 +1,4 @@
+using Mistral.Runtime.Numerics;
 using Mistral.Kernels.Ops;
 using Mistral.Kernels.Tensors;
 
@@ -18,7 +19,7 @@ namespace Mistral.Runtime.Training.Lora;
 /// </summary>
 public static class LoraLinear
 {
-    public static void Forward(Tape tape, Tensor x, Tensor weight, LoraAdapter? lora, float dropout, TrainingRng? rng, Tensor y)
+    public static void Forward(Tape tape, Tensor x, Tensor weight, LoraAdapter? lora, float dropout, Xoshiro256StarStar? rng, Tensor y)
     {
         var ops = tape.Ops;
         ops.Gemm(x, false, weight, true, 1f, 0f, y);
@@ -60,7 +61,7 @@ public static class LoraLinear
     }
 
     // Inverted dropout: keep with probability 1 − p and scale the kept values by 1 / (1 − p).
-    private static float[] DropoutMask(int count, float p, TrainingRng rng)
+    private static float[] DropoutMask(int count, float p, Xoshiro256StarStar rng)
     {
         var mask = new float[count];
         float keep = 1f / (1f - p);
