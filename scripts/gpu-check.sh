@@ -52,13 +52,14 @@ step "parity bf16"       parity.txt    60 "$cli" parity "$fixture" --device cuda
 step "bench decode 7b"   bench.txt     90 "$cli" bench decode --device cuda --shape 7b
 step "bench prefill 7b"  bench.txt     90 "$cli" bench prefill --device cuda --shape 7b
 step "bench kernels 7b"  bench.txt     90 "$cli" bench kernels --device cuda --shape 7b
+step "bench train 7b"    bench.txt    120 "$cli" bench train --device cuda --shape 7b
 step "torch sdpa"        sdpa.txt      60 python3 "$repo/bench/sdpa_bench.py"
 step "kernel tests"      tests.txt    150 "$bundle/Mistral.Kernels.Tests" -noColor
 step "runtime tests"     tests.txt     60 "$bundle/Mistral.Runtime.Tests" -noColor
 {
     echo
     echo "== figures"
-    grep -hE '^\| |^device:|TFLOP/s|max_abs_diff|passed, .* failed|Total: ' "$out/tests.txt" "$out/bench.txt" "$out/parity.txt" "$out/sdpa.txt" 2>/dev/null
+    grep -hE '^\| |^device:|^train |TFLOP/s|max_abs_diff|passed, .* failed|Total: ' "$out/tests.txt" "$out/bench.txt" "$out/parity.txt" "$out/sdpa.txt" 2>/dev/null
 } >> "$summary"
 cat "$summary"
 exit "$failed"
