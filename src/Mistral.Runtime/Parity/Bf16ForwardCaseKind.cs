@@ -1,5 +1,3 @@
-using Mistral.Kernels.Ops;
-
 namespace Mistral.Runtime.Parity;
 
 /// <summary>
@@ -17,24 +15,14 @@ public sealed class Bf16ForwardCaseKind : IParityCaseKind
 
     public ParityCaseResult Run(ParityCase testCase, ParityContext context)
     {
-        var prompts = testCase.Prompts();
-        using var file = testCase.OpenFile(context.FixtureDir);
-        var model = context.Model;
-        int vocab = model.Config.VocabSize;
-
-        var batch = AttentionBatch.FromLengths(prompts.Select(p => p.Length).ToArray());
-        var logits = model.Forward(prompts.SelectMany(p => p).ToArray(), batch);
-        var actual = new float[logits.ElementCount];                       // [T, V]
-        context.Ops.Download(logits, actual);
-
+        using var run = BatchedForwardRun.Start(testCase, context);
+        var prompts = run.Prompts;
+        int vocab = run.Vocab;
         var diff = new WorstDiff();
         int positions = 0, matches = 0;
         for (int i = 0; i < prompts.Length; i++)
         {
-            var expected = ParityCase.ReadFloats(file, $"prompt{i}.logits");
-            if (expected.Length != prompts[i].Length * vocab)
-                throw new ParityFormatException(file.FilePath, $"prompt{i}.logits holds {expected.Length} values, expected {prompts[i].Length}×{vocab}");
-            var mine = actual.AsSpan(batch.TokenOffsets[i] * vocab, expected.Length);
+            var mine = run.Logits(i, out var expected);
             diff.Add($"prompt{i}.logits", expected, mine);
             for (int t = 0; t < prompts[i].Length; t++, positions++)
                 if (Top1(expected.AsSpan(t * vocab, vocab)) == Top1(mine.Slice(t * vocab, vocab))) matches++;

@@ -1,5 +1,3 @@
-using Mistral.Runtime.Generation;
-
 namespace Mistral.Runtime.Parity;
 
 /// <summary>
@@ -20,20 +18,12 @@ public sealed class Bf16GreedyCaseKind : IParityCaseKind
 
     public ParityCaseResult Run(ParityCase testCase, ParityContext context)
     {
-        var prompts = testCase.Prompts();
-        int maxTokens = testCase.OptionalInt("max_tokens") ?? throw testCase.Error("field 'max_tokens' is missing");
-        using var file = testCase.OpenFile(context.FixtureDir);
-        var options = new GenerationOptions
-        {
-            MaxTokens = maxTokens,
-            Sampling = SamplingOptions.Greedy,
-            ChunkSize = testCase.OptionalInt("chunk_size"),
-            CacheSlots = testCase.OptionalInt("cache_slots"),
-            EosId = null,
-        };
-        var result = new Generator(context.Model).Generate(prompts, options);
-        var expected = ParityCase.ReadInts(file, "generated");            // [B, N]
-        var gaps = file.Contains("top2_gap") ? ParityCase.ReadFloats(file, "top2_gap") : null;
+        using var run = GreedyRun.Start(testCase, context, promptLogprobs: false);
+        var prompts = run.Prompts;
+        int maxTokens = run.MaxTokens;
+        var result = run.Result;
+        var expected = run.ExpectedTokens;                                  // [B, N]
+        var gaps = run.File.Contains("top2_gap") ? ParityCase.ReadFloats(run.File, "top2_gap") : null;
 
         int matched = 0, total = prompts.Length * maxTokens;
         bool pass = true;

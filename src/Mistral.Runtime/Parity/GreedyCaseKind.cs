@@ -1,10 +1,8 @@
-using Mistral.Runtime.Generation;
-
 namespace Mistral.Runtime.Parity;
 
 /// <summary>
-/// kind "greedy": greedy generation of "prompts" in one batch with "max_tokens", "chunk_size" and "cache_slots" as the
-/// case gives them and no EOS stop (the reference generate() has none). Tokens must equal "generated" [B, N] exactly;
+/// kind "greedy": greedy generation as <see cref="GreedyRun"/> runs it ("prompts" in one batch, the case's "max_tokens",
+/// "chunk_size" and "cache_slots", no EOS stop). Tokens must equal "generated" [B, N] exactly;
 /// logprobs are compared with "chosen_logprobs" [B, N] and, when present, "prompt{i}.generate_logprobs" (prompt
 /// tokens 1.. then the generated ones, the reference generate()'s own list).
 /// </summary>
@@ -14,23 +12,14 @@ public sealed class GreedyCaseKind : IParityCaseKind
 
     public ParityCaseResult Run(ParityCase testCase, ParityContext context)
     {
-        var prompts = testCase.Prompts();
-        int maxTokens = testCase.OptionalInt("max_tokens") ?? throw testCase.Error("field 'max_tokens' is missing");
-        using var file = testCase.OpenFile(context.FixtureDir);
-        bool hasPromptLogprobs = file.Contains("prompt0.generate_logprobs");
+        using var run = GreedyRun.Start(testCase, context, promptLogprobs: true);
+        var prompts = run.Prompts;
+        int maxTokens = run.MaxTokens;
+        var options = run.Options;
+        var result = run.Result;
+        var file = run.File;
 
-        var options = new GenerationOptions
-        {
-            MaxTokens = maxTokens,
-            Sampling = SamplingOptions.Greedy,
-            ChunkSize = testCase.OptionalInt("chunk_size"),
-            CacheSlots = testCase.OptionalInt("cache_slots"),
-            EosId = null,
-            PromptLogprobs = hasPromptLogprobs,
-        };
-        var result = new Generator(context.Model).Generate(prompts, options);
-
-        var expectedTokens = ParityCase.ReadInts(file, "generated");
+        var expectedTokens = run.ExpectedTokens;
         var actualTokens = result.Sequences.SelectMany(s => s.Tokens).ToArray();
         bool tokensEqual = expectedTokens.SequenceEqual(actualTokens);
 
@@ -41,7 +30,7 @@ public sealed class GreedyCaseKind : IParityCaseKind
             return new ParityCaseResult(testCase.Name, Kind, ParityStatus.Fail, null, tokensEqual, testCase.AbsTolerance,
                 $"produced {actualLogprobs.Length} tokens, the reference {expectedLogprobs.Length}");
         diff.Add("chosen_logprobs", expectedLogprobs, actualLogprobs);
-        if (hasPromptLogprobs)
+        if (options.PromptLogprobs)
             for (int i = 0; i < prompts.Length; i++)
             {
                 var s = result.Sequences[i];
