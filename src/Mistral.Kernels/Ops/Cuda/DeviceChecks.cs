@@ -4,7 +4,8 @@ namespace Mistral.Kernels.Ops.Cuda;
 
 /// <summary>
 /// Argument validation of <see cref="CudaOps"/>: one ArgumentException naming the op, the argument and the shapes,
-/// thrown before anything is launched (the kernels assume their preconditions).
+/// thrown before anything is launched (the kernels assume their preconditions). The shape checks are
+/// <see cref="ArgChecks"/>'s, shared with the cpu ops; this class adds what tells a cuda tensor of this instance apart.
 /// </summary>
 internal static class DeviceChecks
 {
@@ -32,24 +33,14 @@ internal static class DeviceChecks
     public static CudaTensor Int(CudaOps ops, string op, string name, Tensor tensor)
     {
         var t = On(ops, op, name, tensor);
-        if (t.DType != DType.I32) throw new ArgumentException($"{op}: {name} {tensor} must be I32");
+        ArgChecks.DTypeIs(op, name, t, DType.I32);
         return t;
     }
 
-    public static void Count(string op, string name, Tensor tensor, long count, string expected)
-    {
-        if (tensor.ElementCount != count)
-            throw new ArgumentException($"{op}: {name} is {tensor.Shape} ({tensor.ElementCount} elements), expected {expected} ({count} elements)");
-    }
+    public static void Count(string op, string name, Tensor tensor, long count, string expected) => ArgChecks.Count(op, name, tensor, count, expected);
 
-    public static void SameShape(string op, string name, Tensor tensor, string referenceName, Tensor reference)
-    {
-        if (!tensor.Shape.Equals(reference.Shape))
-            throw new ArgumentException($"{op}: {name} is {tensor.Shape} but {referenceName} is {reference.Shape}; they must match");
-    }
+    public static void SameShape(string op, string name, Tensor tensor, string referenceName, Tensor reference) =>
+        ArgChecks.SameShape(op, name, tensor, referenceName, reference);
 
-    public static void That(bool condition, string op, string message)
-    {
-        if (!condition) throw new ArgumentException($"{op}: {message}");
-    }
+    public static void That(bool condition, string op, string message) => ArgChecks.That(condition, op, message);
 }

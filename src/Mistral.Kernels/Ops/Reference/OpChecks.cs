@@ -4,7 +4,8 @@ namespace Mistral.Kernels.Ops.Reference;
 
 /// <summary>
 /// Argument validation shared by <see cref="CpuOps"/> (STYLE habit 3): every failure is one ArgumentException naming
-/// the op, the argument and the shapes involved, thrown before anything is written.
+/// the op, the argument and the shapes involved, thrown before anything is written. The shape and dtype checks are
+/// <see cref="ArgChecks"/>'s, shared with the cuda ops; this class adds what tells a cpu tensor apart.
 /// </summary>
 internal static class OpChecks
 {
@@ -19,38 +20,25 @@ internal static class OpChecks
     public static CpuTensor F32(string op, string name, Tensor tensor)
     {
         var cpu = Host(op, name, tensor);
-        if (cpu.DType != DType.F32)
-            throw new ArgumentException($"{op}: {name} {tensor} must be F32");
+        ArgChecks.DTypeIs(op, name, cpu, DType.F32);
         return cpu;
     }
 
     public static CpuTensor Int(string op, string name, Tensor tensor)
     {
         var cpu = Host(op, name, tensor);
-        if (cpu.DType != DType.I32)
-            throw new ArgumentException($"{op}: {name} {tensor} must be I32");
+        ArgChecks.DTypeIs(op, name, cpu, DType.I32);
         return cpu;
     }
 
     public static CpuTensor? OptionalF32(string op, string name, Tensor? tensor) => tensor is null ? null : F32(op, name, tensor);
 
-    /// <summary>Requires exactly <paramref name="count"/> elements; <paramref name="expected"/> says which shape that is.</summary>
-    public static void Count(string op, string name, Tensor tensor, long count, string expected)
-    {
-        if (tensor.ElementCount != count)
-            throw new ArgumentException($"{op}: {name} is {tensor.Shape} ({tensor.ElementCount} elements), expected {expected} ({count} elements)");
-    }
+    public static void Count(string op, string name, Tensor tensor, long count, string expected) => ArgChecks.Count(op, name, tensor, count, expected);
 
-    public static void SameShape(string op, string name, Tensor tensor, string referenceName, Tensor reference)
-    {
-        if (!tensor.Shape.Equals(reference.Shape))
-            throw new ArgumentException($"{op}: {name} is {tensor.Shape} but {referenceName} is {reference.Shape}; they must match");
-    }
+    public static void SameShape(string op, string name, Tensor tensor, string referenceName, Tensor reference) =>
+        ArgChecks.SameShape(op, name, tensor, referenceName, reference);
 
-    public static void That(bool condition, string op, string message)
-    {
-        if (!condition) throw new ArgumentException($"{op}: {message}");
-    }
+    public static void That(bool condition, string op, string message) => ArgChecks.That(condition, op, message);
 
     /// <summary>Element count of the packed token tensors of an attention batch, guarding against int overflow.</summary>
     public static long Elements(int tokens, int width) => (long)tokens * width;
