@@ -23,11 +23,10 @@ public sealed unsafe class CudaDevice : IDevice
     private readonly KernelCache _cache;
     private readonly CompileTarget _target;
     private readonly Lock _gate = new();
-    private readonly Dictionary<ulong, DeviceBuffer> _live = new();
+    private readonly LiveAllocations _allocations = new();
     private readonly Dictionary<string, KernelModule> _modules = new(StringComparer.Ordinal);
     private readonly Dictionary<nint, int> _sharedOptIn = new();
     private CudaBlas? _blas;
-    private long _liveBytes;
     private bool _disposed;
 
     private CudaDevice(CudaDeviceOptions options, CuContextHandle context, CuStreamHandle stream, DeviceInfo info, CompileTarget target)
@@ -71,15 +70,8 @@ public sealed unsafe class CudaDevice : IDevice
     internal CuContextHandle Context => _context;
     internal nint Stream => _stream.DangerousGetHandle();
 
-    public int LiveAllocations
-    {
-        get { lock (_gate) return _live.Count; }
-    }
-
-    public long LiveBytes
-    {
-        get { lock (_gate) return _liveBytes; }
-    }
+    public int LiveAllocations => _allocations.Count;
+    public long LiveBytes => _allocations.Bytes;
 
     public DeviceBuffer Allocate(long bytes)
     {
@@ -88,28 +80,20 @@ public sealed unsafe class CudaDevice : IDevice
         _context.MakeCurrent();
         CudaException.Check(LibCuda.cuMemAlloc_v2(out ulong pointer, (nuint)Math.Max(1, bytes)), $"cuMemAlloc_v2({bytes} bytes)");
         var buffer = new DeviceBuffer(this, pointer, bytes, Free);
-        lock (_gate)
-        {
-            _live.Add(pointer, buffer);
-            _liveBytes += bytes;
-        }
+        _allocations.Add(buffer);
         return buffer;
     }
 
     private void Free(DeviceBuffer buffer)
     {
-        lock (_gate)
-        {
-            if (!_live.Remove(buffer.Pointer)) return;
-            _liveBytes -= buffer.ByteLength;
-        }
+        if (!_allocations.Remove(buffer)) return;
         _context.MakeCurrent();
         CudaException.Check(LibCuda.cuMemFree_v2(buffer.Pointer));
     }
 
     public void CopyToDevice<T>(ReadOnlySpan<T> source, DeviceSpan<T> destination) where T : unmanaged
     {
-        CheckCopy(source.Length, destination.Length);
+        CopyChecks.SameLength(source.Length, destination.Length);
         _context.MakeCurrent();
         // From pageable managed memory: wait, so the span may be reused (or moved by the GC) afterwards.
         fixed (T* p = source) CudaException.Check(LibCuda.cuMemcpyHtoDAsync_v2(destination.Pointer, p, (nuint)destination.ByteLength, Stream));
@@ -118,7 +102,7 @@ public sealed unsafe class CudaDevice : IDevice
 
     public void CopyToHost<T>(DeviceSpan<T> source, Span<T> destination) where T : unmanaged
     {
-        CheckCopy(source.Length, destination.Length);
+        CopyChecks.SameLength(source.Length, destination.Length);
         _context.MakeCurrent();
         fixed (T* p = destination) CudaException.Check(LibCuda.cuMemcpyDtoHAsync_v2(p, source.Pointer, (nuint)source.ByteLength, Stream));
         CudaException.Check(LibCuda.cuStreamSynchronize(Stream));
@@ -126,7 +110,7 @@ public sealed unsafe class CudaDevice : IDevice
 
     public void Copy<T>(DeviceSpan<T> source, DeviceSpan<T> destination) where T : unmanaged
     {
-        CheckCopy(source.Length, destination.Length);
+        CopyChecks.SameLength(source.Length, destination.Length);
         _context.MakeCurrent();
         CudaException.Check(LibCuda.cuMemcpyDtoDAsync_v2(destination.Pointer, source.Pointer, (nuint)source.ByteLength, Stream));
     }
@@ -270,19 +254,11 @@ public sealed unsafe class CudaDevice : IDevice
         return CompileTarget.Ptx(best);
     }
 
-    private static void CheckCopy(long sourceLength, long destinationLength)
-    {
-        if (sourceLength != destinationLength)
-            throw new ArgumentException($"copy of {sourceLength} elements into a span of {destinationLength}");
-    }
-
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
-        DeviceBuffer[] leftovers;
-        lock (_gate) leftovers = _live.Values.ToArray();
-        foreach (var buffer in leftovers) buffer.Dispose();
+        _allocations.DisposeAll();
         _blas?.Dispose();
         foreach (var module in _modules.Values) module.Dispose();
         _modules.Clear();

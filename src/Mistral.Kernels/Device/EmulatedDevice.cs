@@ -22,9 +22,8 @@ public sealed unsafe class EmulatedDevice : IDevice
     private readonly EmulatedDeviceOptions _options;
     private readonly EmulatorBuild _build;
     private readonly Lock _gate = new();
-    private readonly Dictionary<ulong, DeviceBuffer> _live = new();
+    private readonly LiveAllocations _allocations = new();
     private readonly Dictionary<string, EmulatedModule> _modules = new(StringComparer.Ordinal);
-    private long _liveBytes;
     private bool _disposed;
 
     public EmulatedDevice(KernelSources sources, EmulatedDeviceOptions options)
@@ -38,15 +37,8 @@ public sealed unsafe class EmulatedDevice : IDevice
     public string Name => "emu";
     public DeviceInfo Info { get; }
 
-    public int LiveAllocations
-    {
-        get { lock (_gate) return _live.Count; }
-    }
-
-    public long LiveBytes
-    {
-        get { lock (_gate) return _liveBytes; }
-    }
+    public int LiveAllocations => _allocations.Count;
+    public long LiveBytes => _allocations.Bytes;
 
     /// <summary>The host compiler's version, e.g. "g++ 12.2.0" (runs the compiler once).</summary>
     public string CompilerVersion => _build.CompilerVersion;
@@ -60,39 +52,31 @@ public sealed unsafe class EmulatedDevice : IDevice
         FillWords(block + RedZone + bytes, RedZone);
         if (_options.PoisonAllocations) new Span<byte>(block + RedZone, checked((int)Math.Min(bytes, int.MaxValue))).Fill(0xFF);
         var buffer = new DeviceBuffer(this, (ulong)(block + RedZone), bytes, Free);
-        lock (_gate)
-        {
-            _live.Add(buffer.Pointer, buffer);
-            _liveBytes += bytes;
-        }
+        _allocations.Add(buffer);
         return buffer;
     }
 
     private void Free(DeviceBuffer buffer)
     {
-        lock (_gate)
-        {
-            if (!_live.Remove(buffer.Pointer)) return;
-            _liveBytes -= buffer.ByteLength;
-        }
+        if (!_allocations.Remove(buffer)) return;
         NativeMemory.AlignedFree((byte*)buffer.Pointer - RedZone);
     }
 
     public void CopyToDevice<T>(ReadOnlySpan<T> source, DeviceSpan<T> destination) where T : unmanaged
     {
-        CheckCopy(source.Length, destination.Length);
+        CopyChecks.SameLength(source.Length, destination.Length);
         source.CopyTo(new Span<T>((void*)destination.Pointer, source.Length));
     }
 
     public void CopyToHost<T>(DeviceSpan<T> source, Span<T> destination) where T : unmanaged
     {
-        CheckCopy(source.Length, destination.Length);
+        CopyChecks.SameLength(source.Length, destination.Length);
         new ReadOnlySpan<T>((void*)source.Pointer, destination.Length).CopyTo(destination);
     }
 
     public void Copy<T>(DeviceSpan<T> source, DeviceSpan<T> destination) where T : unmanaged
     {
-        CheckCopy(source.Length, destination.Length);
+        CopyChecks.SameLength(source.Length, destination.Length);
         Buffer.MemoryCopy((void*)source.Pointer, (void*)destination.Pointer, destination.ByteLength, source.ByteLength);
     }
 
@@ -140,21 +124,18 @@ public sealed unsafe class EmulatedDevice : IDevice
 
     private void CheckRedZones(string kernel)
     {
-        lock (_gate)
+        _allocations.ForEach(buffer =>
         {
-            foreach (var buffer in _live.Values)
-            {
-                var start = (byte*)buffer.Pointer;
-                int before = DamagedBytes(start - RedZone, fromEnd: true);
-                int after = DamagedBytes(start + buffer.ByteLength, fromEnd: false);
-                if (before == 0 && after == 0) continue;
-                FillWords(start - RedZone, RedZone);
-                FillWords(start + buffer.ByteLength, RedZone);
-                throw new EmulatedKernelException(after > 0
-                    ? $"kernel {kernel} wrote out of bounds: up to byte {after - 1} past the end of a {buffer.ByteLength}-byte buffer at 0x{buffer.Pointer:x}"
-                    : $"kernel {kernel} wrote out of bounds: {before} bytes before the start of a {buffer.ByteLength}-byte buffer at 0x{buffer.Pointer:x}");
-            }
-        }
+            var start = (byte*)buffer.Pointer;
+            int before = DamagedBytes(start - RedZone, fromEnd: true);
+            int after = DamagedBytes(start + buffer.ByteLength, fromEnd: false);
+            if (before == 0 && after == 0) return;
+            FillWords(start - RedZone, RedZone);
+            FillWords(start + buffer.ByteLength, RedZone);
+            throw new EmulatedKernelException(after > 0
+                ? $"kernel {kernel} wrote out of bounds: up to byte {after - 1} past the end of a {buffer.ByteLength}-byte buffer at 0x{buffer.Pointer:x}"
+                : $"kernel {kernel} wrote out of bounds: {before} bytes before the start of a {buffer.ByteLength}-byte buffer at 0x{buffer.Pointer:x}");
+        });
     }
 
     /// <summary>How far into the red zone writes reached, counted from the buffer's edge (0 = intact).</summary>
@@ -170,19 +151,11 @@ public sealed unsafe class EmulatedDevice : IDevice
 
     private static void FillWords(byte* p, int bytes) => new Span<uint>(p, bytes / 4).Fill(RedZoneWord);
 
-    private static void CheckCopy(long sourceLength, long destinationLength)
-    {
-        if (sourceLength != destinationLength)
-            throw new ArgumentException($"copy of {sourceLength} elements into a span of {destinationLength}");
-    }
-
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
-        DeviceBuffer[] leftovers;
-        lock (_gate) leftovers = _live.Values.ToArray();
-        foreach (var buffer in leftovers) buffer.Dispose();
+        _allocations.DisposeAll();
         foreach (var module in _modules.Values) module.Dispose();
         _modules.Clear();
     }
