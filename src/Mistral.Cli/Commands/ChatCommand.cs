@@ -43,7 +43,7 @@ internal static class ChatCommand
 
                 conversation.AddRange(tokenizer.Encode($"[INST] {line.Trim()} [/INST]", bos: false));
                 // A fresh seed stream per turn, so one turn's length does not shift the next turn's draws.
-                var options = sampling.Generation(parse, seed + (ulong)turn, eos);
+                var options = sampling.Generation(parse, seed + (ulong)turn, eos) with { TokenLogprobs = false };   // chat prints text only
                 var streams = new TextStreams(tokenizer, 1, sampling.StopStrings(parse), (_, delta) =>
                 {
                     output.Write(delta);

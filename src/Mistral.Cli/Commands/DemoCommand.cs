@@ -33,7 +33,7 @@ internal static class DemoCommand
             using var loaded = LoadedModel.Load(parse.GetValue(model)!, ops);
             var tokenizer = loaded.RequireTokenizer();
             var prompts = Prompts.Select(p => tokenizer.Encode(p, bos: true)).ToArray();
-            var options = new GenerationOptions { MaxTokens = parse.GetValue(maxTokens), Sampling = SamplingOptions.Greedy, EosId = null };
+            var options = new GenerationOptions { MaxTokens = parse.GetValue(maxTokens), Sampling = SamplingOptions.Greedy, EosId = null, TokenLogprobs = false };
             var result = new Generator(loaded.Transformer).Generate(prompts, options);
             foreach (var sequence in result.Sequences)
             {

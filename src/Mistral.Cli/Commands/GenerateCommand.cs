@@ -35,8 +35,9 @@ internal static class GenerateCommand
             var tokenizer = loaded.RequireTokenizer();
             int[] ids = tokenizer.Encode(text, bos: true);
             ulong seed = sampling.Seed(parse);
-            var options = sampling.Generation(parse, seed, tokenizer.EosId >= 0 ? tokenizer.EosId : null);
             bool asJson = parse.GetValue(json);
+            // Only --json reports logprobs; without them greedy decoding on a device keeps the logits there.
+            var options = sampling.Generation(parse, seed, tokenizer.EosId >= 0 ? tokenizer.EosId : null) with { TokenLogprobs = asJson };
 
             var streams = new TextStreams(tokenizer, 1, sampling.StopStrings(parse), asJson ? null : (_, delta) =>
             {

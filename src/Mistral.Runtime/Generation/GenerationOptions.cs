@@ -7,6 +7,8 @@ namespace Mistral.Runtime.Generation;
 /// EosId: stop a sequence when it produces this id (null = never, as the reference generate() does).
 /// PromptLogprobs: also report the logprob of every prompt token after the first, as the reference's generate()
 /// does; this computes logits for every prompt token instead of only the last one.
+/// TokenLogprobs: report the logprob of every generated token (SequenceOutput.Logprobs; empty when off). It needs each
+/// step's logits on the host, so greedy decoding on a device uses on-device argmax only when it is off.
 /// </summary>
 public sealed record GenerationOptions
 {
@@ -16,6 +18,13 @@ public sealed record GenerationOptions
     public int? CacheSlots { get; init; }
     public int? EosId { get; init; }
     public bool PromptLogprobs { get; init; }
+    public bool TokenLogprobs { get; init; } = true;
+
+    /// <summary>
+    /// True when the next token is the plain argmax of the logits and nobody asked to see them: greedy without a
+    /// repetition penalty (top-k, top-p and min-p always keep the argmax), and no logprobs.
+    /// </summary>
+    public bool NeedsOnlyArgmax => Sampling.IsGreedy && Sampling.RepetitionPenalty == 1f && !TokenLogprobs && !PromptLogprobs;
 
     /// <summary>Throws ArgumentException naming the first out-of-range setting.</summary>
     public void Validate()

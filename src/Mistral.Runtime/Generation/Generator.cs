@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using Mistral.Kernels.Ops.Cuda;
 using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Cache;
 using Mistral.Runtime.Model;
@@ -9,12 +10,14 @@ namespace Mistral.Runtime.Generation;
 /// <summary>
 /// mistral-src generate(): prefill every prompt of the batch (in chunks when asked), then decode all sequences in
 /// lockstep, one token each per step, through a rolling KV cache. Sampling happens on the host from the downloaded
-/// last-token logits. A sequence leaves the batch when it stops (EOS, a stop request, MaxTokens); the others go on.
+/// last-token logits, except plain greedy decoding on a CUDA (or emulated) device with no logprobs asked for: there
+/// argmax runs on the device (<see cref="DeviceArgmaxDecoder"/>) and only the chosen ids come back per step. A sequence leaves the batch when it stops (EOS, a stop request, MaxTokens); the others go on.
 /// One Generate call at a time per instance (it reuses the transformer's buffers and its own host buffer).
 /// </summary>
 public sealed class Generator(Transformer model)
 {
     private float[] _host = [];
+    private int _logitsDownloads;
 
     public Transformer Model { get; } = model;
 
@@ -26,6 +29,10 @@ public sealed class Generator(Transformer model)
         int longest = prompts.Max(p => p.Length);
         int slots = options.CacheSlots ?? RollingKvCache.SlotsFor(config, longest, options.MaxTokens);
         using var cache = new RollingKvCache(Model.Ops, config, batchSize, slots);
+        // Greedy on a device keeps the logits there: argmax on the device, only the ids come back (CpuOps has no
+        // device to spare the copy from).
+        using var device = options.NeedsOnlyArgmax && Model.Ops is CudaOps cudaOps ? new DeviceArgmaxDecoder(Model, cudaOps, cache) : null;
+        _logitsDownloads = 0;
 
         var history = prompts.Select(p => new List<int>(p)).ToArray();
         var generated = Enumerable.Range(0, batchSize).Select(_ => new List<int>()).ToArray();
@@ -33,10 +40,16 @@ public sealed class Generator(Transformer model)
         var promptLogprobs = options.PromptLogprobs ? prompts.Select(p => new float[p.Length - 1]).ToArray() : null;
         var finish = new FinishReason?[batchSize];
         var samplers = Enumerable.Range(0, batchSize).Select(b => new Sampler(options.Sampling, b)).ToArray();
-        var lastLogits = Enumerable.Range(0, batchSize).Select(_ => new float[vocab]).ToArray(); // [B][V] on the host
+        // Host path: each sequence's last-token logits [B][V]. Device path: its greedy next token [B] instead.
+        var lastLogits = device is null ? Enumerable.Range(0, batchSize).Select(_ => new float[vocab]).ToArray() : null;
+        var nextTokens = new int[batchSize];
 
         var clock = Stopwatch.StartNew();
-        Prefill(prompts, options, cache, lastLogits, promptLogprobs);
+        Prefill(prompts, options, cache, (logits, rows) =>
+        {
+            if (device is null) DownloadRows(logits, rows, lastLogits!);
+            else device.TakeArgmax(logits, rows, nextTokens);
+        }, lastLogits, promptLogprobs);
         var prefillTime = clock.Elapsed;
 
         clock.Restart();
@@ -50,10 +63,10 @@ public sealed class Generator(Transformer model)
             var fedBack = new List<int>();
             foreach (int b in active)
             {
-                int token = samplers[b].Sample(lastLogits[b], CollectionsMarshal.AsSpan(history[b]));
+                int token = lastLogits is null ? nextTokens[b] : samplers[b].Sample(lastLogits[b], CollectionsMarshal.AsSpan(history[b]));
                 history[b].Add(token);
                 generated[b].Add(token);
-                logprobs[b].Add(LogSoftmax.LogProb(lastLogits[b], token));
+                if (options.TokenLogprobs) logprobs[b].Add(LogSoftmax.LogProb(lastLogits![b], token));
                 bool keepGoing = onToken?.Invoke(b, token) ?? true;
                 if (token == options.EosId) finish[b] = FinishReason.Eos;
                 else if (!keepGoing) finish[b] = FinishReason.Stop;
@@ -62,8 +75,15 @@ public sealed class Generator(Transformer model)
             }
             // The reference runs one more (unused) forward after its last token; a finished sequence simply leaves the batch.
             if (next.Count == 0) break;
-            var batch = cache.NextBatch(next, Enumerable.Repeat(1, next.Count).ToArray());
-            DownloadRows(Model.Forward(fedBack.ToArray(), batch, cache, LogitsFor.LastTokens), next, lastLogits);
+            if (device is not null)
+            {
+                device.Step(next, fedBack.ToArray(), nextTokens);
+            }
+            else
+            {
+                var batch = cache.NextBatch(next, Enumerable.Repeat(1, next.Count).ToArray());
+                DownloadRows(Model.Forward(fedBack.ToArray(), batch, cache, LogitsFor.LastTokens), next, lastLogits!);
+            }
             active = next;
         }
         var decodeTime = clock.Elapsed;
@@ -72,14 +92,21 @@ public sealed class Generator(Transformer model)
         for (int b = 0; b < batchSize; b++)
             outputs[b] = new SequenceOutput(prompts[b], [.. generated[b]], [.. logprobs[b]], promptLogprobs?[b], finish[b] ?? FinishReason.Length);
         var timings = new GenerationTimings(prompts.Sum(p => p.Length), prefillTime, generated.Sum(g => g.Count), decodeTime);
-        return new GenerationResult(outputs, timings);
+        return new GenerationResult(outputs, timings)
+        {
+            Path = device is null ? DecodePath.HostLogits : DecodePath.DeviceArgmax,
+            LogitsDownloads = _logitsDownloads,
+        };
     }
 
     /// <summary>
     /// Runs the prompts through the model in chunks cut at the same offsets for every prompt; a prompt that is used up
-    /// simply has no tokens in later chunks. Leaves each sequence's last-token logits in lastLogits.
+    /// simply has no tokens in later chunks. Hands each chunk's last-token logits [R, V] with their sequences to
+    /// takeLast (a prompt's last chunk is the one that counts); with prompt logprobs, the logits of every position
+    /// come to the host instead and each sequence's last row goes to lastLogits.
     /// </summary>
-    private void Prefill(IReadOnlyList<int[]> prompts, GenerationOptions options, RollingKvCache cache, float[][] lastLogits, float[][]? promptLogprobs)
+    private void Prefill(IReadOnlyList<int[]> prompts, GenerationOptions options, RollingKvCache cache,
+        Action<Tensor, IReadOnlyList<int>> takeLast, float[][]? lastLogits, float[][]? promptLogprobs)
     {
         int longest = prompts.Max(p => p.Length);
         int chunk = options.ChunkSize ?? longest;
@@ -101,7 +128,7 @@ public sealed class Generator(Transformer model)
             var logits = Model.Forward(tokens.ToArray(), batch, cache, logitsFor);
             if (promptLogprobs is null)
             {
-                DownloadRows(logits, rows, lastLogits);
+                takeLast(logits, rows);
                 continue;
             }
             var all = DownloadAll(logits);                                    // [T, V]
@@ -114,7 +141,7 @@ public sealed class Generator(Transformer model)
                     var row = all.Slice((batch.TokenOffsets[i] + t) * vocab, vocab);
                     int position = offset + t;                                // row predicts position + 1
                     if (position + 1 < prompts[b].Length) promptLogprobs[b][position] = LogSoftmax.LogProb(row, prompts[b][position + 1]);
-                    else row.CopyTo(lastLogits[b]);
+                    else row.CopyTo(lastLogits![b]);
                 }
             }
         }
@@ -135,6 +162,7 @@ public sealed class Generator(Transformer model)
         if (_host.Length < count) _host = new float[count];
         var host = _host.AsSpan(0, count);
         Model.Ops.Download(logits, host);
+        _logitsDownloads++;
         return host;
     }
 
