@@ -1,4 +1,5 @@
 using Mistral.Kernels.Ops.Reference;
+using Mistral.Runtime.Model;
 using Mistral.Testing;
 using Mistral.Testing.Cases;
 using Xunit;
@@ -17,9 +18,10 @@ public class RopeRefTests
     {
         // The tiny model: head_dim 16, theta 1e4; rope.cos/sin [14, 8] for positions 0..13.
         var path = Path.Combine(Fixtures.TinyReference, "forward_debug.safetensors");
-        var (cos, cosShape) = FixtureTensorReader.ReadF32(path, "rope.cos");
-        var (sin, _) = FixtureTensorReader.ReadF32(path, "rope.sin");
-        Assert.Equal([14, 8], cosShape);
+        using var file = SafeTensorsFile.Open(path);
+        var cos = file["rope.cos"].ToFloat32();
+        var sin = file["rope.sin"].ToFloat32();
+        Assert.Equal([14, 8], file["rope.cos"].Shape.Dims.ToArray());
         var invFreq = new float[8];
         RopeRef.InverseFrequencies(16, 10000f, invFreq);
         var actualCos = new float[14 * 8];
