@@ -1,6 +1,6 @@
-using Mistral.Runtime.Numerics;
 using System.Diagnostics;
 using Mistral.Kernels.Ops.Cuda;
+using Mistral.Runtime.Numerics;
 using Mistral.Runtime.Training;
 using Mistral.Runtime.Training.Config;
 using Mistral.Runtime.Training.Data;

@@ -1,8 +1,8 @@
-using Mistral.Runtime.Numerics;
 using System.Text.Json;
 using Mistral.Kernels.Ops;
 using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Model;
+using Mistral.Runtime.Numerics;
 using Mistral.Runtime.Training;
 using Mistral.Runtime.Training.Config;
 using Mistral.Runtime.Training.Data;

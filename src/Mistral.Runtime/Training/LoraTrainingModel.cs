@@ -1,7 +1,7 @@
-using Mistral.Runtime.Numerics;
 using Mistral.Kernels.Ops;
 using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Model;
+using Mistral.Runtime.Numerics;
 using Mistral.Runtime.Training.Data;
 using Mistral.Runtime.Training.Lora;
 

@@ -1,8 +1,8 @@
-using Mistral.Runtime.Numerics;
 using System.Diagnostics;
 using Mistral.Kernels.Ops;
 using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Model;
+using Mistral.Runtime.Numerics;
 using Mistral.Runtime.Tokenizer;
 using Mistral.Runtime.Training.Config;
 using Mistral.Runtime.Training.Data;

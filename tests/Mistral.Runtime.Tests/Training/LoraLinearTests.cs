@@ -1,7 +1,7 @@
-using Mistral.Runtime.Numerics;
 using Mistral.Kernels.Ops;
 using Mistral.Kernels.Ops.Reference;
 using Mistral.Kernels.Tensors;
+using Mistral.Runtime.Numerics;
 using Mistral.Runtime.Training;
 using Mistral.Runtime.Training.Lora;
 using Mistral.Testing;

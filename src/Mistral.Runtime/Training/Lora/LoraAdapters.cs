@@ -1,7 +1,7 @@
-using Mistral.Runtime.Numerics;
 using Mistral.Kernels.Ops;
 using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Model;
+using Mistral.Runtime.Numerics;
 using Mistral.Runtime.Training.Config;
 
 namespace Mistral.Runtime.Training.Lora;

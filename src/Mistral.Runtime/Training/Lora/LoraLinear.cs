@@ -1,6 +1,6 @@
-using Mistral.Runtime.Numerics;
 using Mistral.Kernels.Ops;
 using Mistral.Kernels.Tensors;
+using Mistral.Runtime.Numerics;
 
 namespace Mistral.Runtime.Training.Lora;
 
