@@ -23,32 +23,23 @@ __device__ __forceinline__ float warp_reduce_max(float v) {
     return v;
 }
 
-// Sum over a block whose size is a multiple of 32 (at most 1024); every thread gets the total.
-// Starts with a barrier so consecutive calls may reuse the scratch.
-__device__ __forceinline__ float block_reduce_sum(float v) {
+// Reduces over a block whose size is a multiple of 32 (at most 1024) with a warp reduction; every thread gets the
+// result. Starts with a barrier so consecutive calls may reuse the scratch. identity fills the missing warps' slots.
+template <float (*WarpReduce)(float)>
+__device__ __forceinline__ float block_reduce(float v, float identity) {
     __shared__ float partial[WARP_SIZE];
     const int lane = threadIdx.x % WARP_SIZE;
     const int warp = threadIdx.x / WARP_SIZE;
     const int warps = blockDim.x / WARP_SIZE;
-    v = warp_reduce_sum(v);
+    v = WarpReduce(v);
     __syncthreads();
     if (lane == 0) partial[warp] = v;
     __syncthreads();
-    return warp_reduce_sum(lane < warps ? partial[lane] : 0.0f);
+    return WarpReduce(lane < warps ? partial[lane] : identity);
 }
 
-// Largest value over a block (multiple of 32 threads); every thread gets it.
-__device__ __forceinline__ float block_reduce_max(float v) {
-    __shared__ float partial[WARP_SIZE];
-    const int lane = threadIdx.x % WARP_SIZE;
-    const int warp = threadIdx.x / WARP_SIZE;
-    const int warps = blockDim.x / WARP_SIZE;
-    v = warp_reduce_max(v);
-    __syncthreads();
-    if (lane == 0) partial[warp] = v;
-    __syncthreads();
-    return warp_reduce_max(lane < warps ? partial[lane] : NEG_INF);
-}
+__device__ __forceinline__ float block_reduce_sum(float v) { return block_reduce<warp_reduce_sum>(v, 0.0f); }
+__device__ __forceinline__ float block_reduce_max(float v) { return block_reduce<warp_reduce_max>(v, NEG_INF); }
 
 // True when p may be read 4 elements at a time (16 bytes for fp32, 8 for bf16).
 template <class T>
