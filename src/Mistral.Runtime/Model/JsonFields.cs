@@ -57,6 +57,16 @@ internal sealed class JsonFields
         return (int)value;
     }
 
+    /// <summary>A token id or count that may be zero; null or absent gives <paramref name="fallback"/>.</summary>
+    public int? NonNegativeIntOr(string field, int? fallback)
+    {
+        if (!Has(field)) return fallback;
+        var v = _root.GetProperty(field);
+        if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt64(out long value) || value < 0 || value > int.MaxValue)
+            throw Wrong(field, "a non-negative integer", v);
+        return (int)value;
+    }
+
     public float PositiveFloat(string field) => PositiveFloatOr(field, null) ?? throw Missing(field, "a positive number");
 
     public float? PositiveFloatOr(string field, float? fallback)

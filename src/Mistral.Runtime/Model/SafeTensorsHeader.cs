@@ -133,7 +133,9 @@ internal static class SafeTensorsHeader
         "F16" => DType.F16,
         "I32" => DType.I32,
         "I64" => DType.I64,
-        _ => throw new CheckpointFormatException(path, $"tensor '{name}' has dtype '{text}', which mistral-cu does not read (supported: F32, BF16, F16, I32, I64)"),
+        "U8" => DType.U8,
+        "BOOL" => DType.Bool,
+        _ => throw new CheckpointFormatException(path, $"tensor '{name}' has dtype '{text}', which mistral-cu does not read (supported: F32, BF16, F16, I32, I64, U8, BOOL)"),
     };
 
     private static Shape ParseShape(string path, string name, JsonElement shapeJson)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Mistral.Kernels.Tensors;
 
 namespace Mistral.Runtime.Model;
 
@@ -53,7 +54,7 @@ public static class SafeTensorsWriter
                 if (tensor.Name == SafeTensorsHeader.MetadataKey || !names.Add(tensor.Name))
                     throw new ArgumentException($"{path}: tensor name '{tensor.Name}' is reserved or repeated", nameof(tensors));
                 json.WriteStartObject(tensor.Name);
-                json.WriteString("dtype", tensor.DType.ToString());
+                json.WriteString("dtype", tensor.DType.SafeTensorsName());
                 json.WriteStartArray("shape");
                 foreach (var d in tensor.Shape.Dims) json.WriteNumberValue(d);
                 json.WriteEndArray();

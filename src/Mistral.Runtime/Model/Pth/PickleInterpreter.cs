@@ -7,7 +7,8 @@ namespace Mistral.Runtime.Model.Pth;
 /// <summary>
 /// Interprets the pickle of a torch.save state dict without executing anything. It understands exactly the opcodes such
 /// a pickle uses and only the globals collections.OrderedDict, torch._utils._rebuild_tensor_v2 and
-/// torch.{BFloat16,Half,Float}Storage; any other opcode or global is refused with an error naming it (a pickle can run
+/// torch.{BFloat16,Half,Float,Bool,Byte}Storage (bool/uint8: the causal-mask buffers of older GPT-2 Trainer
+/// checkpoints, read past rather than refused); any other opcode or global is refused with an error naming it (a pickle can run
 /// arbitrary code through globals such as os.system or torch.storage._load_from_bytes).
 /// </summary>
 internal sealed class PickleInterpreter
@@ -17,6 +18,8 @@ internal sealed class PickleInterpreter
         ["BFloat16Storage"] = DType.BF16,
         ["HalfStorage"] = DType.F16,
         ["FloatStorage"] = DType.F32,
+        ["BoolStorage"] = DType.Bool,
+        ["ByteStorage"] = DType.U8,
     };
 
     private static readonly HashSet<string> AllowedGlobals =
@@ -164,7 +167,7 @@ internal sealed class PickleInterpreter
             || t[2] is not string key || t[3] is not string location || t[4] is not long numel || numel < 0)
             throw Fail(at, "persistent id is not ('storage', type, key, location, numel)");
         if (type.Module != "torch" || !StorageTypes.TryGetValue(type.Name, out var dtype))
-            throw Fail(at, $"storage type {type} is not a float storage");
+            throw Fail(at, $"storage type {type} is not one of {string.Join(", ", StorageTypes.Keys)}");
         return new PickleStorage(dtype, key, location, numel);
     }
 

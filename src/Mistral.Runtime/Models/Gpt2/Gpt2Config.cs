@@ -1,0 +1,56 @@
+namespace Mistral.Runtime.Models.Gpt2;
+
+/// <summary>
+/// A GPT-2 model's shape and semantics, as Hugging Face GPT2Config names them (read by <see cref="Gpt2ConfigReader"/>,
+/// which validates it once). NInner is resolved (4·NEmbd when config.json has null). ReorderAndUpcastAttn only asks for
+/// attention scores and softmax in fp32, which the engine's attention always does, so it changes no number here.
+/// </summary>
+public sealed record Gpt2Config(
+    int VocabSize,
+    int NPositions,
+    int NEmbd,
+    int NLayer,
+    int NHead,
+    int NInner,
+    Gpt2Activation Activation,
+    float LayerNormEpsilon,
+    bool ScaleAttnWeights = true,
+    bool ScaleAttnByInverseLayerIdx = false,
+    bool ReorderAndUpcastAttn = false,
+    bool TieWordEmbeddings = true,
+    int? BosTokenId = null,
+    int? EosTokenId = null)
+{
+    /// <summary>GPT-2 small (the hub's "gpt2"): 124,439,808 parameters. Synthetic shapes for benches.</summary>
+    public static Gpt2Config Small { get; } = new(50257, 1024, 768, 12, 12, 3072, Gpt2Activation.GeluTanh, 1e-5f, BosTokenId: 50256, EosTokenId: 50256);
+
+    /// <summary>GPT-2 medium ("gpt2-medium"): 354,823,168 parameters.</summary>
+    public static Gpt2Config Medium { get; } = Small with { NEmbd = 1024, NLayer = 24, NHead = 16, NInner = 4096 };
+
+    /// <summary>Features per attention head: NEmbd / NHead (the reader refuses configs where that is not exact).</summary>
+    public int HeadDim => NEmbd / NHead;
+
+    /// <summary>
+    /// What multiplies q·k in layer <paramref name="layer"/> (0-based): 1/sqrt(HeadDim) when ScaleAttnWeights, then
+    /// 1/(layer + 1) when ScaleAttnByInverseLayerIdx, as GPT2Attention._attn applies them.
+    /// </summary>
+    public float AttentionScoreScale(int layer)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(layer);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(layer, NLayer);
+        float scale = ScaleAttnWeights ? 1f / MathF.Sqrt(HeadDim) : 1f;
+        return ScaleAttnByInverseLayerIdx ? scale / (layer + 1) : scale;
+    }
+
+    /// <summary>Trainable parameters, the tied head counted once (what HF's num_parameters() reports).</summary>
+    public long ParameterCount
+    {
+        get
+        {
+            long c = NEmbd, inner = NInner;
+            long perLayer = 2 * c + (c * 3 * c + 3 * c) + (c * c + c) + 2 * c + (c * inner + inner) + (inner * c + c);
+            long head = TieWordEmbeddings ? 0 : (long)VocabSize * c;
+            return (long)VocabSize * c + (long)NPositions * c + NLayer * perLayer + 2 * c + head;
+        }
+    }
+}
