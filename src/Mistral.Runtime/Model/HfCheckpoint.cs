@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Mistral.Runtime.Model;
 
 /// <summary>
@@ -101,31 +99,8 @@ public sealed class HfCheckpoint : Checkpoint
         if (!File.Exists(indexPath))
             throw new CheckpointFormatException(directory, $"no {SingleFileName} or {IndexFileName} (Hugging Face weights) in this folder");
         IsSharded = true;
-        var index = JsonFields.Load(indexPath);
-        if (!index.Root.TryGetProperty("weight_map", out var map) || map.ValueKind != JsonValueKind.Object)
-            throw index.Missing("weight_map", "an object mapping tensor names to shard files");
-
-        var byFile = new SortedDictionary<string, List<string>>(StringComparer.Ordinal);
-        foreach (var item in map.EnumerateObject())
-        {
-            if (item.Value.ValueKind != JsonValueKind.String)
-                throw new CheckpointFormatException(indexPath, $"weight_map entry '{item.Name}' must be a file name string, found {item.Value.ValueKind}");
-            string shard = item.Value.GetString()!;
-            // A hostile index must not reach files outside the model folder.
-            if (shard.Length == 0 || shard != Path.GetFileName(shard) || shard is "." or ".." || shard.Contains('\\'))
-                throw new CheckpointFormatException(indexPath, $"weight_map entry '{item.Name}' names '{shard}', which is not a plain file name in the model folder");
-            if (!byFile.TryGetValue(shard, out var names))
-                byFile[shard] = names = [];
-            names.Add(item.Name);
-        }
-        if (byFile.Count == 0)
-            throw new CheckpointFormatException(indexPath, "weight_map is empty");
-        foreach (var (shard, names) in byFile)
-        {
-            string path = Path.Combine(directory, shard);
-            if (!File.Exists(path))
-                throw new CheckpointFormatException(path, $"shard listed in {IndexFileName} not found");
-            AddFile(path, names);
-        }
+        var index = ShardIndex.Load(indexPath);
+        foreach (var shard in index.ShardPaths)
+            AddFile(shard, index.WeightMap.Where(e => e.Value == shard).Select(e => e.Key));
     }
 }

@@ -60,6 +60,22 @@ public sealed class PthCheckpointTests : IDisposable
         ModelDirectoryTests.AssertSameTensors(native, copy);
     }
 
+    [Fact]
+    public void Bool_and_byte_storages_are_read_as_buffers()
+    {
+        // torch.save of an older GPT-2 state dict: the causal mask attn.bias is a BoolStorage (a ByteStorage before that).
+        var pickle = Concat([0x80, 2, (byte)'}', (byte)'('],
+            Entry("mask", "BoolStorage", "0", size: [2, 2], stride: [2, 1], offset: 0, numel: 4),
+            Entry("u8", "ByteStorage", "1", size: [3], stride: [1], offset: 0, numel: 3),
+            [(byte)'u', (byte)'.']);
+        var path = WritePth(pickle, [1, 0, 1, 1], [7, 8, 9]);
+        using var pth = PthCheckpoint.Open(path);
+        Assert.Equal(DType.Bool, pth.Tensors["mask"].DType);
+        Assert.Equal(new byte[] { 1, 0, 1, 1 }, pth.Read("mask").Bytes.ToArray());
+        Assert.Equal(DType.U8, pth.Tensors["u8"].DType);
+        Assert.Equal(new byte[] { 7, 8, 9 }, pth.Read("u8").Bytes.ToArray());
+    }
+
     [Theory]
     [InlineData("os", "system")]
     [InlineData("posix", "system")]
@@ -155,11 +171,15 @@ public sealed class PthCheckpointTests : IDisposable
     }
 
     /// <summary>{'w': _rebuild_tensor_v2(('storage', torch.BFloat16Storage, '0', 'cpu', numel), offset, size, stride, False, OrderedDict())}</summary>
-    private static byte[] StateDict(int[] size, int[] stride, int offset, int numel) => Concat(
-        [0x80, 2, (byte)'}', (byte)'('], Str("w"), Ascii("ctorch._utils\n_rebuild_tensor_v2\n"),
-        [(byte)'(', (byte)'('], Str("storage"), Ascii("ctorch\nBFloat16Storage\n"), Str("0"), Str("cpu"), [(byte)'K', (byte)numel, (byte)'t', (byte)'Q'],
+    private static byte[] StateDict(int[] size, int[] stride, int offset, int numel) =>
+        Concat([0x80, 2, (byte)'}', (byte)'('], Entry("w", "BFloat16Storage", "0", size, stride, offset, numel), [(byte)'u', (byte)'.']);
+
+    /// <summary>name, _rebuild_tensor_v2(('storage', torch.{storage}, key, 'cpu', numel), offset, size, stride, False, OrderedDict())</summary>
+    private static byte[] Entry(string name, string storage, string key, int[] size, int[] stride, int offset, int numel) => Concat(
+        Str(name), Ascii("ctorch._utils\n_rebuild_tensor_v2\n"),
+        [(byte)'(', (byte)'('], Str("storage"), Ascii($"ctorch\n{storage}\n"), Str(key), Str("cpu"), [(byte)'K', (byte)numel, (byte)'t', (byte)'Q'],
         [(byte)'K', (byte)offset], Tuple(size), Tuple(stride), [0x89], Ascii("ccollections\nOrderedDict\n"), [(byte)')', (byte)'R'],
-        [(byte)'t', (byte)'R', (byte)'u', (byte)'.']);
+        [(byte)'t', (byte)'R']);
 
     private static byte[] Tuple(int[] values) => Concat([(byte)'('], [.. values.SelectMany(v => new byte[] { (byte)'K', (byte)v })], [(byte)'t']);
 
@@ -169,12 +189,13 @@ public sealed class PthCheckpointTests : IDisposable
 
     private static byte[] Concat(params byte[][] parts) => parts.SelectMany(p => p).ToArray();
 
-    private string WritePth(byte[] pickle, byte[] storage)
+    private string WritePth(byte[] pickle, params byte[][] storages)
     {
         var path = _dir.File($"{Guid.NewGuid():N}.pth");
         using var zip = ZipFile.Open(path, ZipArchiveMode.Create);
         using (var s = zip.CreateEntry("archive/data.pkl").Open()) s.Write(pickle);
-        using (var s = zip.CreateEntry("archive/data/0").Open()) s.Write(storage);
+        for (int i = 0; i < storages.Length; i++)
+            using (var s = zip.CreateEntry($"archive/data/{i}").Open()) s.Write(storages[i]);
         return path;
     }
 

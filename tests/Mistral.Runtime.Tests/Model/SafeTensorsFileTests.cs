@@ -174,9 +174,27 @@ public sealed class SafeTensorsFileTests : IDisposable
     [Theory]
     [InlineData("F64")]
     [InlineData("F8_E4M3")]
-    [InlineData("BOOL")]
+    [InlineData("I8")]
     public void Unsupported_dtype_is_named(string dtype) =>
         AssertRejected(Build("{\"x\":{\"dtype\":\"" + dtype + "\",\"shape\":[1],\"data_offsets\":[0,8]}}", new byte[8]), $"dtype '{dtype}'");
+
+    [Fact]
+    public void Bool_and_u8_buffers_are_read_under_their_safetensors_names()
+    {
+        // GPT-2 checkpoints carry their causal mask (attn.bias) as BOOL or U8; the loader must read past it.
+        var bytes = Build("""{"m":{"dtype":"BOOL","shape":[2,2],"data_offsets":[0,4]},"u":{"dtype":"U8","shape":[3],"data_offsets":[4,7]}}""", [1, 0, 1, 1, 7, 8, 9]);
+        var path = _dir.File("buffers.safetensors");
+        File.WriteAllBytes(path, bytes);
+        using var file = SafeTensorsFile.Open(path);
+        Assert.Equal((DType.Bool, new Shape(2, 2)), file.Describe("m"));
+        Assert.Equal(new byte[] { 7, 8, 9 }, file["u"].Bytes.ToArray());
+        var copy = _dir.File("copy.safetensors");
+        SafeTensorsWriter.Write(copy, file.Tensors);
+        using var back = SafeTensorsFile.Open(copy);
+        Assert.Equal((DType.Bool, new Shape(2, 2)), back.Describe("m"));
+        Assert.Equal(new byte[] { 1, 0, 1, 1 }, back["m"].Bytes.ToArray());
+        Assert.Equal((DType.U8, new Shape(3)), back.Describe("u"));
+    }
 
     [Fact]
     public void Negative_dimension_is_rejected() =>
