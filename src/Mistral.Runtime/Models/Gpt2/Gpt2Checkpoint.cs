@@ -26,12 +26,17 @@ public sealed class Gpt2Checkpoint : Checkpoint
     private static readonly string[] WeightFileNames = [SafeTensorsFileName, SafeTensorsIndexFileName, PytorchFileName, PytorchIndexFileName];
 
     private readonly Gpt2Config _config;
+    private readonly HashSet<string> _parameterNames;   // canonical names a checkpoint may hold for this config
     private readonly List<Checkpoint> _sources = [];
     private readonly List<string> _files = [];
     private readonly Dictionary<string, (Checkpoint Source, TensorInfo Stored)> _stored = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TensorInfo> _tensors = new(StringComparer.Ordinal);
 
-    private Gpt2Checkpoint(Gpt2Config config) => _config = config;
+    private Gpt2Checkpoint(Gpt2Config config)
+    {
+        _config = config;
+        _parameterNames = Gpt2TensorNames.Expected(config).Select(e => e.Name).Append(Gpt2TensorNames.LmHead).ToHashSet(StringComparer.Ordinal);
+    }
 
     /// <summary>Every canonical tensor of the config, with its engine-layout shape; StoredName is the name in the file.</summary>
     public override IReadOnlyDictionary<string, TensorInfo> Tensors => _tensors;
@@ -109,12 +114,11 @@ public sealed class Gpt2Checkpoint : Checkpoint
     /// <summary>Maps a file's stored names to canonical ones: buffers and tensors outside GPT-2's parameters skipped.</summary>
     private void AddTensors(Checkpoint source)
     {
-        var known = Gpt2TensorNames.Expected(_config).Select(e => e.Name).Append(Gpt2TensorNames.LmHead).ToHashSet(StringComparer.Ordinal);
         foreach (var stored in source.Tensors.Values)
         {
             if (Gpt2TensorNames.ToCanonical(stored.Name) is not string canonical)
                 continue;
-            if (!known.Contains(canonical))
+            if (!_parameterNames.Contains(canonical))
             {
                 if (Gpt2TensorNames.LayerOf(canonical) is int layer)
                     throw new CheckpointFormatException(stored.FilePath, layer >= _config.NLayer

@@ -89,6 +89,16 @@ public sealed class Gpt2CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void Read_TiedHeadName_IsNotATensorAndNamesTheFile()
+    {
+        var config = Gpt2ConfigReader.FromConfigJson(TinyGpt2Files.ConfigPath);
+        using var checkpoint = Gpt2Checkpoint.Open(Fixtures.TinyGpt2Hf, config);
+        Assert.Equal(Gpt2TensorNames.Wte, Gpt2TensorNames.Output(config));
+        var e = Assert.Throws<CheckpointFormatException>(() => checkpoint.Read(Gpt2TensorNames.LmHead));
+        Assert.Equal($"{Path.Combine(Fixtures.TinyGpt2Hf, "model.safetensors")}: tensor 'lm_head.weight' not found", e.Message);
+    }
+
+    [Fact]
     public void Exists_FolderWithoutWeights_IsFalse()
     {
         Assert.True(Gpt2Checkpoint.Exists(Fixtures.TinyGpt2Hf));
