@@ -52,6 +52,27 @@ public interface IOps : IDisposable
     void RmsNormBackward(Tensor x, Tensor weight, Tensor rstd, Tensor dY, Tensor dX, Tensor? dWeight);
 
     /// <summary>
+    /// y = (x − mean) / sqrt(var + eps) · weight + bias per row, biased variance over D (HF/PyTorch LayerNorm).
+    /// x, y [T, D]; weight, bias [D]; mean, rstd F32 [T] optional (both or neither) saved for backward.
+    /// </summary>
+    void LayerNormForward(Tensor x, Tensor weight, Tensor bias, float eps, Tensor y, Tensor? mean, Tensor? rstd);
+    /// <summary>dX overwritten; dWeight += and dBias += when given (parameters accumulate, as RmsNormBackward's dWeight does).</summary>
+    void LayerNormBackward(Tensor x, Tensor weight, Tensor mean, Tensor rstd, Tensor dY, Tensor dX, Tensor? dWeight, Tensor? dBias);
+
+    /// <summary>
+    /// GELU. Tanh: 0.5·x·(1 + tanh(sqrt(2/π)·(x + 0.044715·x³))) (HF gelu_new); Erf: 0.5·x·(1 + erf(x/√2)) (HF gelu).
+    /// x, y [N] any shape (y may be x).
+    /// </summary>
+    void GeluForward(Tensor x, GeluApproximation approximation, Tensor y);
+    /// <summary>dX = dY · gelu'(x), overwritten (dX may be dY).</summary>
+    void GeluBackward(Tensor x, Tensor dY, GeluApproximation approximation, Tensor dX);
+
+    /// <summary>y[t, j] = x[t, j] + bias[j]; x, y [T, N] (y may be x); bias [N].</summary>
+    void BiasAdd(Tensor x, Tensor bias, Tensor y);
+    /// <summary>dBias[j] += Σ_t dY[t, j], summed over t in a fixed order (deterministic). dY [T, N], dBias [N].</summary>
+    void BiasBackward(Tensor dY, Tensor dBias);
+
+    /// <summary>
     /// Row-major GEMM: c = alpha · op(a) · op(b) + beta · c, op(m) = mᵀ when its flag is set. A linear layer with weight
     /// W [out, in] is Gemm(x, false, W, true, y, 1, 0).
     /// </summary>

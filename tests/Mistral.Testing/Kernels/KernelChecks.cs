@@ -6,8 +6,11 @@ public static class KernelChecks
     public static IEnumerable<KernelCheck> All() =>
         EmbeddingChecks.All()
             .Concat(RmsNormChecks.All())
+            .Concat(LayerNormChecks.All())
             .Concat(RopeChecks.All())
             .Concat(SwiGluChecks.All())
+            .Concat(GeluChecks.All())
+            .Concat(BiasChecks.All())
             .Concat(ElementwiseChecks.All())
             .Concat(ArgmaxChecks.All())
             .Concat(GemmChecks.All())

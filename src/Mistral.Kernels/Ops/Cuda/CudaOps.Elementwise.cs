@@ -4,7 +4,7 @@ using Mistral.Kernels.Tensors;
 namespace Mistral.Kernels.Ops.Cuda;
 
 /// <summary>
-/// The row and element-wise families on the device (kernels/cu embedding, rmsnorm, rope, swiglu, elementwise, argmax),
+/// The row and element-wise families on the device (kernels/cu embedding, rmsnorm, layernorm, rope, swiglu, gelu, bias, elementwise, argmax),
 /// through the device layer's launchers, which check shapes and dtypes and throw naming the op.
 /// </summary>
 public sealed partial class CudaOps
@@ -36,6 +36,48 @@ public sealed partial class CudaOps
         using var narrow = AsStorage(DeviceChecks.On(this, op, "weight", weight), x.DType);
         RmsNormKernel.Backward(_device, View(op, "x", x), narrow?.View ?? View(op, "weight", weight), View(op, "rstd", rstd), View(op, "dY", dY), View(op, "dX", dX),
             dWeight is null ? null : View(op, "dWeight", dWeight));
+    }
+
+    public void LayerNormForward(Tensor x, Tensor weight, Tensor bias, float eps, Tensor y, Tensor? mean, Tensor? rstd)
+    {
+        const string op = "layernorm_forward";
+        using var narrowWeight = AsStorage(DeviceChecks.On(this, op, "weight", weight), x.DType);   // trained fp32 parameters next to bf16 x
+        using var narrowBias = AsStorage(DeviceChecks.On(this, op, "bias", bias), x.DType);
+        LayerNormKernel.Forward(_device, View(op, "x", x), narrowWeight?.View ?? View(op, "weight", weight), narrowBias?.View ?? View(op, "bias", bias), eps,
+            View(op, "y", y), mean is null ? null : View(op, "mean", mean), rstd is null ? null : View(op, "rstd", rstd));
+    }
+
+    public void LayerNormBackward(Tensor x, Tensor weight, Tensor mean, Tensor rstd, Tensor dY, Tensor dX, Tensor? dWeight, Tensor? dBias)
+    {
+        const string op = "layernorm_backward";
+        using var narrow = AsStorage(DeviceChecks.On(this, op, "weight", weight), x.DType);
+        LayerNormKernel.Backward(_device, View(op, "x", x), narrow?.View ?? View(op, "weight", weight), View(op, "mean", mean), View(op, "rstd", rstd),
+            View(op, "dY", dY), View(op, "dX", dX), dWeight is null ? null : View(op, "dWeight", dWeight), dBias is null ? null : View(op, "dBias", dBias));
+    }
+
+    public void GeluForward(Tensor x, GeluApproximation approximation, Tensor y)
+    {
+        const string op = "gelu_forward";
+        GeluKernel.Forward(_device, View(op, "x", x), approximation, View(op, "y", y));
+    }
+
+    public void GeluBackward(Tensor x, Tensor dY, GeluApproximation approximation, Tensor dX)
+    {
+        const string op = "gelu_backward";
+        GeluKernel.Backward(_device, View(op, "x", x), View(op, "dY", dY), approximation, View(op, "dX", dX));
+    }
+
+    public void BiasAdd(Tensor x, Tensor bias, Tensor y)
+    {
+        const string op = "bias_add";
+        using var narrow = AsStorage(DeviceChecks.On(this, op, "bias", bias), x.DType);   // a trained fp32 bias next to bf16 x
+        BiasKernel.Add(_device, View(op, "x", x), narrow?.View ?? View(op, "bias", bias), View(op, "y", y));
+    }
+
+    public void BiasBackward(Tensor dY, Tensor dBias)
+    {
+        const string op = "bias_backward";
+        BiasKernel.Backward(_device, View(op, "dY", dY), View(op, "dBias", dBias));
     }
 
     public void RopeForward(Tensor x, Tensor positions, int headDim, float theta, Tensor y)

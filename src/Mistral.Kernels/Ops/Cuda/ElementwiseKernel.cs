@@ -19,7 +19,7 @@ public static class ElementwiseKernel
         args.Add(b.Pointer);
         args.Add(a.ElementCount);
         args.Add(y.Pointer);
-        Run(device, $"elementwise_add_{Launch.Suffix(op, a.DType)}", a.ElementCount, args);
+        Launch.Elementwise(device, $"elementwise_add_{Launch.Suffix(op, a.DType)}", a.ElementCount, args);
     }
 
     /// <summary>x ·= alpha, in place.</summary>
@@ -29,7 +29,7 @@ public static class ElementwiseKernel
         args.Add(x.Pointer);
         args.Add(alpha);
         args.Add(x.ElementCount);
-        Run(device, $"elementwise_scale_{Launch.Suffix("scale", x.DType)}", x.ElementCount, args);
+        Launch.Elementwise(device, $"elementwise_scale_{Launch.Suffix("scale", x.DType)}", x.ElementCount, args);
     }
 
     /// <summary>Every element = value (rounded once to the dtype).</summary>
@@ -39,7 +39,7 @@ public static class ElementwiseKernel
         args.Add(x.Pointer);
         args.Add(value);
         args.Add(x.ElementCount);
-        Run(device, $"elementwise_fill_{Launch.Suffix("fill", x.DType)}", x.ElementCount, args);
+        Launch.Elementwise(device, $"elementwise_fill_{Launch.Suffix("fill", x.DType)}", x.ElementCount, args);
     }
 
     /// <summary>dst = src converted: F32 → BF16 (round to nearest even) or BF16 → F32; same dtypes copy.</summary>
@@ -62,11 +62,6 @@ public static class ElementwiseKernel
         args.Add(src.Pointer);
         args.Add(src.ElementCount);
         args.Add(dst.Pointer);
-        Run(device, kernel, src.ElementCount, args);
-    }
-
-    private static void Run(IDevice device, string kernel, long n, scoped in KernelArgs args)
-    {
-        if (n > 0) device.Launch(kernel, Launch.CeilDiv(Launch.CeilDiv(n, 4), Launch.ElementwiseBlock), Launch.ElementwiseBlock, 0, args);
+        Launch.Elementwise(device, kernel, src.ElementCount, args);
     }
 }

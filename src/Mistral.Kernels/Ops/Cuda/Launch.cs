@@ -23,6 +23,19 @@ internal static class Launch
     /// <summary>Threads for a block-per-row kernel: enough for one 4-wide vector per thread, a multiple of 32, at most 256.</summary>
     public static int RowBlock(int columns) => Math.Clamp(CeilDiv(CeilDiv(columns, 4), 32) * 32, 32, 256);
 
+    /// <summary>Launches a kernel in which each thread owns 4 consecutive of <paramref name="n"/> elements (1-D blocks).</summary>
+    public static void Elementwise(IDevice device, string kernel, long n, scoped in KernelArgs args)
+    {
+        if (n > 0) device.Launch(kernel, CeilDiv(CeilDiv(n, 4), ElementwiseBlock), ElementwiseBlock, 0, args);
+    }
+
+    /// <summary>Launches a column reduction in which one thread owns one of <paramref name="columns"/> columns and walks
+    /// the rows in order (parameter gradients: deterministic, no atomics).</summary>
+    public static void PerColumn(IDevice device, string kernel, int columns, scoped in KernelArgs args)
+    {
+        if (columns > 0) device.Launch(kernel, CeilDiv(columns, ElementwiseBlock), ElementwiseBlock, 0, args);
+    }
+
     public static void SameShape(string op, DeviceTensor a, DeviceTensor b, string aName, string bName)
     {
         if (!a.Shape.Equals(b.Shape)) throw new ArgumentException($"{op}: {aName} is {a.Shape} but {bName} is {b.Shape}");

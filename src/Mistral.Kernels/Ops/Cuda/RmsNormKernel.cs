@@ -58,7 +58,7 @@ public static class RmsNormKernel
         wargs.Add(x.Rows);
         wargs.Add(x.Columns);
         wargs.Add(dw.Pointer);
-        device.Launch($"rmsnorm_backward_dweight_{suffix}", Launch.CeilDiv(x.Columns, 256), 256, 0, wargs);
+        Launch.PerColumn(device, $"rmsnorm_backward_dweight_{suffix}", x.Columns, wargs);
     }
 
     private static void CheckRows(string op, DeviceTensor x, DeviceTensor weight)

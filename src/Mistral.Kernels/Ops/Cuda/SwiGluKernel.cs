@@ -16,7 +16,7 @@ public static class SwiGluKernel
         args.Add(up.Pointer);
         args.Add(gate.ElementCount);
         args.Add(y.Pointer);
-        Run(device, $"swiglu_forward_{Launch.Suffix(op, gate.DType)}", gate.ElementCount, args);
+        Launch.Elementwise(device, $"swiglu_forward_{Launch.Suffix(op, gate.DType)}", gate.ElementCount, args);
     }
 
     /// <summary>dGate, dUp overwritten (may alias gate, up).</summary>
@@ -34,17 +34,12 @@ public static class SwiGluKernel
         args.Add(gate.ElementCount);
         args.Add(dGate.Pointer);
         args.Add(dUp.Pointer);
-        Run(device, $"swiglu_backward_{Launch.Suffix(op, gate.DType)}", gate.ElementCount, args);
+        Launch.Elementwise(device, $"swiglu_backward_{Launch.Suffix(op, gate.DType)}", gate.ElementCount, args);
     }
 
     private static void Same(string op, DeviceTensor gate, DeviceTensor other, string name)
     {
         Launch.SameShape(op, gate, other, "gate", name);
         Launch.SameDType(op, gate, other, "gate", name);
-    }
-
-    private static void Run(IDevice device, string kernel, long n, scoped in KernelArgs args)
-    {
-        if (n > 0) device.Launch(kernel, Launch.CeilDiv(Launch.CeilDiv(n, 4), Launch.ElementwiseBlock), Launch.ElementwiseBlock, 0, args);
     }
 }

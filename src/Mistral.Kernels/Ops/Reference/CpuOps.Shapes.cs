@@ -12,11 +12,20 @@ public sealed partial class CpuOps
                 throw new ArgumentException($"{op}: token id {ids[t]} at [{t}] is outside the table's {vocab} rows");
     }
 
-    private static void CheckRmsNormShapes(string op, Tensor x, Tensor weight)
+    private static void CheckRmsNormShapes(string op, Tensor x, Tensor weight) => CheckRowVector(op, x, "weight", weight);
+
+    private static void CheckRowVector(string op, Tensor x, string name, Tensor vector) => CheckRowVector(op, "x", x, name, vector);
+
+    /// <summary>A per-feature parameter (norm weight or bias) of a [rows, D] tensor: [D], D &gt; 0.</summary>
+    private static void CheckRowVector(string op, string rowsName, Tensor rows, string name, Tensor vector)
     {
-        OpChecks.That(weight.Shape.Rank == 1 && x.Shape.Rank >= 1 && x.Shape[-1] == weight.Shape[0] && weight.Shape[0] > 0, op,
-            $"weight {weight.Shape} must be [D] with D the last dimension of x {x.Shape}");
+        OpChecks.That(vector.Shape.Rank == 1 && rows.Shape.Rank >= 1 && rows.Shape[-1] == vector.Shape[0] && vector.Shape[0] > 0, op,
+            $"{name} {vector.Shape} must be [D] with D the last dimension of {rowsName} {rows.Shape}");
     }
+
+    /// <summary>mean and rstd of a norm: F32, one per row of x.</summary>
+    private static void CheckRowStatistic(string op, string name, Tensor statistic, Tensor x) =>
+        OpChecks.Count(op, name, statistic, x.Shape.Rows, $"[{x.Shape.Rows}] (one per row of x {x.Shape})");
 
     private static void CheckRopeShapes(string op, Tensor x, Tensor positions, int headDim, Tensor y, ReadOnlySpan<int> positionValues)
     {

@@ -33,6 +33,45 @@ public sealed partial class CpuOps
         dW?.RoundToStorage();
     }
 
+    public void LayerNormBackward(Tensor x, Tensor weight, Tensor mean, Tensor rstd, Tensor dY, Tensor dX, Tensor? dWeight, Tensor? dBias)
+    {
+        const string op = "layernorm_backward";
+        var (input, w, savedMean, savedRstd) = (OpChecks.Float(op, "x", x), OpChecks.Float(op, "weight", weight), OpChecks.F32(op, "mean", mean), OpChecks.F32(op, "rstd", rstd));
+        var (grad, dInput) = (OpChecks.Float(op, "dY", dY), OpChecks.Float(op, "dX", dX));
+        var dW = dWeight is null ? null : OpChecks.Float(op, "dWeight", dWeight);
+        var dB = dBias is null ? null : OpChecks.Float(op, "dBias", dBias);
+        CheckRowVector(op, x, "weight", weight);
+        CheckRowStatistic(op, "mean", mean, x);
+        CheckRowStatistic(op, "rstd", rstd, x);
+        OpChecks.SameShape(op, "dY", dY, "x", x);
+        OpChecks.SameShape(op, "dX", dX, "x", x);
+        if (dWeight is not null) OpChecks.SameShape(op, "dWeight", dWeight, "weight", weight);
+        if (dBias is not null) OpChecks.SameShape(op, "dBias", dBias, "weight", weight);
+        LayerNormRef.Backward(input.Floats, w.Floats, savedMean.Floats, savedRstd.Floats, grad.Floats, dInput.Floats, dW is null ? [] : dW.Floats, dB is null ? [] : dB.Floats);
+        dInput.RoundToStorage();
+        dW?.RoundToStorage();
+        dB?.RoundToStorage();
+    }
+
+    public void GeluBackward(Tensor x, Tensor dY, GeluApproximation approximation, Tensor dX)
+    {
+        const string op = "gelu_backward";
+        var (input, grad, dInput) = (OpChecks.Float(op, "x", x), OpChecks.Float(op, "dY", dY), OpChecks.Float(op, "dX", dX));
+        OpChecks.SameShape(op, "dY", dY, "x", x);
+        OpChecks.SameShape(op, "dX", dX, "x", x);
+        GeluRef.Backward(input.Floats, grad.Floats, approximation, dInput.Floats);
+        dInput.RoundToStorage();
+    }
+
+    public void BiasBackward(Tensor dY, Tensor dBias)
+    {
+        const string op = "bias_backward";
+        var (grad, dB) = (OpChecks.Float(op, "dY", dY), OpChecks.Float(op, "dBias", dBias));
+        CheckRowVector(op, "dY", dY, "dBias", dBias);
+        BiasRef.Backward(grad.Floats, dB.Floats);
+        dB.RoundToStorage();
+    }
+
     public void RopeBackward(Tensor dY, Tensor positions, int headDim, float theta, Tensor dX)
     {
         const string op = "rope_backward";

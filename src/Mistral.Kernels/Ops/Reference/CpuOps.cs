@@ -146,6 +146,40 @@ public sealed partial class CpuOps : IOps
         output.RoundToStorage();
     }
 
+    public void LayerNormForward(Tensor x, Tensor weight, Tensor bias, float eps, Tensor y, Tensor? mean, Tensor? rstd)
+    {
+        const string op = "layernorm_forward";
+        var (input, w, b, output) = (OpChecks.Float(op, "x", x), OpChecks.Float(op, "weight", weight), OpChecks.Float(op, "bias", bias), OpChecks.Float(op, "y", y));
+        var (savedMean, savedRstd) = (OpChecks.OptionalF32(op, "mean", mean), OpChecks.OptionalF32(op, "rstd", rstd));
+        CheckRowVector(op, x, "weight", weight);
+        CheckRowVector(op, x, "bias", bias);
+        OpChecks.SameShape(op, "y", y, "x", x);
+        OpChecks.That((mean is null) == (rstd is null), op, "mean and rstd are saved together; give both or neither");
+        if (mean is not null) CheckRowStatistic(op, "mean", mean, x);
+        if (rstd is not null) CheckRowStatistic(op, "rstd", rstd, x);
+        LayerNormRef.Forward(input.Floats, w.Floats, b.Floats, eps, output.Floats, savedMean is null ? [] : savedMean.Floats, savedRstd is null ? [] : savedRstd.Floats);
+        output.RoundToStorage();
+    }
+
+    public void GeluForward(Tensor x, GeluApproximation approximation, Tensor y)
+    {
+        const string op = "gelu_forward";
+        var (input, output) = (OpChecks.Float(op, "x", x), OpChecks.Float(op, "y", y));
+        OpChecks.SameShape(op, "y", y, "x", x);
+        GeluRef.Forward(input.Floats, approximation, output.Floats);
+        output.RoundToStorage();
+    }
+
+    public void BiasAdd(Tensor x, Tensor bias, Tensor y)
+    {
+        const string op = "bias_add";
+        var (input, b, output) = (OpChecks.Float(op, "x", x), OpChecks.Float(op, "bias", bias), OpChecks.Float(op, "y", y));
+        CheckRowVector(op, x, "bias", bias);
+        OpChecks.SameShape(op, "y", y, "x", x);
+        BiasRef.Add(input.Floats, b.Floats, output.Floats);
+        output.RoundToStorage();
+    }
+
     public void Gemm(Tensor a, bool transposeA, Tensor b, bool transposeB, float alpha, float beta, Tensor c)
     {
         const string op = "gemm";

@@ -1,0 +1,16 @@
+using Mistral.Testing.Devices;
+using Mistral.Testing.Kernels;
+using Xunit;
+
+namespace Mistral.Kernels.Tests.Ops.Cuda;
+
+/// <summary>kernels/cu/bias.cu through BiasKernel on the emulated device (and a real GPU when present) vs the CPU reference.</summary>
+public sealed class BiasKernelTests(DeviceFixture devices) : IClassFixture<DeviceFixture>
+{
+    public static TheoryData<string, string> Cases() => KernelCheckRunner.Rows(BiasChecks.All());
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Kernel_AwkwardShapes_MatchesReference(string device, string check) =>
+        KernelCheckRunner.Run(devices, device, BiasChecks.All(), check);
+}
