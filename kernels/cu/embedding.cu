@@ -1,4 +1,4 @@
-// embedding.cu: token embedding forward (row gather) and backward (row scatter-add).
+// embedding.cu: token (or learned position) embedding forward (row gather) and backward (row scatter-add).
 // Legend: T = tokens, V = vocab, D = dim. T is the storage type of table / y / dY (float or bf16).
 #include "common/common.cuh"
 
@@ -29,18 +29,24 @@ __device__ __forceinline__ void embedding_forward(const int* __restrict__ tokens
 }
 
 // dTable[tokens[t], :] += dY[t, :], dTable in fp32 (gradients accumulate in fp32 whatever the activations' dtype).
-// One block per token row; repeated tokens meet in atomicAdd, so the order of additions (not the set) may vary.
+// Deterministic without atomics: blockIdx.y owns the vocabulary rows [v0, v1) and each thread one column d of
+// them, so every element of dTable has exactly one writer, which walks the tokens in order and adds the ones that
+// fall in its slice: the same additions in the same order as EmbeddingRef, whatever the grid. Every thread reads
+// every token id, which a block shares as one broadcast load.
 template <class T>
 __device__ __forceinline__ void embedding_backward(const int* __restrict__ tokens,  // [T]
                                                    const T* __restrict__ dY,        // [T, D]
-                                                   int vocab, int dim,
+                                                   int count, int vocab, int dim,
                                                    float* __restrict__ dTable) {    // [V, D] +=
-    const long long t = blockIdx.x;
-    const int token = tokens[t];
-    if (token < 0 || token >= vocab) return;
-    const T* src = dY + t * dim;
-    float* dst = dTable + (long long)token * dim;
-    for (int d = threadIdx.x; d < dim; d += blockDim.x) atomicAdd(dst + d, to_f32(src[d]));
+    const int d = blockIdx.x * blockDim.x + threadIdx.x;
+    if (d >= dim) return;
+    const int v0 = (int)((long long)blockIdx.y * vocab / gridDim.y);
+    const int v1 = (int)((long long)(blockIdx.y + 1) * vocab / gridDim.y);
+    for (int t = 0; t < count; t++) {
+        const int token = tokens[t];
+        if (token < v0 || token >= v1) continue;
+        dTable[(long long)token * dim + d] += to_f32(dY[(long long)t * dim + d]);
+    }
 }
 
 extern "C" __global__ void embedding_forward_f32(const int* tokens, const float* table, int vocab, int dim, float* y) {
@@ -49,9 +55,9 @@ extern "C" __global__ void embedding_forward_f32(const int* tokens, const float*
 extern "C" __global__ void embedding_forward_bf16(const int* tokens, const bf16* table, int vocab, int dim, bf16* y) {
     embedding_forward<bf16>(tokens, table, vocab, dim, y);
 }
-extern "C" __global__ void embedding_backward_f32(const int* tokens, const float* dY, int vocab, int dim, float* dTable) {
-    embedding_backward<float>(tokens, dY, vocab, dim, dTable);
+extern "C" __global__ void embedding_backward_f32(const int* tokens, const float* dY, int count, int vocab, int dim, float* dTable) {
+    embedding_backward<float>(tokens, dY, count, vocab, dim, dTable);
 }
-extern "C" __global__ void embedding_backward_bf16(const int* tokens, const bf16* dY, int vocab, int dim, float* dTable) {
-    embedding_backward<bf16>(tokens, dY, vocab, dim, dTable);
+extern "C" __global__ void embedding_backward_bf16(const int* tokens, const bf16* dY, int count, int vocab, int dim, float* dTable) {
+    embedding_backward<bf16>(tokens, dY, count, vocab, dim, dTable);
 }

@@ -51,7 +51,8 @@ public class EmbeddingRefTests
                 Assert.Equal(data.Table[data.Tokens[t] * c.Dim + d], y[t * c.Dim + d]);
                 expectedDTable[data.Tokens[t] * c.Dim + d] += data.DY[t * c.Dim + d];
             }
-        // fp32 sums of at most Tokens terms vs fp64: a few ulps.
-        Mistral.Testing.TensorAssert.Close(FiniteDifference.ToSingle(expectedDTable), dTable, 1e-6, 1e-6, "dTable");
+        // fp32 sums vs fp64: a few ulps of the partial sums per addition. Up to ~70 N(0, 1) terms meet in one element
+        // (t200_v3_d300_hot), partial sums up to ~10 (half-ulp 5e-7): a random walk of ~8 such steps, 5e-6 absolute.
+        Mistral.Testing.TensorAssert.Close(FiniteDifference.ToSingle(expectedDTable), dTable, 5e-6, 1e-6, "dTable");
     }
 }

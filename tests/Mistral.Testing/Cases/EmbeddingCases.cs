@@ -27,6 +27,10 @@ public static class EmbeddingCases
         new("t14_v32000_d64_tiny", 14, 32000, 64),
         new("t17_v5_d4097_repeats", 17, 5, 4097),
         new("t127_v300_d33", 127, 300, 33),
+        // fewer vocabulary rows than the backward's slices, hot tokens (each id ~67 times)
+        new("t200_v3_d300_hot", 200, 3, 300),
+        // GPT-2's vocabulary: 50257 rows over 64 slices, a 9-token prompt of the tiny model
+        new("t9_v50257_d16_gpt2", 9, 50257, 16),
     ];
 
     public static IEnumerable<string> Names => All.Select(c => c.Name);

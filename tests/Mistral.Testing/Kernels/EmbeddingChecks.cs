@@ -5,7 +5,7 @@ using Mistral.Testing.Cases;
 
 namespace Mistral.Testing.Kernels;
 
-/// <summary>EmbeddingKernel vs EmbeddingRef over <see cref="EmbeddingCases"/> (repeated tokens meet in the backward's atomics).</summary>
+/// <summary>EmbeddingKernel vs EmbeddingRef over <see cref="EmbeddingCases"/> (repeated tokens accumulate in token order, without atomics).</summary>
 public static class EmbeddingChecks
 {
     public static IEnumerable<KernelCheck> All()
@@ -42,7 +42,7 @@ public static class EmbeddingChecks
         EmbeddingRef.Backward(ids, dY, dim, expected);
         var dTable = s.Upload(dTableStart, new Shape(vocab, dim), DType.F32);
         EmbeddingKernel.Backward(s.Device, s.Upload(ids, new Shape(tokens)), s.Upload(dY, new Shape(tokens, dim), dtype), dTable);
-        // fp32 accumulation in atomic order: reassociation only.
-        return new KernelComparison().Add("dTable", expected, s.Download(dTable), DType.F32);
+        // Each element has one writer adding the tokens' rows in token order, as the reference does: the same bits.
+        return new KernelComparison().Add("dTable", expected, s.Download(dTable), 0, 0);
     }
 }

@@ -22,7 +22,13 @@ public static class EmbeddingKernel
             device.Launch($"embedding_forward_{Launch.Suffix(op, table.DType)}", (int)tokens.ElementCount, Launch.RowBlock(table.Columns), 0, args);
     }
 
-    /// <summary>dTable[tokens[t]] += dY[t]. dY [T, D] F32 or BF16; dTable F32 [V, D] (gradients accumulate in fp32).</summary>
+    /// <summary>Slices of the vocabulary the backward grid spreads over (grid y): each owns its rows of dTable.</summary>
+    public const int VocabSlices = 64;
+
+    /// <summary>
+    /// dTable[tokens[t]] += dY[t], in token order and without atomics, so the result is the same bits on every run and
+    /// equals EmbeddingRef's. dY [T, D] F32 or BF16; dTable F32 [V, D] (gradients accumulate in fp32).
+    /// </summary>
     public static void Backward(IDevice device, DeviceTensor tokens, DeviceTensor dY, DeviceTensor dTable)
     {
         const string op = "embedding backward";
@@ -31,11 +37,13 @@ public static class EmbeddingKernel
         var args = new KernelArgs();
         args.Add(tokens.Pointer);
         args.Add(dY.Pointer);
+        args.Add((int)tokens.ElementCount);
         args.Add(dTable.Rows);
         args.Add(dTable.Columns);
         args.Add(dTable.Pointer);
-        if (tokens.ElementCount > 0)
-            device.Launch($"embedding_backward_{Launch.Suffix(op, dY.DType)}", (int)tokens.ElementCount, Math.Min(256, Launch.CeilDiv(dTable.Columns, 32) * 32), 0, args);
+        if (tokens.ElementCount == 0 || dTable.ElementCount == 0) return;
+        var grid = new Dim3((uint)Launch.CeilDiv(dTable.Columns, Launch.ElementwiseBlock), (uint)Math.Min(dTable.Rows, VocabSlices), 1);
+        device.Launch($"embedding_backward_{Launch.Suffix(op, dY.DType)}", grid, Launch.ElementwiseBlock, 0, args);
     }
 
     private static void Check(string op, DeviceTensor tokens, DeviceTensor table, DeviceTensor rows, string rowsName)
