@@ -30,7 +30,7 @@ struct AttentionPrefillArgs
     int n_kv_heads;
     int window;                           // INT_MAX for plain causal
     int slots;                            // S (ignored without a cache)
-    float scale;                          // 1 / sqrt(Dh)
+    float scale;                          // 1 / sqrt(Dh) · score scale (AttentionConfig.Scale)
 };
 
 template <typename T, int Dh, int Warps, int BK>

@@ -90,7 +90,7 @@ struct AttentionBackwardArgs
     int n_heads;
     int n_kv_heads;
     int window;                           // INT_MAX for plain causal
-    float scale;                          // 1 / sqrt(Dh)
+    float scale;                          // 1 / sqrt(Dh) · score scale (AttentionConfig.Scale)
 };
 
 // grid (ceil(max length / BQ), H, B)

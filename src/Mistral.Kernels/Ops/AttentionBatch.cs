@@ -60,10 +60,23 @@ public sealed class AttentionBatch
 /// Static attention shape of a model. A query at position i sees keys at positions j with i - Window &lt; j &lt;= i
 /// (Window keys including itself); Window = int.MaxValue means plain causal attention.
 /// Query head h reads KV head h / (NHeads / NKvHeads).
+/// <paramref name="ScoreScale"/> multiplies the scores on top of 1/sqrt(HeadDim): 1 / (layer_idx + 1) for HF GPT-2's
+/// <c>scale_attn_by_inverse_layer_idx</c>, 1 otherwise.
 /// </summary>
-public sealed record AttentionConfig(int NHeads, int NKvHeads, int HeadDim, int Window)
+public sealed record AttentionConfig(int NHeads, int NKvHeads, int HeadDim, int Window, float ScoreScale = 1f)
 {
-    public float Scale => 1f / MathF.Sqrt(HeadDim);
+    /// <summary>
+    /// The one multiplier of q·k every implementation applies (oracle, prefill, decode, backward), so the
+    /// softmax, the saved lse and the gradients all see the same scaled scores. Folding both factors into one fp32
+    /// number is what HF's <c>reorder_and_upcast_attn</c> does; it differs from dividing twice only in rounding, and
+    /// with ScoreScale = 1 it is exactly 1/sqrt(HeadDim) as before.
+    /// </summary>
+    public float Scale => 1f / MathF.Sqrt(HeadDim) * ScoreScale;
+
+    /// <summary>Checked once, here, for every implementation: a zero, negative or non-finite multiplier has no softmax meaning.</summary>
+    public float ScoreScale { get; init; } = float.IsFinite(ScoreScale) && ScoreScale > 0
+        ? ScoreScale
+        : throw new ArgumentException($"attention: score scale {ScoreScale} must be positive and finite");
     public int GroupSize => NHeads / NKvHeads;
 }
 

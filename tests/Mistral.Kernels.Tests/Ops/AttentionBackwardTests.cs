@@ -18,9 +18,10 @@ public class AttentionBackwardTests
     [InlineData(3, 1, 2, int.MaxValue, new[] { 4, 1, 3 }, new[] { 0, 0, 0 })]  // MQA, plain causal, ragged incl. a 1-token sequence
     [InlineData(8, 2, 4, 2, new[] { 5, 6 }, new[] { 0, 0 })]           // GQA 4:1, window 2
     [InlineData(2, 2, 5, 4, new[] { 6, 3 }, new[] { 9, 2 })]           // MHA, odd head dim, sequences starting past 0
-    public void Backward_MatchesFiniteDifferences(int heads, int kvHeads, int headDim, int window, int[] lengths, int[] starts)
+    [InlineData(2, 2, 8, int.MaxValue, new[] { 5, 4 }, new[] { 0, 0 }, 1f / 3)]  // GPT-2: full causal, scores ÷ (layer 2 + 1)
+    public void Backward_MatchesFiniteDifferences(int heads, int kvHeads, int headDim, int window, int[] lengths, int[] starts, float scoreScale = 1f)
     {
-        var config = new AttentionConfig(heads, kvHeads, headDim, window);
+        var config = new AttentionConfig(heads, kvHeads, headDim, window, scoreScale);
         int[] offsets = new int[lengths.Length];
         for (int b = 1; b < lengths.Length; b++) offsets[b] = offsets[b - 1] + lengths[b - 1];
         var batch = new AttentionBatch(offsets, lengths, starts);
@@ -41,7 +42,7 @@ public class AttentionBackwardTests
 
         var (qd, kd, vd, dYd) = (FiniteDifference.ToDouble(q), FiniteDifference.ToDouble(k), FiniteDifference.ToDouble(v), FiniteDifference.ToDouble(dY));
         double Loss(double[] qs, double[] ks, double[] vs) =>
-            FiniteDifference.Dot(dYd, DenseAttention.Forward(qs, ks, vs, lengths, starts, heads, kvHeads, headDim, window));
+            FiniteDifference.Dot(dYd, DenseAttention.Forward(qs, ks, vs, lengths, starts, heads, kvHeads, headDim, window, scoreScale: scoreScale));
         TensorAssert.Close(FiniteDifference.ToSingle(FiniteDifference.Gradient(x => Loss(x, kd, vd), qd)), dQ, GradAbs, GradRel, "dQ");
         TensorAssert.Close(FiniteDifference.ToSingle(FiniteDifference.Gradient(x => Loss(qd, x, vd), kd)), dK, GradAbs, GradRel, "dK");
         TensorAssert.Close(FiniteDifference.ToSingle(FiniteDifference.Gradient(x => Loss(qd, kd, x), vd)), dV, GradAbs, GradRel, "dV");

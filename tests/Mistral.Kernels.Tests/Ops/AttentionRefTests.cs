@@ -195,7 +195,7 @@ public class AttentionRefTests
                 for (int e = 0; e < kw; e++) { k[(history + t) * kw + e] = data.K[(off + t) * kw + e]; v[(history + t) * kw + e] = data.V[(off + t) * kw + e]; }
             }
             var denseLse = new double[c.NHeads * total];
-            var dense = DenseAttention.Forward(q, k, v, [total], [start - history], c.NHeads, c.NKvHeads, c.HeadDim, c.Window, denseLse);
+            var dense = DenseAttention.Forward(q, k, v, [total], [start - history], c.NHeads, c.NKvHeads, c.HeadDim, c.Window, denseLse, c.ScoreScale);
             var expected = FiniteDifference.ToSingle(dense.Skip(history * qw).ToArray());
             TensorAssert.Close(expected, y.AsSpan(off * qw, len * qw), Abs, Rel, $"{name}: y of sequence {b}");
             for (int h = 0; h < c.NHeads; h++)

@@ -7,8 +7,10 @@ namespace Mistral.Kernels.Tests.Ops;
 /// </summary>
 internal static class DenseAttention
 {
-    /// <summary>y [T, H·Dh] for sequences packed back to back (positions from 0 + start), cache-free.</summary>
-    public static double[] Forward(double[] q, double[] k, double[] v, int[] lengths, int[] starts, int nHeads, int nKvHeads, int headDim, int window, double[]? lse = null)
+    /// <summary>y [T, H·Dh] for sequences packed back to back (positions from 0 + start), cache-free. Scores are
+    /// q·k / sqrt(Dh), then multiplied by <paramref name="scoreScale"/> (HF GPT-2: divided by layer_idx + 1).</summary>
+    public static double[] Forward(double[] q, double[] k, double[] v, int[] lengths, int[] starts, int nHeads, int nKvHeads, int headDim, int window,
+        double[]? lse = null, double scoreScale = 1)
     {
         int T = lengths.Sum();
         int qw = nHeads * headDim, kw = nKvHeads * headDim;
@@ -30,7 +32,7 @@ internal static class DenseAttention
                         double dot = 0;
                         for (int d = 0; d < headDim; d++)
                             dot += q[(offset + i) * qw + h * headDim + d] * k[(offset + j) * kw + kvh * headDim + d];
-                        scores[i, j] = allowed ? dot * scale : double.NegativeInfinity;
+                        scores[i, j] = allowed ? dot * scale * scoreScale : double.NegativeInfinity;
                     }
                 for (int i = 0; i < L; i++)
                 {

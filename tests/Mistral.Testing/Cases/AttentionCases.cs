@@ -7,9 +7,11 @@ namespace Mistral.Testing.Cases;
 /// CacheSlots slots that already holds each sequence's positions before its chunk. Tests run it on every device
 /// against the CPU oracle; benches time the same shapes.
 /// </summary>
-public sealed record AttentionCase(string Name, int NHeads, int NKvHeads, int HeadDim, int Window, int[] Lengths, int[] StartPositions, int CacheSlots)
+/// <param name="ScoreScale">The extra multiplier of the scores (GPT-2's 1 / (layer_idx + 1)); 1 for Mistral.</param>
+public sealed record AttentionCase(string Name, int NHeads, int NKvHeads, int HeadDim, int Window, int[] Lengths, int[] StartPositions, int CacheSlots,
+    float ScoreScale = 1f)
 {
-    public AttentionConfig Config => new(NHeads, NKvHeads, HeadDim, Window);
+    public AttentionConfig Config => new(NHeads, NKvHeads, HeadDim, Window, ScoreScale);
     public bool HasCache => CacheSlots > 0;
     public bool IsDecode => HasCache && Lengths.All(l => l == 1);
     public int Tokens => Lengths.Sum();
@@ -81,6 +83,13 @@ public static class AttentionCases
         new("chunk-hd32-two-blocks", 4, 2, 32, 24, [70, 5], [50, 30], 24),
         // decode at the first position with a cache: the token sees only itself
         new("decode-first-token-hd32", 4, 2, 32, 24, [1, 1], [0, 1], 24),
+        // GPT-2 layer 2 (scores ÷ 3 on top of 1/sqrt(Dh)): full causal MHA at head dim 64, ragged, crosses a query block
+        new("gpt2-causal-score-scale", 4, 4, 64, Causal, [70, 9], [0, 0], 0, 1f / 3),
+        // GPT-2 decode over a full-causal cache of n_positions = 300 slots: the last position (all 299 cached keys,
+        // three splits) and one in the middle, scores ÷ 4
+        new("gpt2-decode-full-cache", 4, 4, 64, Causal, [1, 1], [299, 130], 300, 0.25f),
+        // GPT-2 chunked prefill over a full-causal cache of 64 slots that the chunk fills to the end, scores ÷ 2
+        new("gpt2-chunk-full-cache", 2, 2, 32, Causal, [24, 5], [40, 59], 64, 0.5f),
     ];
 
     /// <summary>
@@ -103,6 +112,8 @@ public static class AttentionCases
         new("chunk-after-short-history", 4, 2, 6, 16, [9, 3], [3, 1], 16),
         // the very first token decoded into an empty cache
         new("decode-first-token-hd5", 8, 2, 5, 7, [1], [0], 7),
+        // the tiny GPT-2's shape (head dim 8, MHA, full causal) with a layer-1 score scale, in a ragged batch
+        new("tiny-gpt2-score-scale", 2, 2, 8, Causal, [4, 7, 9], [0, 0, 0], 0, 0.5f),
     ];
 
     /// <summary>Every case: what the oracle's tests run.</summary>
