@@ -12,8 +12,7 @@ public static class BiasKernel
         const string op = "bias add";
         CheckBias(op, x, bias, "x");
         Launch.SameDType(op, x, bias, "x", "bias");
-        Launch.SameShape(op, x, y, "x", "y");
-        Launch.SameDType(op, x, y, "x", "y");
+        Launch.SameLayout(op, x, y, "x", "y");
         var args = new KernelArgs();
         args.Add(x.Pointer);
         args.Add(bias.Pointer);

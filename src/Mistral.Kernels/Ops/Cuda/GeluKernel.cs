@@ -9,7 +9,7 @@ public static class GeluKernel
     public static void Forward(IDevice device, DeviceTensor x, GeluApproximation approximation, DeviceTensor y)
     {
         const string op = "gelu forward";
-        Same(op, x, y, "y");
+        Launch.SameLayout(op, x, y, "x", "y");
         var args = new KernelArgs();
         args.Add(x.Pointer);
         args.Add(x.ElementCount);
@@ -21,8 +21,8 @@ public static class GeluKernel
     public static void Backward(IDevice device, DeviceTensor x, DeviceTensor dY, GeluApproximation approximation, DeviceTensor dX)
     {
         const string op = "gelu backward";
-        Same(op, x, dY, "dY");
-        Same(op, x, dX, "dX");
+        Launch.SameLayout(op, x, dY, "x", "dY");
+        Launch.SameLayout(op, x, dX, "x", "dX");
         var args = new KernelArgs();
         args.Add(x.Pointer);
         args.Add(dY.Pointer);
@@ -38,10 +38,4 @@ public static class GeluKernel
         GeluApproximation.Erf => "erf",
         _ => throw new ArgumentException($"gelu: unknown approximation {approximation}"),
     };
-
-    private static void Same(string op, DeviceTensor x, DeviceTensor other, string name)
-    {
-        Launch.SameShape(op, x, other, "x", name);
-        Launch.SameDType(op, x, other, "x", name);
-    }
 }

@@ -46,6 +46,13 @@ internal static class Launch
         if (a.DType != b.DType) throw new ArgumentException($"{op}: {aName} is {a.DType} but {bName} is {b.DType}");
     }
 
+    /// <summary>The same shape and the same dtype: the operands of an element-wise kernel.</summary>
+    public static void SameLayout(string op, DeviceTensor a, DeviceTensor b, string aName, string bName)
+    {
+        SameShape(op, a, b, aName, bName);
+        SameDType(op, a, b, aName, bName);
+    }
+
     public static void DTypeIs(string op, DeviceTensor t, DType expected, string name)
     {
         if (t.DType != expected) throw new ArgumentException($"{op}: {name} must be {expected}, not {t.DType}");

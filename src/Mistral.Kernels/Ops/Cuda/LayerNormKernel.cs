@@ -16,8 +16,7 @@ public static class LayerNormKernel
         CheckRows(op, x);
         CheckParameter(op, x, weight, "weight");
         CheckParameter(op, x, bias, "bias");
-        Launch.SameShape(op, x, y, "x", "y");
-        Launch.SameDType(op, x, y, "x", "y");
+        Launch.SameLayout(op, x, y, "x", "y");
         if ((mean is null) != (rstd is null)) throw new ArgumentException($"{op}: mean and rstd are saved together; give both or neither");
         if (mean is { } m) CheckSaved(op, m, x.Rows, "mean");
         if (rstd is { } r) CheckSaved(op, r, x.Rows, "rstd");
@@ -45,10 +44,8 @@ public static class LayerNormKernel
         CheckParameter(op, x, weight, "weight");
         CheckSaved(op, mean, x.Rows, "mean");
         CheckSaved(op, rstd, x.Rows, "rstd");
-        Launch.SameShape(op, x, dY, "x", "dY");
-        Launch.SameShape(op, x, dX, "x", "dX");
-        Launch.SameDType(op, x, dY, "x", "dY");
-        Launch.SameDType(op, x, dX, "x", "dX");
+        Launch.SameLayout(op, x, dY, "x", "dY");
+        Launch.SameLayout(op, x, dX, "x", "dX");
         if (dWeight is { } dw) CheckParameterGradient(op, dw, x.Columns, "dWeight");
         if (dBias is { } db) CheckParameterGradient(op, db, x.Columns, "dBias");
         string suffix = Launch.Suffix(op, x.DType);

@@ -11,8 +11,7 @@ public static class RmsNormKernel
     {
         const string op = "rmsnorm forward";
         CheckRows(op, x, weight);
-        Launch.SameShape(op, x, y, "x", "y");
-        Launch.SameDType(op, x, y, "x", "y");
+        Launch.SameLayout(op, x, y, "x", "y");
         if (rstd is { } r) CheckRstd(op, r, x.Rows);
         var args = new KernelArgs();
         args.Add(x.Pointer);
@@ -33,10 +32,8 @@ public static class RmsNormKernel
         const string op = "rmsnorm backward";
         CheckRows(op, x, weight);
         CheckRstd(op, rstd, x.Rows);
-        Launch.SameShape(op, x, dY, "x", "dY");
-        Launch.SameShape(op, x, dX, "x", "dX");
-        Launch.SameDType(op, x, dY, "x", "dY");
-        Launch.SameDType(op, x, dX, "x", "dX");
+        Launch.SameLayout(op, x, dY, "x", "dY");
+        Launch.SameLayout(op, x, dX, "x", "dX");
         string suffix = Launch.Suffix(op, x.DType);
         if (x.Rows == 0) return;
         var args = new KernelArgs();

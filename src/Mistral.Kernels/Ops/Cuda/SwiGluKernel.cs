@@ -9,8 +9,8 @@ public static class SwiGluKernel
     public static void Forward(IDevice device, DeviceTensor gate, DeviceTensor up, DeviceTensor y)
     {
         const string op = "swiglu forward";
-        Same(op, gate, up, "up");
-        Same(op, gate, y, "y");
+        Launch.SameLayout(op, gate, up, "gate", "up");
+        Launch.SameLayout(op, gate, y, "gate", "y");
         var args = new KernelArgs();
         args.Add(gate.Pointer);
         args.Add(up.Pointer);
@@ -23,10 +23,10 @@ public static class SwiGluKernel
     public static void Backward(IDevice device, DeviceTensor gate, DeviceTensor up, DeviceTensor dY, DeviceTensor dGate, DeviceTensor dUp)
     {
         const string op = "swiglu backward";
-        Same(op, gate, up, "up");
-        Same(op, gate, dY, "dY");
-        Same(op, gate, dGate, "dGate");
-        Same(op, gate, dUp, "dUp");
+        Launch.SameLayout(op, gate, up, "gate", "up");
+        Launch.SameLayout(op, gate, dY, "gate", "dY");
+        Launch.SameLayout(op, gate, dGate, "gate", "dGate");
+        Launch.SameLayout(op, gate, dUp, "gate", "dUp");
         var args = new KernelArgs();
         args.Add(gate.Pointer);
         args.Add(up.Pointer);
@@ -35,11 +35,5 @@ public static class SwiGluKernel
         args.Add(dGate.Pointer);
         args.Add(dUp.Pointer);
         Launch.Elementwise(device, $"swiglu_backward_{Launch.Suffix(op, gate.DType)}", gate.ElementCount, args);
-    }
-
-    private static void Same(string op, DeviceTensor gate, DeviceTensor other, string name)
-    {
-        Launch.SameShape(op, gate, other, "gate", name);
-        Launch.SameDType(op, gate, other, "gate", name);
     }
 }
