@@ -7,14 +7,14 @@ using Xunit;
 namespace Mistral.Kernels.Tests.Ops;
 
 /// <summary>
-/// LayerNormRef, GeluRef and BiasRef on the tiny-gpt2 fixture's own activations (prompt 2, 9 tokens, n_embd 16):
+/// LayerNormRef, GeluRef and BiasRef on the tiny-gpt2 fixture's GELU probe and its own activations (prompt 2, 9 tokens, n_embd 16):
 /// each op fed the reference's input reproduces the reference's output, so a wrong eps placement, variance
 /// (biased vs unbiased), GELU form or bias broadcast shows up here before any model is assembled.
 /// </summary>
 public class Gpt2FixtureOpsTests
 {
     /// <summary>The fixture README: "an independent fp32 implementation lands within … 4.8e-7 (intermediates)".
-    /// Measured: LayerNorm 4.8e-7 (one ulp of outputs in [4, 8)), GELU 1.5e-8, c_fc with its bias 0.</summary>
+    /// Measured: LayerNorm 4.8e-7 (one ulp of outputs in [4, 8)), GELU 1.5e-7 (probe) and 1.5e-8 (mlp), c_fc with its bias 0.</summary>
     private const double IndependentFp32Abs = 4.8e-7;
     private const float Eps = 1e-5f;   // config.json layer_norm_epsilon
 
@@ -35,6 +35,34 @@ public class Gpt2FixtureOpsTests
         var y = new float[x.Length];
         LayerNormRef.Forward(x, Weight(prefix + ".weight"), Weight(prefix + ".bias"), Eps, y, [], []);
         return y;
+    }
+
+    /// <summary>The fixture README's intermediates tolerance ("Logits and intermediates (fp32 compute): abs 1e-4").</summary>
+    private const double FixtureAbs = 1e-4;
+
+    /// <summary>CONVENTIONS: on −6…6 the erf form differs from gelu_new "by up to 4.7e-4" (rounded there to two digits).</summary>
+    private const double FormsGap = 4.7e-4, FormsGapRounding = 5e-6;
+
+    [Fact]
+    public void GeluTanh_Probe_MatchesFixture()
+    {
+        // probe.gelu_x = −6.0, −5.9, …, 6.0: both tails, where a wrong constant or form shows (measured 1.5e-7).
+        var x = Reference("probe.gelu_x");
+        Assert.Equal(121, x.Length);
+        var y = new float[x.Length];
+        GeluRef.Forward(x, GeluApproximation.Tanh, y);
+        TensorAssert.Close(Reference("probe.gelu_y"), y, IndependentFp32Abs, 0, "gelu_new(probe.gelu_x)");
+    }
+
+    [Fact]
+    public void GeluErf_Probe_DiffersFromFixtureByTheDocumentedGap()
+    {
+        // The probe separates the forms: erf lands within the documented gap of gelu_new, and farther than the
+        // fixture tolerance, so a model run with the wrong form is caught by the activation check (measured 4.73e-4).
+        var x = Reference("probe.gelu_x");
+        var y = new float[x.Length];
+        GeluRef.Forward(x, GeluApproximation.Erf, y);
+        Assert.InRange(TensorAssert.MaxAbsDiff(Reference("probe.gelu_y"), y), FixtureAbs, FormsGap + FormsGapRounding);
     }
 
     [Fact]
