@@ -41,7 +41,8 @@ __device__ __forceinline__ void attention_prefill_forward(const AttentionPrefill
     constexpr int BQ = 16 * Warps;
     constexpr int VEC = 16 / sizeof(T);   // elements per 16-byte chunk
     constexpr int PAD = 8;                // row padding: spreads banks, keeps rows 16-byte aligned
-    __align__(16) __shared__ T ks[BK][Dh + PAD];   // the tile's keys, row = key
+    constexpr int DK = Dh < 16 ? 16 : Dh; // the k extent of Q·Kᵀ: one 16-wide mma step at least, zero-padded past Dh
+    __align__(16) __shared__ T ks[BK][DK + PAD];   // the tile's keys, row = key
     __align__(16) __shared__ T vt[Dh][BK + PAD];   // the tile's values transposed, row = feature
 
     const AttentionSequence seq = a.sequences[blockIdx.z];
@@ -67,20 +68,22 @@ __device__ __forceinline__ void attention_prefill_forward(const AttentionPrefill
     const int pos0 = seq.start_position + row0, pos1 = pos0 + 8;
     const bool in0 = row0 < seq.length, in1 = row1 < seq.length;
 
-    // Q as A fragments, zero past the chunk: [Dh/16 k-steps][4]
-    Pair qf[Dh / 16][4];
+    // Q as A fragments, zero past the chunk and past Dh (head dim 8: the upper half of the one k-step): [DK/16][4]
+    Pair qf[DK / 16][4];
     {
         const T* q0 = q + (long long)(seq.token_offset + row0) * q_stride + head * Dh + 2 * t;
         const T* q1 = q0 + 8LL * q_stride;
 #pragma unroll
-        for (int kk = 0; kk < Dh / 16; ++kk)
+        for (int kk = 0; kk < DK / 16; ++kk)
         {
             qf[kk][0] = in0 ? Tile::load(q0 + kk * 16) : Tile::zero();
             qf[kk][1] = in1 ? Tile::load(q1 + kk * 16) : Tile::zero();
-            qf[kk][2] = in0 ? Tile::load(q0 + kk * 16 + 8) : Tile::zero();
-            qf[kk][3] = in1 ? Tile::load(q1 + kk * 16 + 8) : Tile::zero();
+            qf[kk][2] = in0 && Dh >= 16 ? Tile::load(q0 + kk * 16 + 8) : Tile::zero();
+            qf[kk][3] = in1 && Dh >= 16 ? Tile::load(q1 + kk * 16 + 8) : Tile::zero();
         }
     }
+    if constexpr (DK > Dh)   // the key columns [Dh, DK) stay zero: the tile loads below never write them
+        for (int idx = threadIdx.x; idx < BK * (DK - Dh); idx += blockDim.x) ks[idx / (DK - Dh)][Dh + idx % (DK - Dh)] = from_f32<T>(0.f);
 
     float o[Dh / 8][4];   // O accumulator as C fragments: [Dh/8 column tiles][rows g, g+8 × cols 2t, 2t+1]
 #pragma unroll
@@ -119,7 +122,7 @@ __device__ __forceinline__ void attention_prefill_forward(const AttentionPrefill
         {
             s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.f;
 #pragma unroll
-            for (int kk = 0; kk < Dh / 16; ++kk)
+            for (int kk = 0; kk < DK / 16; ++kk)
             {
                 const Pair b[2] = {Tile::load(&ks[nt * 8 + g][kk * 16 + 2 * t]), Tile::load(&ks[nt * 8 + g][kk * 16 + 8 + 2 * t])};
                 Tile::mma(s[nt], qf[kk], b);
@@ -222,10 +225,12 @@ __device__ __forceinline__ void attention_prefill_forward(const AttentionPrefill
 #define ATTENTION_PREFILL_ARGS \
     AttentionPrefillArgs{q, k, v, cache_k, cache_v, sequences, y, lse, total_tokens, n_heads, n_kv_heads, window, slots, scale}
 
+extern "C" __global__ void __launch_bounds__(128) attention_prefill_forward_f32_hd8(ATTENTION_PREFILL_PARAMS) { attention_prefill_forward<float, 8, 4, 32>(ATTENTION_PREFILL_ARGS); }
 extern "C" __global__ void __launch_bounds__(128) attention_prefill_forward_f32_hd16(ATTENTION_PREFILL_PARAMS) { attention_prefill_forward<float, 16, 4, 32>(ATTENTION_PREFILL_ARGS); }
 extern "C" __global__ void __launch_bounds__(128) attention_prefill_forward_f32_hd32(ATTENTION_PREFILL_PARAMS) { attention_prefill_forward<float, 32, 4, 32>(ATTENTION_PREFILL_ARGS); }
 extern "C" __global__ void __launch_bounds__(128) attention_prefill_forward_f32_hd64(ATTENTION_PREFILL_PARAMS) { attention_prefill_forward<float, 64, 4, 32>(ATTENTION_PREFILL_ARGS); }
 extern "C" __global__ void __launch_bounds__(128) attention_prefill_forward_f32_hd128(ATTENTION_PREFILL_PARAMS) { attention_prefill_forward<float, 128, 4, 32>(ATTENTION_PREFILL_ARGS); }
+extern "C" __global__ void __launch_bounds__(128) attention_prefill_forward_bf16_hd8(ATTENTION_PREFILL_PARAMS) { attention_prefill_forward<bf16, 8, 4, 64>(ATTENTION_PREFILL_ARGS); }
 extern "C" __global__ void __launch_bounds__(128) attention_prefill_forward_bf16_hd16(ATTENTION_PREFILL_PARAMS) { attention_prefill_forward<bf16, 16, 4, 64>(ATTENTION_PREFILL_ARGS); }
 extern "C" __global__ void __launch_bounds__(128) attention_prefill_forward_bf16_hd32(ATTENTION_PREFILL_PARAMS) { attention_prefill_forward<bf16, 32, 4, 64>(ATTENTION_PREFILL_ARGS); }
 extern "C" __global__ void __launch_bounds__(128) attention_prefill_forward_bf16_hd64(ATTENTION_PREFILL_PARAMS) { attention_prefill_forward<bf16, 64, 4, 64>(ATTENTION_PREFILL_ARGS); }

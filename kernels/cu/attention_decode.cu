@@ -210,10 +210,12 @@ __device__ __forceinline__ void attention_decode_combine(const AttentionDecodeAr
     AttentionDecodeArgs{q, k, v, cache_k, cache_v, sequences, partial_out, partial_max, partial_sum, nullptr, nullptr, 0, \
                         n_heads, n_kv_heads, 0, window, slots, splits, scale}
 
+extern "C" __global__ void __launch_bounds__(128) attention_decode_split_f32_hd8(ATTENTION_DECODE_SPLIT_PARAMS) { attention_decode_split<float, 8>(ATTENTION_DECODE_SPLIT_ARGS); }
 extern "C" __global__ void __launch_bounds__(128) attention_decode_split_f32_hd16(ATTENTION_DECODE_SPLIT_PARAMS) { attention_decode_split<float, 16>(ATTENTION_DECODE_SPLIT_ARGS); }
 extern "C" __global__ void __launch_bounds__(128) attention_decode_split_f32_hd32(ATTENTION_DECODE_SPLIT_PARAMS) { attention_decode_split<float, 32>(ATTENTION_DECODE_SPLIT_ARGS); }
 extern "C" __global__ void __launch_bounds__(128) attention_decode_split_f32_hd64(ATTENTION_DECODE_SPLIT_PARAMS) { attention_decode_split<float, 64>(ATTENTION_DECODE_SPLIT_ARGS); }
 extern "C" __global__ void __launch_bounds__(128) attention_decode_split_f32_hd128(ATTENTION_DECODE_SPLIT_PARAMS) { attention_decode_split<float, 128>(ATTENTION_DECODE_SPLIT_ARGS); }
+extern "C" __global__ void __launch_bounds__(128) attention_decode_split_bf16_hd8(ATTENTION_DECODE_SPLIT_PARAMS) { attention_decode_split<bf16, 8>(ATTENTION_DECODE_SPLIT_ARGS); }
 extern "C" __global__ void __launch_bounds__(128) attention_decode_split_bf16_hd16(ATTENTION_DECODE_SPLIT_PARAMS) { attention_decode_split<bf16, 16>(ATTENTION_DECODE_SPLIT_ARGS); }
 extern "C" __global__ void __launch_bounds__(128) attention_decode_split_bf16_hd32(ATTENTION_DECODE_SPLIT_PARAMS) { attention_decode_split<bf16, 32>(ATTENTION_DECODE_SPLIT_ARGS); }
 extern "C" __global__ void __launch_bounds__(128) attention_decode_split_bf16_hd64(ATTENTION_DECODE_SPLIT_PARAMS) { attention_decode_split<bf16, 64>(ATTENTION_DECODE_SPLIT_ARGS); }

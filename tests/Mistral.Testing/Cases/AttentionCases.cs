@@ -90,6 +90,11 @@ public static class AttentionCases
         new("gpt2-decode-full-cache", 4, 4, 64, Causal, [1, 1], [299, 130], 300, 0.25f),
         // GPT-2 chunked prefill over a full-causal cache of 64 slots that the chunk fills to the end, scores ÷ 2
         new("gpt2-chunk-full-cache", 2, 2, 32, Causal, [24, 5], [40, 59], 64, 0.5f),
+        // the tiny GPT-2's shape (head dim 8: Q·Kᵀ padded to one 16-wide step, MHA, full causal), a layer-1 score scale,
+        // its three prompts in one call
+        new("tiny-gpt2-hd8-score-scale", 2, 2, 8, Causal, [4, 7, 9], [0, 0, 0], 0, 0.5f),
+        // the tiny GPT-2 decoding over its n_positions = 64 cache: the last slot and an early position
+        new("tiny-gpt2-decode-hd8", 2, 2, 8, Causal, [1, 1], [63, 9], 64),
     ];
 
     /// <summary>
@@ -112,8 +117,6 @@ public static class AttentionCases
         new("chunk-after-short-history", 4, 2, 6, 16, [9, 3], [3, 1], 16),
         // the very first token decoded into an empty cache
         new("decode-first-token-hd5", 8, 2, 5, 7, [1], [0], 7),
-        // the tiny GPT-2's shape (head dim 8, MHA, full causal) with a layer-1 score scale, in a ragged batch
-        new("tiny-gpt2-score-scale", 2, 2, 8, Causal, [4, 7, 9], [0, 0, 0], 0, 0.5f),
     ];
 
     /// <summary>Every case: what the oracle's tests run.</summary>

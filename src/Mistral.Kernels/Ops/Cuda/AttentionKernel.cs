@@ -12,8 +12,9 @@ public static class AttentionKernel
     public const int QueriesPerBlock = 64;
     public const int ThreadsPerBlock = 128;
 
-    /// <summary>Head dims with an entry point (the kernel keeps a warp's Q and O in registers, sized at compile time).</summary>
-    public static IReadOnlyList<int> HeadDims { get; } = [16, 32, 64, 128];
+    /// <summary>Head dims with an entry point (the kernel keeps a warp's Q and O in registers, sized at compile time);
+    /// 8 (the tiny GPT-2) pads Q·Kᵀ to one 16-wide step with zeros.</summary>
+    public static IReadOnlyList<int> HeadDims { get; } = [8, 16, 32, 64, 128];
 
     public static string EntryPoint(AttentionOperands operands, int headDim) =>
         $"attention_prefill_forward_{AttentionOperands.Suffix(operands.DType)}_hd{headDim}";
