@@ -244,6 +244,8 @@ __device__ __forceinline__ void attention_backward_dkdv(const AttentionBackwardA
     float* d, void* dq, void* dk, void* dv
 #define ATTENTION_BACKWARD_ARGS \
     AttentionBackwardArgs{q, k, v, y, lse, dy, sequences, d, dq, dk, dv, total_tokens, n_heads, n_kv_heads, window, scale}
+extern "C" __global__ void __launch_bounds__(128) attention_backward_dq_f32_hd8(ATTENTION_BACKWARD_PARAMS) { attention_backward_dq<float, 8, 32, 32>(ATTENTION_BACKWARD_ARGS); }
+extern "C" __global__ void __launch_bounds__(128) attention_backward_dkdv_f32_hd8(ATTENTION_BACKWARD_PARAMS) { attention_backward_dkdv<float, 8, 32, 32>(ATTENTION_BACKWARD_ARGS); }
 extern "C" __global__ void __launch_bounds__(128) attention_backward_dq_f32_hd16(ATTENTION_BACKWARD_PARAMS) { attention_backward_dq<float, 16, 32, 32>(ATTENTION_BACKWARD_ARGS); }
 extern "C" __global__ void __launch_bounds__(128) attention_backward_dkdv_f32_hd16(ATTENTION_BACKWARD_PARAMS) { attention_backward_dkdv<float, 16, 32, 32>(ATTENTION_BACKWARD_ARGS); }
 extern "C" __global__ void __launch_bounds__(128) attention_backward_dq_f32_hd32(ATTENTION_BACKWARD_PARAMS) { attention_backward_dq<float, 32, 32, 32>(ATTENTION_BACKWARD_ARGS); }
@@ -252,6 +254,8 @@ extern "C" __global__ void __launch_bounds__(128) attention_backward_dq_f32_hd64
 extern "C" __global__ void __launch_bounds__(128) attention_backward_dkdv_f32_hd64(ATTENTION_BACKWARD_PARAMS) { attention_backward_dkdv<float, 64, 32, 32>(ATTENTION_BACKWARD_ARGS); }
 extern "C" __global__ void __launch_bounds__(128) attention_backward_dq_f32_hd128(ATTENTION_BACKWARD_PARAMS) { attention_backward_dq<float, 128, 16, 16>(ATTENTION_BACKWARD_ARGS); }
 extern "C" __global__ void __launch_bounds__(128) attention_backward_dkdv_f32_hd128(ATTENTION_BACKWARD_PARAMS) { attention_backward_dkdv<float, 128, 16, 16>(ATTENTION_BACKWARD_ARGS); }
+extern "C" __global__ void __launch_bounds__(128) attention_backward_dq_bf16_hd8(ATTENTION_BACKWARD_PARAMS) { attention_backward_dq<bf16, 8, 32, 32>(ATTENTION_BACKWARD_ARGS); }
+extern "C" __global__ void __launch_bounds__(128) attention_backward_dkdv_bf16_hd8(ATTENTION_BACKWARD_PARAMS) { attention_backward_dkdv<bf16, 8, 32, 32>(ATTENTION_BACKWARD_ARGS); }
 extern "C" __global__ void __launch_bounds__(128) attention_backward_dq_bf16_hd16(ATTENTION_BACKWARD_PARAMS) { attention_backward_dq<bf16, 16, 32, 32>(ATTENTION_BACKWARD_ARGS); }
 extern "C" __global__ void __launch_bounds__(128) attention_backward_dkdv_bf16_hd16(ATTENTION_BACKWARD_PARAMS) { attention_backward_dkdv<bf16, 16, 32, 32>(ATTENTION_BACKWARD_ARGS); }
 extern "C" __global__ void __launch_bounds__(128) attention_backward_dq_bf16_hd32(ATTENTION_BACKWARD_PARAMS) { attention_backward_dq<bf16, 32, 32, 32>(ATTENTION_BACKWARD_ARGS); }

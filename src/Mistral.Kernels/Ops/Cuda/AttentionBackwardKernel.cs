@@ -13,7 +13,7 @@ public static class AttentionBackwardKernel
     public const int ThreadsPerBlock = 128;
 
     /// <summary>Head dims with entry points (the same as the forward's).</summary>
-    public static IReadOnlyList<int> HeadDims { get; } = [16, 32, 64, 128];
+    public static IReadOnlyList<int> HeadDims { get; } = [8, 16, 32, 64, 128];
 
     /// <summary>Queries (and keys) per tile: the fp32 tiles of q, dY, k, v stay under 48 KiB of shared memory.</summary>
     public static int TileFor(int headDim) => headDim <= 64 ? 32 : 16;
