@@ -1,7 +1,7 @@
 using Mistral.Kernels.Ops.Reference;
 using Mistral.Kernels.Tensors;
 
-namespace Mistral.Testing.Kernels;
+namespace Mistral.Kernels.Checks;
 
 /// <summary>Helpers shared by the kernel checks.</summary>
 internal static class Storage

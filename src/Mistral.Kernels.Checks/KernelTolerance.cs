@@ -1,6 +1,6 @@
 using Mistral.Kernels.Tensors;
 
-namespace Mistral.Testing.Devices;
+namespace Mistral.Kernels.Checks;
 
 /// <summary>How close a kernel must come to the CPU reference fed the same (storage-rounded) inputs.</summary>
 public static class KernelTolerance

@@ -1,4 +1,4 @@
-namespace Mistral.Testing.Cases;
+namespace Mistral.Kernels.Checks.Cases;
 
 /// <summary>C [M, N] = alpha · op(A) · op(B) + beta · C with A stored [M, K] ([K, M] when TransposeA), B [K, N] ([N, K] when TransposeB).</summary>
 public sealed record GemmCase(string Name, int M, int N, int K, bool TransposeA, bool TransposeB, float Alpha = 1f, float Beta = 0f)

@@ -1,4 +1,4 @@
-namespace Mistral.Testing.Cases;
+namespace Mistral.Kernels.Checks.Cases;
 
 /// <summary>RMSNorm over [Rows, Dim]: rows 1..127, dims that are not multiples of a warp or vector width, the tiny model (64) and 7B (4096).</summary>
 public sealed record RmsNormCase(string Name, int Rows, int Dim, float Eps = 1e-5f)

@@ -1,6 +1,6 @@
 using Mistral.Kernels.Ops;
 
-namespace Mistral.Testing.Cases;
+namespace Mistral.Kernels.Checks.Cases;
 
 /// <summary>
 /// One attention call: a ragged batch of chunks (Lengths, StartPositions), optionally reading a rolling cache of

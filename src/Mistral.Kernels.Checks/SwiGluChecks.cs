@@ -1,9 +1,9 @@
+using Mistral.Kernels.Checks.Cases;
 using Mistral.Kernels.Ops.Cuda;
 using Mistral.Kernels.Ops.Reference;
 using Mistral.Kernels.Tensors;
-using Mistral.Testing.Cases;
 
-namespace Mistral.Testing.Kernels;
+namespace Mistral.Kernels.Checks;
 
 /// <summary>SwiGluKernel vs SwiGluRef over <see cref="SwiGluCases"/> (tails past the 4-wide vectors).</summary>
 public static class SwiGluChecks
@@ -18,7 +18,7 @@ public static class SwiGluChecks
             }
     }
 
-    private static KernelComparison Forward(Devices.DeviceScope s, SwiGluCase c, DType dtype)
+    private static KernelComparison Forward(DeviceScope s, SwiGluCase c, DType dtype)
     {
         var (tokens, hidden) = (c.Rows, c.Hidden);
         var data = c.Build();
@@ -33,7 +33,7 @@ public static class SwiGluChecks
         return new KernelComparison().Add("y", expected, s.Download(y), dtype);
     }
 
-    private static KernelComparison Backward(Devices.DeviceScope s, SwiGluCase c, DType dtype)
+    private static KernelComparison Backward(DeviceScope s, SwiGluCase c, DType dtype)
     {
         var (tokens, hidden) = (c.Rows, c.Hidden);
         var data = c.Build();

@@ -1,9 +1,9 @@
+using Mistral.Kernels.Checks.Cases;
 using Mistral.Kernels.Ops.Cuda;
 using Mistral.Kernels.Ops.Reference;
 using Mistral.Kernels.Tensors;
-using Mistral.Testing.Cases;
 
-namespace Mistral.Testing.Kernels;
+namespace Mistral.Kernels.Checks;
 
 /// <summary>RmsNormKernel vs RmsNormRef over <see cref="RmsNormCases"/> (dims that miss the block and the vector width).</summary>
 public static class RmsNormChecks
@@ -18,7 +18,7 @@ public static class RmsNormChecks
             }
     }
 
-    private static KernelComparison Forward(Devices.DeviceScope s, RmsNormCase c, DType dtype)
+    private static KernelComparison Forward(DeviceScope s, RmsNormCase c, DType dtype)
     {
         var (rows, dim, eps) = (c.Rows, c.Dim, c.Eps);
         var data = c.Build();
@@ -39,7 +39,7 @@ public static class RmsNormChecks
             .Add("rstd", rstdExpected, s.Download(drstd), DType.F32);
     }
 
-    private static KernelComparison Backward(Devices.DeviceScope s, RmsNormCase c, DType dtype)
+    private static KernelComparison Backward(DeviceScope s, RmsNormCase c, DType dtype)
     {
         var (rows, dim, eps) = (c.Rows, c.Dim, c.Eps);
         var data = c.Build();

@@ -1,4 +1,4 @@
-namespace Mistral.Testing.Cases;
+namespace Mistral.Kernels.Checks.Cases;
 
 /// <summary>Argmax per row of logits [Rows, Vocab]; every row has a planted tie for its maximum at two columns.</summary>
 public sealed record ArgmaxCase(string Name, int Rows, int Vocab)

@@ -1,9 +1,9 @@
+using Mistral.Kernels.Checks.Cases;
 using Mistral.Kernels.Ops.Cuda;
 using Mistral.Kernels.Ops.Reference;
 using Mistral.Kernels.Tensors;
-using Mistral.Testing.Cases;
 
-namespace Mistral.Testing.Kernels;
+namespace Mistral.Kernels.Checks;
 
 /// <summary>CrossEntropyKernel vs CrossEntropyRef over <see cref="CrossEntropyCases"/> (vocab 2 … 32000, logits up to ±600).</summary>
 public static class CrossEntropyChecks
@@ -20,7 +20,7 @@ public static class CrossEntropyChecks
             }
     }
 
-    private static KernelComparison Forward(Devices.DeviceScope s, CrossEntropyCase c, DType dtype)
+    private static KernelComparison Forward(DeviceScope s, CrossEntropyCase c, DType dtype)
     {
         var data = c.Build();
         var logits = Storage.Rounded(data.Logits, dtype);
@@ -32,7 +32,7 @@ public static class CrossEntropyChecks
         return new KernelComparison().Add("losses", expected, s.Download(losses), DType.F32);
     }
 
-    private static KernelComparison Backward(Devices.DeviceScope s, CrossEntropyCase c, DType dtype, bool inPlace)
+    private static KernelComparison Backward(DeviceScope s, CrossEntropyCase c, DType dtype, bool inPlace)
     {
         var data = c.Build();
         var logits = Storage.Rounded(data.Logits, dtype);

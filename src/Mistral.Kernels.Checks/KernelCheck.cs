@@ -1,7 +1,6 @@
 using Mistral.Kernels.Tensors;
-using Mistral.Testing.Devices;
 
-namespace Mistral.Testing.Kernels;
+namespace Mistral.Kernels.Checks;
 
 /// <summary>
 /// One kernel case: run a launcher on a device and compare every output with the CPU reference fed the same

@@ -1,4 +1,4 @@
-namespace Mistral.Testing.Cases;
+namespace Mistral.Kernels.Checks.Cases;
 
 /// <summary>SwiGLU over gate, up [Rows, Hidden]: the tiny model's 176, 7B's 14336, and widths no vector divides.</summary>
 public sealed record SwiGluCase(string Name, int Rows, int Hidden)

@@ -1,4 +1,4 @@
-namespace Mistral.Testing.Cases;
+namespace Mistral.Kernels.Checks.Cases;
 
 /// <summary>RoPE over x [Tokens, Heads·HeadDim] at random positions below MaxPosition.</summary>
 public sealed record RopeCase(string Name, int Tokens, int Heads, int HeadDim, float Theta, int MaxPosition)

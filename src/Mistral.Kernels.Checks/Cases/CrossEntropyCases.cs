@@ -1,4 +1,4 @@
-namespace Mistral.Testing.Cases;
+namespace Mistral.Kernels.Checks.Cases;
 
 /// <summary>Cross-entropy over logits [Tokens, Vocab] with per-token weights, some of them 0 (masked targets).</summary>
 public sealed record CrossEntropyCase(string Name, int Tokens, int Vocab, float LogitStd = 2f, float Scale = 1f)

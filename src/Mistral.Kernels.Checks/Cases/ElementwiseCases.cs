@@ -1,4 +1,4 @@
-namespace Mistral.Testing.Cases;
+namespace Mistral.Kernels.Checks.Cases;
 
 /// <summary>Lengths for the element-wise ops (add, scale, fill, copy/convert, sum of squares): 1, odd, around vector widths, big.</summary>
 public static class ElementwiseCases

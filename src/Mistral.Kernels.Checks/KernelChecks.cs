@@ -1,4 +1,4 @@
-namespace Mistral.Testing.Kernels;
+namespace Mistral.Kernels.Checks;
 
 /// <summary>The whole kernel sweep: every launcher, both storage dtypes, the awkward shapes.</summary>
 public static class KernelChecks

@@ -1,4 +1,4 @@
-namespace Mistral.Testing.Cases;
+namespace Mistral.Kernels.Checks.Cases;
 
 /// <summary>
 /// Lookup by name for the case tables. Tests take case names as theory data (readable, serializable test names:

@@ -1,4 +1,4 @@
-namespace Mistral.Testing.Cases;
+namespace Mistral.Kernels.Checks.Cases;
 
 /// <summary>
 /// Seeded input data for the op cases: the same seed gives the same numbers on every machine and every run

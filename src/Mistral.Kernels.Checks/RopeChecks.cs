@@ -1,9 +1,9 @@
+using Mistral.Kernels.Checks.Cases;
 using Mistral.Kernels.Ops.Cuda;
 using Mistral.Kernels.Ops.Reference;
 using Mistral.Kernels.Tensors;
-using Mistral.Testing.Cases;
 
-namespace Mistral.Testing.Kernels;
+namespace Mistral.Kernels.Checks;
 
 /// <summary>RopeKernel vs RopeRef over <see cref="RopeCases"/> (positions far into a long context, not sorted), also in place.</summary>
 public static class RopeChecks
@@ -19,7 +19,7 @@ public static class RopeChecks
             }
     }
 
-    private static KernelComparison Run(Devices.DeviceScope s, RopeCase c, DType dtype, bool forward, bool inPlace)
+    private static KernelComparison Run(DeviceScope s, RopeCase c, DType dtype, bool forward, bool inPlace)
     {
         var (tokens, headDim, theta) = (c.Tokens, c.HeadDim, c.Theta);
         int width = c.Heads * headDim;

@@ -1,10 +1,10 @@
+using Mistral.Kernels.Checks.Cases;
 using Mistral.Kernels.Device;
 using Mistral.Kernels.Ops.Cuda;
 using Mistral.Kernels.Ops.Reference;
 using Mistral.Kernels.Tensors;
-using Mistral.Testing.Cases;
 
-namespace Mistral.Testing.Kernels;
+namespace Mistral.Kernels.Checks;
 
 /// <summary>
 /// AdamWKernel vs AdamWRef over <see cref="AdamWCases"/>: several consecutive steps (the bias correction changes each
@@ -24,7 +24,7 @@ public static class AdamWChecks
                 yield return new KernelCheck("adamw_sum_of_squares", dtype, Storage.Dims(n), s => SumOfSquares(s, n, dtype));
     }
 
-    private static KernelComparison Step(Devices.DeviceScope s, AdamWCase c)
+    private static KernelComparison Step(DeviceScope s, AdamWCase c)
     {
         var data = c.Build();
         var (param, m, v) = ((float[])data.Param.Clone(), new float[c.Length], new float[c.Length]);
@@ -43,7 +43,7 @@ public static class AdamWChecks
             .Add("v", v, s.Download(dv), 0, 0);
     }
 
-    private static KernelComparison SumOfSquares(Devices.DeviceScope s, int n, DType dtype)
+    private static KernelComparison SumOfSquares(DeviceScope s, int n, DType dtype)
     {
         var x = Storage.Rounded(new CaseRandom(n * 31 + 7).Normal(n, 0.01f), dtype);
         double expected = ElementwiseRef.SumOfSquares(x);

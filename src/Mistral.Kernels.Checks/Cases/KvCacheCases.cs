@@ -1,4 +1,4 @@
-namespace Mistral.Testing.Cases;
+namespace Mistral.Kernels.Checks.Cases;
 
 /// <summary>
 /// Appending chunks to the rolling cache: sequence b writes the last min(Lengths[b], Slots) of its tokens into slot

@@ -1,9 +1,9 @@
+using Mistral.Kernels.Checks.Cases;
 using Mistral.Kernels.Device;
 using Mistral.Kernels.Ops.Reference;
 using Mistral.Kernels.Tensors;
-using Mistral.Testing.Cases;
 
-namespace Mistral.Testing.Kernels;
+namespace Mistral.Kernels.Checks;
 
 /// <summary>
 /// IDevice.Gemm (cuBLAS on CUDA: the row-major → column-major mapping; the reference loop on the emulator) vs GemmRef
@@ -29,7 +29,7 @@ public static class GemmChecks
     /// </summary>
     private static double AbsoluteTolerance(int k) => k * Math.Pow(2, -20);
 
-    private static KernelComparison Run(Devices.DeviceScope s, GemmCase c, DType dtype, int batch)
+    private static KernelComparison Run(DeviceScope s, GemmCase c, DType dtype, int batch)
     {
         var (m, n, k) = (c.M, c.N, c.K);
         var a = new float[batch * m * k];
@@ -59,7 +59,7 @@ public static class GemmChecks
         var gemm = GemmArgs.Dense(da.Pointer, c.TransposeA, db.Pointer, c.TransposeB, dc.Pointer, m, n, k, dtype, dtype, c.Alpha, c.Beta)
             with { BatchCount = batch, StrideA = (long)m * k, StrideB = (long)k * n, StrideC = (long)m * n };
         s.Device.Gemm(gemm);
-        var (_, rel) = Devices.KernelTolerance.For(dtype);
+        var (_, rel) = KernelTolerance.For(dtype);
         return new KernelComparison().Add("C", expected, s.Download(dc), AbsoluteTolerance(k), rel);
     }
 }

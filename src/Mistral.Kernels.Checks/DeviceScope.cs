@@ -1,7 +1,7 @@
 using Mistral.Kernels.Device;
 using Mistral.Kernels.Tensors;
 
-namespace Mistral.Testing.Devices;
+namespace Mistral.Kernels.Checks;
 
 /// <summary>
 /// The device tensors of one test: uploads host data in a storage dtype (rounding fp32 to bf16 as storing does),

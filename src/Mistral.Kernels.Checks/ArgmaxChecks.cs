@@ -1,9 +1,9 @@
+using Mistral.Kernels.Checks.Cases;
 using Mistral.Kernels.Ops.Cuda;
 using Mistral.Kernels.Ops.Reference;
 using Mistral.Kernels.Tensors;
-using Mistral.Testing.Cases;
 
-namespace Mistral.Testing.Kernels;
+namespace Mistral.Kernels.Checks;
 
 /// <summary>ArgmaxKernel vs ArgmaxRef over <see cref="ArgmaxCases"/>: each row's maximum planted twice, so the lowest-index rule decides.</summary>
 public static class ArgmaxChecks
@@ -15,7 +15,7 @@ public static class ArgmaxChecks
                 yield return new KernelCheck("argmax_forward", dtype, c.Name, s => Run(s, c, dtype));
     }
 
-    private static KernelComparison Run(Devices.DeviceScope s, ArgmaxCase c, DType dtype)
+    private static KernelComparison Run(DeviceScope s, ArgmaxCase c, DType dtype)
     {
         var (rows, vocab) = (c.Rows, c.Vocab);
         // bf16 rounding may create more ties; the reference sees the same rounded values.

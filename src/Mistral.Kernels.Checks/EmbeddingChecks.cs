@@ -1,9 +1,9 @@
+using Mistral.Kernels.Checks.Cases;
 using Mistral.Kernels.Ops.Cuda;
 using Mistral.Kernels.Ops.Reference;
 using Mistral.Kernels.Tensors;
-using Mistral.Testing.Cases;
 
-namespace Mistral.Testing.Kernels;
+namespace Mistral.Kernels.Checks;
 
 /// <summary>EmbeddingKernel vs EmbeddingRef over <see cref="EmbeddingCases"/> (repeated tokens meet in the backward's atomics).</summary>
 public static class EmbeddingChecks
@@ -18,7 +18,7 @@ public static class EmbeddingChecks
             }
     }
 
-    private static KernelComparison Forward(Devices.DeviceScope s, EmbeddingCase c, DType dtype)
+    private static KernelComparison Forward(DeviceScope s, EmbeddingCase c, DType dtype)
     {
         var (tokens, vocab, dim) = (c.Tokens, c.Vocab, c.Dim);
         var data = c.Build();
@@ -31,7 +31,7 @@ public static class EmbeddingChecks
         return new KernelComparison().Add("y", expected, s.Download(y), 0, 0); // a gather is exact
     }
 
-    private static KernelComparison Backward(Devices.DeviceScope s, EmbeddingCase c, DType dtype)
+    private static KernelComparison Backward(DeviceScope s, EmbeddingCase c, DType dtype)
     {
         var (tokens, vocab, dim) = (c.Tokens, c.Vocab, c.Dim);
         var data = c.Build();

@@ -1,6 +1,6 @@
 using Mistral.Kernels.Ops;
 
-namespace Mistral.Testing.Cases;
+namespace Mistral.Kernels.Checks.Cases;
 
 /// <summary>AdamW on Length parameters for Steps consecutive steps (bias correction changes every step).</summary>
 public sealed record AdamWCase(string Name, int Length, int Steps, AdamWStepArgs Args)

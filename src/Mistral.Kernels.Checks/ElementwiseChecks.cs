@@ -1,9 +1,9 @@
+using Mistral.Kernels.Checks.Cases;
 using Mistral.Kernels.Ops.Cuda;
 using Mistral.Kernels.Ops.Reference;
 using Mistral.Kernels.Tensors;
-using Mistral.Testing.Cases;
 
-namespace Mistral.Testing.Kernels;
+namespace Mistral.Kernels.Checks;
 
 /// <summary>ElementwiseKernel vs ElementwiseRef / FloatBits over <see cref="ElementwiseCases.Lengths"/> (around the 4-wide vectors and 256-thread blocks).</summary>
 public static class ElementwiseChecks
@@ -28,7 +28,7 @@ public static class ElementwiseChecks
         }
     }
 
-    private static KernelComparison Add(Devices.DeviceScope s, int n, DType dtype, bool inPlace)
+    private static KernelComparison Add(DeviceScope s, int n, DType dtype, bool inPlace)
     {
         var (a0, b0) = ElementwiseCases.Build(n);
         var a = Storage.Rounded(a0, dtype);
@@ -43,7 +43,7 @@ public static class ElementwiseChecks
         return new KernelComparison().Add("y", expected, s.Download(y), 0, 0); // one fp32 add, one rounding: exact
     }
 
-    private static KernelComparison Scale(Devices.DeviceScope s, int n, DType dtype)
+    private static KernelComparison Scale(DeviceScope s, int n, DType dtype)
     {
         var x = Storage.Rounded(ElementwiseCases.Build(n).A, dtype);
         var expected = (float[])x.Clone();
@@ -54,7 +54,7 @@ public static class ElementwiseChecks
         return new KernelComparison().Add("x", expected, s.Download(dx), 0, 0);
     }
 
-    private static KernelComparison Fill(Devices.DeviceScope s, int n, DType dtype)
+    private static KernelComparison Fill(DeviceScope s, int n, DType dtype)
     {
         var expected = new float[n];
         ElementwiseRef.Fill(expected, -1.2345678f);
@@ -64,7 +64,7 @@ public static class ElementwiseChecks
         return new KernelComparison().Add("x", expected, s.Download(dx), 0, 0);
     }
 
-    private static KernelComparison Cast(Devices.DeviceScope s, int n, DType from, DType to)
+    private static KernelComparison Cast(DeviceScope s, int n, DType from, DType to)
     {
         var x = Storage.Rounded(ElementwiseCases.Build(n, salt: 1).A.Select(v => 100f * v).ToArray(), from);
         // Exact ties between two bf16 values must round to even: plant some.

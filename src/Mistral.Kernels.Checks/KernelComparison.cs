@@ -1,7 +1,6 @@
 using Mistral.Kernels.Tensors;
-using Mistral.Testing.Devices;
 
-namespace Mistral.Testing.Kernels;
+namespace Mistral.Kernels.Checks;
 
 /// <summary>The outputs of one kernel case next to the reference, each with the tolerance it must meet.</summary>
 public sealed class KernelComparison
@@ -26,7 +25,7 @@ public sealed class KernelComparison
         Add(name, expected.Select(v => (float)v).ToArray(), actual.Select(v => (float)v).ToArray(), 0, 0);
 
     /// <summary>Largest |actual − expected| over all outputs (NaN if any output has a NaN mismatch).</summary>
-    public double MaxAbsError => _outputs.Count == 0 ? 0 : _outputs.Max(o => TensorAssert.MaxAbsDiff(o.Expected, o.Actual));
+    public double MaxAbsError => _outputs.Count == 0 ? 0 : _outputs.Max(o => TensorComparison.MaxAbsDiff(o.Expected, o.Actual));
 
     /// <summary>Largest |actual − expected| / |expected| over elements with |expected| ≥ 1e-3 (smaller ones are judged by the absolute part).</summary>
     public double MaxRelError
@@ -48,19 +47,6 @@ public sealed class KernelComparison
     }
 
     /// <summary>Null when every output is within tolerance, else the evidence (worst element, values) of the first that is not.</summary>
-    public string? Failure()
-    {
-        foreach (var o in _outputs)
-        {
-            try
-            {
-                TensorAssert.Close(o.Expected, o.Actual, o.Abs, o.Rel, o.Name);
-            }
-            catch (TensorMismatchException e)
-            {
-                return e.Message;
-            }
-        }
-        return null;
-    }
+    public string? Failure() =>
+        _outputs.Select(o => TensorComparison.Mismatch(o.Expected, o.Actual, o.Abs, o.Rel, o.Name)).FirstOrDefault(m => m is not null);
 }

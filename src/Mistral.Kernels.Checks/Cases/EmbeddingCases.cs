@@ -1,4 +1,4 @@
-namespace Mistral.Testing.Cases;
+namespace Mistral.Kernels.Checks.Cases;
 
 /// <summary>Gather of Tokens rows from a [Vocab, Dim] table; token ids repeat on purpose (the backward's scatter-add must accumulate).</summary>
 public sealed record EmbeddingCase(string Name, int Tokens, int Vocab, int Dim)
