@@ -3,8 +3,9 @@ using Mistral.Kernels.Tensors;
 
 namespace Mistral.Kernels.Ops.Cuda;
 
-/// <summary>What every launcher shares: the grid arithmetic, the dtype suffix of kernel names, and shape checks that
-/// throw an <see cref="ArgumentException"/> naming the op and the shapes.</summary>
+/// <summary>What every launcher shares: the grid arithmetic, the dtype suffix of kernel names, and the checks of what a
+/// kernel adds to the IOps contract (<see cref="OpContract"/>, checked by the ops): one storage dtype for its operands,
+/// fp32 accumulators. Each throws an <see cref="ArgumentException"/> naming the op and the tensors.</summary>
 internal static class Launch
 {
     /// <summary>Threads per block of the 1-D element-wise kernels.</summary>
@@ -22,11 +23,6 @@ internal static class Launch
 
     /// <summary>Threads for a block-per-row kernel: enough for one 4-wide vector per thread, a multiple of 32, at most 256.</summary>
     public static int RowBlock(int columns) => Math.Clamp(CeilDiv(CeilDiv(columns, 4), 32) * 32, 32, 256);
-
-    public static void SameShape(string op, DeviceTensor a, DeviceTensor b, string aName, string bName)
-    {
-        if (!a.Shape.Equals(b.Shape)) throw new ArgumentException($"{op}: {aName} is {a.Shape} but {bName} is {b.Shape}");
-    }
 
     public static void SameDType(string op, DeviceTensor a, DeviceTensor b, string aName, string bName)
     {
