@@ -188,6 +188,47 @@ public sealed class PretrainDataTests : IDisposable
         Assert.Equal(30.0, batch.WeightSum);
     }
 
+    [Fact]
+    public void Prepare_BadLines_CountedInTheManifestWithLineNumbers()
+    {
+        var file = WriteCorpus("bad.jsonl", 200);
+        var lines = File.ReadAllLines(file);
+        lines[41] = "{\"txt\": \"wrong key\"}";
+        File.WriteAllLines(file, lines);
+        using var data = PretrainData.Prepare(Options([file]), Gpt2.Value);
+        Assert.Equal(1, data.Manifest.BadLines);
+        Assert.Equal("bad.jsonl:42: expected a \"text\" string", Assert.Single(data.Manifest.BadLineExamples));
+        Assert.Equal(199, data.Manifest.Train.Documents);
+    }
+
+    [Fact]
+    public void Tokenize_ReportsProgressUpToEveryDocument()
+    {
+        var docs = Enumerable.Range(0, 1000).Select(i => $"Document number {i}.").ToList();
+        var reports = new List<TokenizeProgress>();
+        using var writer = new TokenFileWriter(_dir.File("p.tokens"), TokenDType.UInt16);
+        long written = DocumentTokenizer.Tokenize(docs, Gpt2.Value, 50256, 3, writer, "train", new SyncProgress(reports.Add));
+        Assert.Equal(DocumentTokenizer.Stream(docs, Gpt2.Value, 50256).Length, written);
+        Assert.Equal((1000, 1000, written), (reports[^1].Documents, reports[^1].TotalDocuments, reports[^1].Tokens));
+        Assert.True(reports.Count > 1);
+        Assert.Equal(reports.Select(r => r.Documents).Order(), reports.Select(r => r.Documents));
+    }
+
+    [Fact]
+    public void TokenFileWriter_NotCommitted_LeavesNoFile()
+    {
+        var path = _dir.File("never.tokens");
+        using (var writer = new TokenFileWriter(path, TokenDType.UInt16)) writer.Append([1, 2, 3]);
+        Assert.False(File.Exists(path));
+        Assert.False(File.Exists(path + ".tmp"));
+    }
+
+    // Progress<T> posts to the thread pool; tests want the reports in order, on the calling thread.
+    private sealed class SyncProgress(Action<TokenizeProgress> report) : IProgress<TokenizeProgress>
+    {
+        public void Report(TokenizeProgress value) => report(value);
+    }
+
     private string WriteCorpus(string name, int documents, int offset = 0)
     {
         var path = _dir.File(name);
