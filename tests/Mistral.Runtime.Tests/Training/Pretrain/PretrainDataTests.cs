@@ -103,6 +103,18 @@ public sealed class PretrainDataTests : IDisposable
     }
 
     [Fact]
+    public void Prepare_UnreadableManifest_Rebuilds()
+    {
+        var options = Options([Path.Combine(DataCase, "docs.jsonl")]);
+        string folder;
+        using (var first = PretrainData.Prepare(options, Gpt2.Value)) folder = first.Folder;
+        File.WriteAllText(Path.Combine(folder, TokenCacheManifest.FileName), "{\"format\": 0}");
+        using var again = PretrainData.Prepare(options, Gpt2.Value);
+        Assert.False(again.FromCache);
+        Assert.Equal(7, again.Train.Count);
+    }
+
+    [Fact]
     public void Prepare_TruncatedTokenFile_Rebuilds()
     {
         var options = Options([Path.Combine(DataCase, "docs.jsonl")]);

@@ -45,8 +45,10 @@ public sealed class BlockLoader
     /// <summary>The next block to hand out: Window counts this rank's blocks within Epoch.</summary>
     public DataLoaderPosition Position { get; private set; }
 
-    /// <summary>This rank's blocks of <paramref name="epoch"/>, in the order they are handed out.</summary>
-    public int[] Order(int epoch)
+    /// <summary>This rank's blocks of <paramref name="epoch"/>, in the order they are handed out (a copy).</summary>
+    public int[] Order(int epoch) => (int[])OrderOf(epoch).Clone();
+
+    private int[] OrderOf(int epoch)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
         if (_orderEpoch != epoch)
@@ -68,7 +70,7 @@ public sealed class BlockLoader
         for (int i = 0; i < BatchSize; i++)
         {
             if (index == BlocksPerEpoch) (epoch, index) = (epoch + 1, 0);
-            blocks[i] = Order(epoch)[index++];
+            blocks[i] = OrderOf(epoch)[index++];
         }
         Position = new DataLoaderPosition(epoch, index);
         return blocks;

@@ -39,7 +39,12 @@ public sealed record TokenCacheManifest(
     {
         var path = System.IO.Path.Combine(folder, FileName);
         if (!File.Exists(path)) return null;
-        try { return JsonSerializer.Deserialize<TokenCacheManifest>(File.ReadAllText(path), Json); }
+        try
+        {
+            // A manifest of another layout may lack fields the records declare non-null: that is no cache either.
+            var manifest = JsonSerializer.Deserialize<TokenCacheManifest>(File.ReadAllText(path), Json);
+            return manifest is { Key.Sources: not null, Key.Tokenizer: not null, Train.File: not null, BadLineExamples: not null } ? manifest : null;
+        }
         catch (JsonException) { return null; }
     }
 }
