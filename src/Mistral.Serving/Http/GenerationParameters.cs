@@ -7,7 +7,7 @@ namespace Mistral.Serving.Http;
 /// The generation fields both endpoints share, read and range-checked once: max_tokens (chat also
 /// max_completion_tokens), temperature, top_p, top_k, min_p, repetition_penalty (llama.cpp's and vLLM's names), stop,
 /// seed, n, stream and stream_options.include_usage, and logprobs (completions: an integer k; chat: logprobs true with
-/// top_logprobs k). Defaults are OpenAI's: temperature 1, n 1, completions max_tokens 16, chat until the context ends.
+/// top_logprobs k), and vLLM's ignore_eos (benchmarks: generate max_tokens whatever the model says). Defaults are OpenAI's: temperature 1, n 1, completions max_tokens 16, chat until the context ends.
 /// </summary>
 internal sealed record GenerationParameters(
     int? MaxTokens,
@@ -16,7 +16,8 @@ internal sealed record GenerationParameters(
     int N,
     bool Stream,
     bool IncludeUsage,
-    int? TopLogprobs)
+    int? TopLogprobs,
+    bool IgnoreEos)
 {
     public const int MaxN = 16;
     public const int MaxTopLogprobs = 20;
@@ -45,6 +46,7 @@ internal sealed record GenerationParameters(
         int? topLogprobs = chat
             ? RequestFields.Bool(body, "logprobs", false) ? RequestFields.Int(body, "top_logprobs", 0, 0, MaxTopLogprobs) : null
             : RequestFields.Int(body, "logprobs", null, 0, MaxTopLogprobs);
-        return new GenerationParameters(maxTokens, sampling, stop, n, stream, includeUsage, topLogprobs);
+        bool ignoreEos = RequestFields.Bool(body, "ignore_eos", false);
+        return new GenerationParameters(maxTokens, sampling, stop, n, stream, includeUsage, topLogprobs, ignoreEos);
     }
 }

@@ -38,7 +38,7 @@ internal sealed class RequestRun : IDisposable
                     Sampling = parameters.Sampling,
                     SamplerStream = j,
                     StopStrings = parameters.Stop,
-                    StopTokenIds = model.StopTokenIds,
+                    StopTokenIds = parameters.IgnoreEos ? [] : model.StopTokenIds,
                     TopLogprobs = parameters.TopLogprobs,
                     PromptLogprobs = promptLogprobs,
                 };
