@@ -12,7 +12,7 @@ namespace Mistral.Cli.Commands;
 /// <summary>
 /// `mistral-cu bench serve MODEL`: starts the server in-process on a free loopback port and sends it a fixed number of
 /// streamed completions at each concurrency (default 1, 4, 16); prints requests/s, generated tokens/s and time to
-/// first token p50/p99. Figures to report, not tests.
+/// first token p50/p99, after a few warm-up requests. Figures to report, not tests.
 /// </summary>
 internal static class BenchServeCommand
 {
@@ -46,6 +46,8 @@ internal static class BenchServeCommand
                 using var client = new HttpClient { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromMinutes(30) };
                 output.WriteLine($"model {Path.GetFileName(Path.TrimEndingDirectorySeparator(loaded.DirectoryPath))} on {ops.Name}, " +
                                  $"{tokenizer.Encode(parse.GetValue(prompt)!, bos: tokenizer.BosId >= 0).Length} prompt tokens, {parse.GetValue(maxTokens)} generated per request, {lm.Rows} rows");
+                // Warm-up (JIT, first allocations), not reported.
+                ServeBench.RunAsync(client, "bench", parse.GetValue(prompt)!, parse.GetValue(maxTokens), 2, 4).GetAwaiter().GetResult();
                 output.WriteLine(ServeFigure.Header);
                 foreach (int c in parse.GetValue(concurrency)!)
                 {
