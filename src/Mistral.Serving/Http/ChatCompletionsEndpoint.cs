@@ -13,13 +13,11 @@ internal static class ChatCompletionsEndpoint
 {
     public static async Task HandleAsync(HttpContext http, ServedModel model)
     {
-        using var document = await RequestBody.ReadAsync(http.Request, http.RequestAborted);
-        var body = document.RootElement;
-        ModelField.Check(body, model);
+        var (document, parameters) = await RequestBody.ReadGenerationAsync(http, model, chat: true);
+        using var _ = document;
         var template = model.ChatTemplate ?? throw OpenAiException.BadRequest(
             $"The model `{model.Name}` has no chat template (it was not trained on a chat format); use /v1/completions with a plain prompt.", "messages", "chat_template_missing");
-        var parameters = GenerationParameters.Parse(body, chat: true);
-        var messages = ReadMessages(body);
+        var messages = ReadMessages(document.RootElement);
         int[] prompt;
         try
         {
@@ -30,9 +28,7 @@ internal static class ChatCompletionsEndpoint
             throw OpenAiException.BadRequest($"Invalid 'messages': {e.Message}.", "messages");
         }
         using var run = new RequestRun(model, [prompt], parameters, promptLogprobs: false, "messages", http.RequestAborted);
-        var response = new ChatResponse(model, run, parameters);
-        if (parameters.Stream) await response.StreamAsync(http);
-        else await response.WriteAsync(http);
+        await new ChatResponse(model, run, parameters).RespondAsync(http);
     }
 
     private static List<ChatMessage> ReadMessages(JsonElement body)

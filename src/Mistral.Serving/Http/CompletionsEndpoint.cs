@@ -12,16 +12,13 @@ internal static class CompletionsEndpoint
 {
     public static async Task HandleAsync(HttpContext http, ServedModel model)
     {
-        using var document = await RequestBody.ReadAsync(http.Request, http.RequestAborted);
+        var (document, parameters) = await RequestBody.ReadGenerationAsync(http, model, chat: false);
+        using var _ = document;
         var body = document.RootElement;
-        ModelField.Check(body, model);
-        var parameters = GenerationParameters.Parse(body, chat: false);
         bool echo = RequestFields.Bool(body, "echo", false);
         var (prompts, promptTexts) = ReadPrompts(body, model);
         using var run = new RequestRun(model, prompts, parameters, promptLogprobs: echo && parameters.TopLogprobs is not null, "prompt", http.RequestAborted);
-        var response = new CompletionResponse(model, run, parameters, echo ? promptTexts : null);
-        if (parameters.Stream) await response.StreamAsync(http);
-        else await response.WriteAsync(http);
+        await new CompletionResponse(model, run, parameters, echo ? promptTexts : null).RespondAsync(http);
     }
 
     /// <summary>The prompts as ids, and as text (for echo).</summary>

@@ -6,6 +6,22 @@ namespace Mistral.Serving.Http;
 /// <summary>Reads a request's JSON object, refusing a body over Kestrel's size limit (413) and anything that is not a JSON object (400).</summary>
 internal static class RequestBody
 {
+    /// <summary>The body of a generation request, its model checked and its shared fields read (<see cref="GenerationParameters"/>).</summary>
+    public static async Task<(JsonDocument Document, GenerationParameters Parameters)> ReadGenerationAsync(HttpContext http, ServedModel model, bool chat)
+    {
+        var document = await ReadAsync(http.Request, http.RequestAborted);
+        try
+        {
+            ModelField.Check(document.RootElement, model);
+            return (document, GenerationParameters.Parse(document.RootElement, chat));
+        }
+        catch
+        {
+            document.Dispose();
+            throw;
+        }
+    }
+
     public static async Task<JsonDocument> ReadAsync(HttpRequest request, CancellationToken cancel)
     {
         JsonDocument document;
