@@ -5,9 +5,9 @@ using Xunit;
 namespace Mistral.Serving.Tests;
 
 /// <summary>
-/// Greedy output must not depend on what shares the batch: each request run alone, then 16 streaming clients at once
-/// (8 from the start, 4 joining mid-flight, 4 leaving early); every completed stream equals its solo run token for
-/// token and logprob for logprob (fp32 on the CPU: exactly), and every cache row comes back.
+/// Output must not depend on what shares the batch: each request run alone, then 16 streaming clients at once
+/// (8 from the start, 4 joining mid-flight, 4 leaving early); every completed stream, greedy or seeded sampling, equals
+/// its solo run token for token and logprob for logprob (fp32 on the CPU: exactly), and every cache row comes back.
 /// </summary>
 public sealed class BatchingInvarianceTests(TinyServer server) : IClassFixture<TinyServer>
 {
@@ -16,7 +16,9 @@ public sealed class BatchingInvarianceTests(TinyServer server) : IClassFixture<T
     private static string Request(int i)
     {
         string prompt = string.Join(' ', Words.Split(' ').Skip(i % 5).Take(2 + (i * 7) % 17));
-        return $$"""{"model": "{{TinyServer.ModelName}}", "prompt": {{JsonSerializer.Serialize(prompt)}}, "max_tokens": {{12 + (i * 5) % 23}}, "temperature": 0, "ignore_eos": true, "logprobs": 0, "stream": true}""";
+        // Every fourth request samples with its own seed: its draws, too, must not depend on the batch.
+        string sampling = i % 4 == 1 ? $"\"temperature\": 0.9, \"top_p\": 0.95, \"seed\": {100 + i}" : "\"temperature\": 0";
+        return $$"""{"model": "{{TinyServer.ModelName}}", "prompt": {{JsonSerializer.Serialize(prompt)}}, "max_tokens": {{12 + (i * 5) % 23}}, {{sampling}}, "ignore_eos": true, "logprobs": 0, "stream": true}""";
     }
 
     /// <summary>Streams a request; returns its text and token logprobs (as JSON text, so equality is exact) once done, or after <paramref name="leaveAfter"/> chunks.</summary>
