@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Mistral.Serving.Metrics;
 
 namespace Mistral.Serving.Engine;
@@ -77,14 +78,22 @@ public sealed class Scheduler : IDisposable
     {
         while (!_stopping)
         {
-            DropCancelled();
-            Admit();
-            if (_running.Count == 0)
+            try
             {
-                _wake.Wait(TimeSpan.FromSeconds(1));
-                continue;
+                DropCancelled();
+                Admit();
+                if (_running.Count == 0)
+                {
+                    _wake.Wait(TimeSpan.FromSeconds(1));
+                    continue;
+                }
+                Step();
             }
-            Step();
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A bug in the bookkeeping must not leave clients waiting on a dead loop: fail what runs, go on.
+                foreach (var s in _running.ToList()) Release(s, SequenceEnd.Failed, e.Message);
+            }
         }
         // Shutting down: nobody will run what is left.
         foreach (var s in _running) s.End(SequenceEnd.Cancelled);
@@ -208,7 +217,7 @@ public sealed class Scheduler : IDisposable
             Release(s, SequenceEnd.Length); // max_tokens 0: the prompt was only scored
             return;
         }
-        int token = s.Sampler.Sample(logits, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(s.History));
+        int token = s.Sampler.Sample(logits, CollectionsMarshal.AsSpan(s.History));
         var logprob = s.Settings.TopLogprobs is int top ? LogprobEntry.From(logits, token, top) : null;
         long now = Stopwatch.GetTimestamp();
         if (s.Generated == 0) _metrics.TimeToFirstToken.Observe(Stopwatch.GetElapsedTime(s.SubmittedAt, now).TotalSeconds);
