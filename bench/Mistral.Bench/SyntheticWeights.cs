@@ -1,8 +1,8 @@
+using Mistral.Kernels.Checks.Cases;
 using Mistral.Kernels.Ops;
 using Mistral.Kernels.Ops.Cuda;
 using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Model;
-using Mistral.Testing.Cases;
 
 namespace Mistral.Bench;
 

@@ -1,49 +1,19 @@
-using System.Text;
+using Mistral.Kernels.Checks;
 
 namespace Mistral.Testing;
 
-/// <summary>Element-wise comparison that fails with evidence: the worst element, its index, both values and the first few.</summary>
+/// <summary>Element-wise assertion over <see cref="TensorComparison"/>: fails with its evidence (worst element, values).</summary>
 public static class TensorAssert
 {
     /// <summary>Passes when |actual - expected| &lt;= abs + rel·|expected| for every element. NaN never passes.</summary>
     public static void Close(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, double abs, double rel = 0, string what = "tensor")
     {
-        if (expected.Length != actual.Length)
-            throw new TensorMismatchException($"{what}: length {actual.Length}, expected {expected.Length}");
-        int worst = -1;
-        double worstExcess = double.NegativeInfinity, worstDiff = 0;
-        int bad = 0;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            double diff = Math.Abs((double)actual[i] - expected[i]);
-            double allowed = abs + rel * Math.Abs(expected[i]);
-            double excess = double.IsNaN(diff) ? double.PositiveInfinity : diff - allowed;
-            if (excess > 0) bad++;
-            if (excess > worstExcess) { worstExcess = excess; worst = i; worstDiff = diff; }
-        }
-        if (bad == 0) return;
-        var msg = new StringBuilder();
-        msg.Append($"{what}: {bad} of {expected.Length} elements outside abs {abs:G3} + rel {rel:G3}; ");
-        msg.Append($"worst at [{worst}]: actual {actual[worst]:G9}, expected {expected[worst]:G9}, diff {worstDiff:G3}\n");
-        int n = Math.Min(6, expected.Length);
-        msg.Append("first expected: ").AppendJoin(", ", expected[..n].ToArray().Select(v => v.ToString("G6"))).Append('\n');
-        msg.Append("first actual:   ").AppendJoin(", ", actual[..n].ToArray().Select(v => v.ToString("G6")));
-        throw new TensorMismatchException(msg.ToString());
+        if (TensorComparison.Mismatch(expected, actual, abs, rel, what) is { } evidence)
+            throw new TensorMismatchException(evidence);
     }
 
     /// <summary>Largest |a - b|; NaN if either holds a NaN where the other does not match it.</summary>
-    public static double MaxAbsDiff(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        if (a.Length != b.Length) throw new ArgumentException($"lengths differ: {a.Length} vs {b.Length}");
-        double max = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            double d = Math.Abs((double)a[i] - b[i]);
-            if (double.IsNaN(d)) return double.NaN;
-            if (d > max) max = d;
-        }
-        return max;
-    }
+    public static double MaxAbsDiff(ReadOnlySpan<float> a, ReadOnlySpan<float> b) => TensorComparison.MaxAbsDiff(a, b);
 }
 
 public sealed class TensorMismatchException(string message) : Exception(message);

@@ -14,13 +14,14 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var command = new Command("bench", "Benchmarks: llama-bench style tokens/second (prefill, decode), per-kernel figures (kernels), LoRA training (train)");
+        var command = new Command("bench", "Benchmarks: llama-bench style tokens/second (prefill, decode), per-kernel figures (kernels), LoRA training (train), the HTTP server (serve)");
         command.Subcommands.Add(Verb("prefill", "Prompt processing: tokens/second of one N-token prompt (pp N)", [512], [128, 512, 2048],
             (model, name, n, reps, chunk, _) => ModelBench.Prefill(model, name, n, reps, chunk)));
         command.Subcommands.Add(Verb("decode", "Text generation: tokens/second of N tokens generated one at a time (tg N)", [128], [128],
             (model, name, n, reps, _, note) => ModelBench.Decode(model, name, n, reps, note)));
         command.Subcommands.Add(BenchKernelsCommand.Create());
         command.Subcommands.Add(BenchTrainCommand.Create());
+        command.Subcommands.Add(BenchServeCommand.Create());
         return command;
     }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Mistral.Cli.Console;
+using Mistral.Runtime.Chat;
 using Mistral.Runtime.Devices;
 using Mistral.Runtime.Generation;
 using Mistral.Runtime.Model;
@@ -8,7 +9,8 @@ namespace Mistral.Cli.Commands;
 
 /// <summary>
 /// `mistral-cu chat MODEL`: the reference's `interactive` loop, keeping the whole conversation in Mistral's instruct
-/// format, BOS [INST] user [/INST] answer EOS [INST] user [/INST] …, re-read from the start each turn. Reads one user
+/// format (<see cref="ChatTemplate"/>: BOS [INST] user [/INST] answer EOS [INST] user [/INST] …), re-read from the
+/// start each turn. Reads one user
 /// message per stdin line and stops at end of input.
 /// </summary>
 internal static class ChatCommand
@@ -27,12 +29,13 @@ internal static class ChatCommand
             using var ops = CommonOptions.OpenOps(parse, device, precision);
             using var loaded = LoadedModel.Load(parse.GetValue(model)!, ops);
             var tokenizer = loaded.RequireTokenizer();
+            var template = ChatTemplate.For(tokenizer)
+                ?? throw new ArgumentException($"chat: {loaded.DirectoryPath} has no chat template (its tokenizer is not a Mistral instruct vocabulary); use generate");
             var generator = new Generator(loaded.Transformer);
             ulong seed = sampling.Seed(parse);
-            int? eos = tokenizer.EosId >= 0 ? tokenizer.EosId : null;
+            int eos = template.EosId;
 
-            var conversation = new List<int>();
-            if (tokenizer.BosId >= 0) conversation.Add(tokenizer.BosId);
+            var conversation = new List<int> { template.BosId };
             for (int turn = 0; ; turn++)
             {
                 output.Write("> ");
@@ -41,7 +44,7 @@ internal static class ChatCommand
                 if (line is null) break;
                 if (string.IsNullOrWhiteSpace(line)) continue;
 
-                conversation.AddRange(tokenizer.Encode($"[INST] {line.Trim()} [/INST]", bos: false));
+                conversation.AddRange(template.User(line.Trim()));
                 // A fresh seed stream per turn, so one turn's length does not shift the next turn's draws.
                 var options = sampling.Generation(parse, seed + (ulong)turn, eos) with { TokenLogprobs = false };   // chat prints text only
                 var streams = new TextStreams(tokenizer, 1, sampling.StopStrings(parse), (_, delta) =>
@@ -56,7 +59,7 @@ internal static class ChatCommand
 
                 var answer = result.Sequences[0].Tokens;
                 conversation.AddRange(answer);
-                if (eos is int e && (answer.Length == 0 || answer[^1] != e)) conversation.Add(e); // close the turn as the template does
+                if (answer.Length == 0 || answer[^1] != eos) conversation.Add(eos); // close the turn as the template does
             }
             output.WriteLine();
             return ExitCodes.Ok;

@@ -1,11 +1,10 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Mistral.Cli.Console;
+using Mistral.Kernels.Checks;
 using Mistral.Kernels.Compile;
 using Mistral.Kernels.Device;
 using Mistral.Kernels.Native;
-using Mistral.Testing.Devices;
-using Mistral.Testing.Kernels;
 
 namespace Mistral.Cli.Commands;
 

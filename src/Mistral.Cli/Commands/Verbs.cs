@@ -9,6 +9,7 @@ internal static class Verbs
     [
         GenerateCommand.Create(),
         ChatCommand.Create(),
+        ServeCommand.Create(),
         DemoCommand.Create(),
         FinetuneCommand.Create(),
         MergeCommand.Create(),

@@ -3,7 +3,7 @@ using Mistral.Kernels.Tensors;
 namespace Mistral.Kernels.Device;
 
 /// <summary>
-/// A non-owning, dense row-major view of device memory with a shape and a dtype: what launchers validate and take.
+/// A non-owning, dense row-major view of device memory with a shape and a dtype: what launchers take.
 /// </summary>
 public readonly record struct DeviceTensor(ulong Pointer, Shape Shape, DType DType)
 {

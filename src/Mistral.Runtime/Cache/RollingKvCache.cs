@@ -108,6 +108,13 @@ public sealed class RollingKvCache : IDisposable
     /// <summary>Forgets every row (the tensors keep their stale contents; nothing reads a slot before it is written again).</summary>
     public void Reset() => Array.Clear(_lengths);
 
+    /// <summary>Forgets one row, so a new sequence can start in it at position 0 (a server reusing a finished request's row).</summary>
+    public void Reset(int row)
+    {
+        if ((uint)row >= (uint)Rows) throw new ArgumentOutOfRangeException(nameof(row), row, $"kv cache has rows 0..{Rows - 1}");
+        _lengths[row] = 0;
+    }
+
     public void Dispose()
     {
         foreach (var layer in _layers)

@@ -8,6 +8,8 @@ namespace Mistral.Runtime.Training;
 /// then Lr·½(1 + cos(π·(s − warmup)/(MaxSteps − warmup))) down to 0 at s = MaxSteps.
 /// one_cycle: torch.optim.lr_scheduler.OneCycleLR(max_lr = Lr, total_steps = MaxSteps, pct_start, anneal 'cos',
 /// div_factor 25, final_div_factor 1e4, three_phase False) — what mistral-finetune uses.
+/// <see cref="HuggingFace"/> builds transformers' schedulers instead (`lr_scheduler_type` of the Trainer), whose warm-up
+/// runs on a torch LambdaLR: step s uses Lr·s/warmup, so the first step runs at lr 0.
 /// </summary>
 public sealed class LrSchedule
 {
@@ -19,6 +21,10 @@ public sealed class LrSchedule
     private readonly int _warmup;
     private readonly int _maxSteps;
     private readonly double _pctStart;
+    private readonly bool _huggingFace;
+
+    /// <summary>The lr_scheduler_type values <see cref="HuggingFace"/> accepts.</summary>
+    public static readonly IReadOnlyList<string> HuggingFaceTypes = ["linear", "cosine", "constant", "constant_with_warmup"];
 
     public LrSchedule(string kind, double lr, int maxSteps, int warmupSteps = 0, double pctStart = 0.05)
     {
@@ -31,12 +37,35 @@ public sealed class LrSchedule
         _pctStart = pctStart;
     }
 
+    private LrSchedule(string kind, double lr, int maxSteps, int warmupSteps)
+    {
+        _kind = kind;
+        _lr = lr;
+        _warmup = warmupSteps;
+        _maxSteps = maxSteps;
+        _huggingFace = true;
+    }
+
+    /// <summary>
+    /// transformers.get_scheduler(type, num_warmup_steps, num_training_steps) on base rate <paramref name="lr"/>:
+    /// linear (get_linear_schedule_with_warmup), cosine (get_cosine_schedule_with_warmup, half a cycle),
+    /// constant (no warm-up at all, whatever warmupSteps says) and constant_with_warmup.
+    /// </summary>
+    public static LrSchedule HuggingFace(string type, double lr, int maxSteps, int warmupSteps)
+    {
+        if (!HuggingFaceTypes.Contains(type)) throw new ArgumentException($"unknown lr_scheduler_type '{type}'", nameof(type));
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxSteps, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(warmupSteps);
+        return new LrSchedule(type, lr, maxSteps, warmupSteps);
+    }
+
     public static LrSchedule From(OptimConfig optim, int maxSteps) =>
         new(optim.Schedule, optim.Lr, maxSteps, optim.WarmupSteps, optim.PctStart);
 
     public double At(int step)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(step);
+        if (_huggingFace) return _lr * HuggingFaceFactor(step);
         return _kind switch
         {
             "constant" => step < _warmup ? _lr * (step + 1) / _warmup : _lr,
@@ -44,6 +73,20 @@ public sealed class LrSchedule
                 ? _lr * (step + 1) / _warmup
                 : _lr * 0.5 * (1 + Math.Cos(Math.PI * Math.Min(1.0, (double)(step - _warmup) / Math.Max(1, _maxSteps - _warmup)))),
             _ => OneCycle(step),
+        };
+    }
+
+    // The lr_lambda of transformers' schedulers, term for term (Python floats are doubles), so the rates match bit for bit.
+    private double HuggingFaceFactor(int step)
+    {
+        if (_kind == "constant") return 1.0;
+        if (step < _warmup) return (double)step / Math.Max(1, _warmup);
+        double afterWarmup = Math.Max(1, _maxSteps - _warmup);
+        return _kind switch
+        {
+            "linear" => Math.Max(0.0, (_maxSteps - step) / afterWarmup),
+            "cosine" => Math.Max(0.0, 0.5 * (1.0 + Math.Cos(Math.PI * 0.5 * 2.0 * ((step - _warmup) / afterWarmup)))),
+            _ => 1.0, // constant_with_warmup
         };
     }
 

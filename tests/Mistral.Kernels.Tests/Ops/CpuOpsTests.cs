@@ -177,7 +177,7 @@ public class CpuOpsTests
     {
         var config = new AttentionConfig(2, 1, 3, 2);
         var batch = AttentionBatch.FromLengths([3]);
-        var rng = new Mistral.Testing.Cases.CaseRandom(4);
+        var rng = new Mistral.Kernels.Checks.Cases.CaseRandom(4);
         float[] q = rng.Normal(18), k = rng.Normal(9), v = rng.Normal(9), dY = rng.Normal(18);
         var (tq, tk, tv) = (F32(new Shape(3, 6), q), F32(new Shape(3, 3), k), F32(new Shape(3, 3), v));
         var (y, lse) = (F32(new Shape(3, 6)), F32(new Shape(2, 3)));

@@ -1,5 +1,5 @@
+using Mistral.Kernels.Checks.Cases;
 using Mistral.Kernels.Ops.Reference;
-using Mistral.Testing.Cases;
 using Xunit;
 
 namespace Mistral.Kernels.Tests.Ops;

@@ -1,3 +1,4 @@
+using Mistral.Kernels.Checks.Cases;
 using Mistral.Kernels.Ops;
 using Mistral.Kernels.Ops.Reference;
 using Mistral.Testing;
@@ -43,7 +44,7 @@ public class GeluRefTests
     public void Backward_MatchesFiniteDifferences(GeluApproximation form)
     {
         var x = Enumerable.Range(-60, 121).Select(k => k / 10f).Concat([-9.5f, 7.25f, 1e-3f]).ToArray();
-        var dY = new Testing.Cases.CaseRandom(11).Normal(x.Length);
+        var dY = new CaseRandom(11).Normal(x.Length);
         var dX = new float[x.Length];
         GeluRef.Backward(x, dY, form, dX);
 
@@ -56,7 +57,7 @@ public class GeluRefTests
     [Fact]
     public void Backward_InPlace_EqualsOutOfPlace()
     {
-        var rng = new Testing.Cases.CaseRandom(4);
+        var rng = new CaseRandom(4);
         var x = rng.Normal(19, 3f);
         var dY = rng.Normal(19);
         var dX = new float[19];

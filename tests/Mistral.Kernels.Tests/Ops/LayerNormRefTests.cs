@@ -1,6 +1,6 @@
+using Mistral.Kernels.Checks.Cases;
 using Mistral.Kernels.Ops.Reference;
 using Mistral.Testing;
-using Mistral.Testing.Cases;
 using Xunit;
 
 namespace Mistral.Kernels.Tests.Ops;

@@ -1,8 +1,8 @@
+using Mistral.Kernels.Checks.Cases;
 using Mistral.Kernels.Compile;
 using Mistral.Kernels.Device;
 using Mistral.Kernels.Tensors;
 using Mistral.Testing;
-using Mistral.Testing.Cases;
 using Mistral.Testing.Devices;
 using Xunit;
 

@@ -1,7 +1,7 @@
+using Mistral.Kernels.Checks.Cases;
 using Mistral.Kernels.Ops.Reference;
 using Mistral.Runtime.Model;
 using Mistral.Testing;
-using Mistral.Testing.Cases;
 using Xunit;
 
 namespace Mistral.Kernels.Tests.Ops;

@@ -71,6 +71,18 @@ public class RollingKvCacheTests(TinyModel model) : IClassFixture<TinyModel>
     }
 
     [Fact]
+    public void ResetRow_ForgetsThatRowOnly_NextBatchStartsItAtZero()
+    {
+        using var ops = new Mistral.Kernels.Ops.Reference.CpuOps();
+        using var cache = new RollingKvCache(ops, Window8, rows: 2, slots: 8);
+        cache.Advance(cache.NextBatch([0, 1], [5, 3]));
+        cache.Reset(0);
+        Assert.Equal([0, 3], Enumerable.Range(0, 2).Select(cache.Length));
+        Assert.Equal([0, 3], cache.NextBatch([0, 1], [2, 1]).StartPositions);
+        Assert.Throws<ArgumentOutOfRangeException>(() => cache.Reset(2));
+    }
+
+    [Fact]
     public void NextBatch_BadRequests_Throw()
     {
         using var ops = new Mistral.Kernels.Ops.Reference.CpuOps();

@@ -1,3 +1,4 @@
+using Mistral.Kernels.Checks.Cases;
 using Mistral.Kernels.Ops;
 using Mistral.Kernels.Ops.Reference;
 using Mistral.Kernels.Tensors;
@@ -7,7 +8,6 @@ using Mistral.Runtime.Training;
 using Mistral.Runtime.Training.Config;
 using Mistral.Runtime.Training.Data;
 using Mistral.Runtime.Training.Lora;
-using Mistral.Testing.Cases;
 using Xunit;
 
 namespace Mistral.Runtime.Tests.Training;

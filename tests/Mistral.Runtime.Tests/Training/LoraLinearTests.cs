@@ -1,3 +1,4 @@
+using Mistral.Kernels.Checks.Cases;
 using Mistral.Kernels.Ops;
 using Mistral.Kernels.Ops.Reference;
 using Mistral.Kernels.Tensors;
@@ -5,7 +6,6 @@ using Mistral.Runtime.Numerics;
 using Mistral.Runtime.Training;
 using Mistral.Runtime.Training.Lora;
 using Mistral.Testing;
-using Mistral.Testing.Cases;
 using Xunit;
 
 namespace Mistral.Runtime.Tests.Training;

@@ -11,12 +11,13 @@ public sealed class PackingTests
     private static int[] Encode(string text) => text.Select(c => 100 + c).ToArray();
 
     [Fact]
-    public void Tokenize_Instruct_BosFirstEosAfterBotTurnsMaskOnlyBotTokens()
+    public void Tokenize_Instruct_UserTurnsInInstFormatEosAfterBotTurnsMaskOnlyBotTokens()
     {
         var doc = TrainingDocument.Instruct([new(true, "ab"), new(false, "c"), new(true, "d"), new(false, "ef")]);
         var t = TokenizedDocument.From(doc, Encode, Bos, Eos);
-        Assert.Equal([Bos, 197, 198, 199, Eos, 200, 201, 202, Eos], t.Tokens);
-        Assert.Equal([0, 0, 0, 1, 1, 0, 1, 1, 1], t.LossMask.Select(b => (int)b));
+        int[] user1 = Encode("[INST] ab [/INST]"), user2 = Encode("[INST] d [/INST]");
+        Assert.Equal([Bos, .. user1, 199, Eos, .. user2, 201, 202, Eos], t.Tokens);
+        Assert.Equal([0, .. user1.Select(_ => 0), 1, 1, .. user2.Select(_ => 0), 1, 1, 1], t.LossMask.Select(b => (int)b));
     }
 
     [Fact]

@@ -1,8 +1,8 @@
 using System.Text.Json;
+using Mistral.Kernels.Checks.Cases;
 using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Model;
 using Mistral.Runtime.Training.Lora;
-using Mistral.Testing.Cases;
 
 namespace Mistral.Runtime.Tests.Training;
 

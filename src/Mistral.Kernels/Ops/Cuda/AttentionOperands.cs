@@ -11,18 +11,17 @@ public readonly record struct AttentionOperands(
 {
     public bool HasCache => CacheK != 0;
 
-    /// <summary>Checks what every attention kernel assumes: a storage type it has, 16-byte aligned rows, a whole cache.</summary>
+    /// <summary>
+    /// Checks what every attention kernel assumes beyond the IOps contract (shapes, heads, window: checked by the ops):
+    /// a storage type it has, head dims in 16-wide tiles, 16-byte aligned rows, keys and values of a cache together.
+    /// </summary>
     public void Validate(string op, AttentionConfig config)
     {
         if (DType is not (DType.F32 or DType.BF16)) throw new ArgumentException($"{op}: storage must be F32 or BF16, not {DType}");
-        if (config.NHeads % config.NKvHeads != 0)
-            throw new ArgumentException($"{op}: {config.NHeads} query heads are not a multiple of {config.NKvHeads} kv heads");
         // Q·Kᵀ runs in 16-wide k-steps; head dim 8 is one step zero-padded (and its rows are still 16-byte multiples).
         if (config.HeadDim != 8 && config.HeadDim % 16 != 0)
             throw new ArgumentException($"{op}: head dim {config.HeadDim} is neither 8 nor a multiple of 16");
-        if (config.Window < 1) throw new ArgumentException($"{op}: window {config.Window} must be at least 1");
         if ((CacheK == 0) != (CacheV == 0)) throw new ArgumentException($"{op}: the cache needs both keys and values");
-        if (HasCache && Slots < 1) throw new ArgumentException($"{op}: a cache of {Slots} slots");
         foreach (var (name, pointer) in new[] { ("q", Q), ("k", K), ("v", V), ("cache keys", CacheK), ("cache values", CacheV), ("y", Y) })
             if (pointer % 16 != 0) throw new ArgumentException($"{op}: {name} at 0x{pointer:x} is not 16-byte aligned");
     }

@@ -13,18 +13,13 @@ public sealed partial class CudaOps
     public void AttentionBackward(Tensor q, Tensor k, Tensor v, Tensor y, Tensor lse, Tensor dY, AttentionBatch batch, AttentionConfig config, Tensor dQ, Tensor dK, Tensor dV)
     {
         const string op = "attention_backward";
-        var dtype = ActivationDType;
-        var (mq, mk, mv, my) = (DeviceChecks.Float(this, op, "q", q, dtype), DeviceChecks.Float(this, op, "k", k, dtype),
-            DeviceChecks.Float(this, op, "v", v, dtype), DeviceChecks.Float(this, op, "y", y, dtype));
-        var (ml, mdy) = (DeviceChecks.F32(this, op, "lse", lse), DeviceChecks.Float(this, op, "dY", dY, dtype));
-        var (mdq, mdk, mdv) = (DeviceChecks.Float(this, op, "dQ", dQ, dtype), DeviceChecks.Float(this, op, "dK", dK, dtype), DeviceChecks.Float(this, op, "dV", dV, dtype));
-        CheckAttentionShapes(op, q, k, v, batch, config);
-        foreach (var (name, t, like, likeName) in new[] { ("y", y, q, "q"), ("dY", dY, q, "q"), ("dQ", dQ, q, "q"), ("dK", dK, k, "k"), ("dV", dV, v, "v") })
-            DeviceChecks.SameShape(op, name, t, likeName, like);
-        DeviceChecks.Count(op, "lse", lse, (long)config.NHeads * batch.TotalTokens, $"[{config.NHeads}, {batch.TotalTokens}] (heads × tokens)");
+        var (mq, mk, mv, my) = (Stored(op, "q", q), Stored(op, "k", k), Stored(op, "v", v), Stored(op, "y", y));
+        var (ml, mdy) = (DeviceChecks.On(this, op, "lse", lse), Stored(op, "dY", dY));
+        var (mdq, mdk, mdv) = (Stored(op, "dQ", dQ), Stored(op, "dK", dK), Stored(op, "dV", dV));
+        OpContract.AttentionBackward(op, q, k, v, y, lse, dY, batch, config, dQ, dK, dV);
         if (batch.TotalTokens == 0) return;
 
-        var operands = new AttentionOperands(dtype, mq.Pointer, mk.Pointer, mv.Pointer, 0, 0, 0, my.Pointer, ml.Pointer);
+        var operands = new AttentionOperands(ActivationDType, mq.Pointer, mk.Pointer, mv.Pointer, 0, 0, 0, my.Pointer, ml.Pointer);
         var workspace = Pool.Rent(AttentionBackwardKernel.WorkspaceBytes(config, batch.TotalTokens));
         try
         {
@@ -40,11 +35,10 @@ public sealed partial class CudaOps
     public double CrossEntropyForward(Tensor logits, Tensor targets, Tensor weights, Tensor losses)
     {
         const string op = "cross_entropy_forward";
-        var (ml, mt, mw, mloss) = (DeviceChecks.Float(this, op, "logits", logits, ActivationDType), DeviceChecks.Int(this, op, "targets", targets),
-            DeviceChecks.F32(this, op, "weights", weights), DeviceChecks.F32(this, op, "losses", losses));
-        DeviceChecks.That(logits.Shape.Rank == 2 && logits.Shape[1] > 0, op, $"logits {logits.Shape} must be [T, V]");
+        var (ml, mt, mw, mloss) = (Stored(op, "logits", logits), DeviceChecks.On(this, op, "targets", targets),
+            DeviceChecks.On(this, op, "weights", weights), DeviceChecks.On(this, op, "losses", losses));
+        OpContract.CrossEntropyForward(op, logits, targets, weights, losses);
         int tokens = logits.Shape[0];
-        DeviceChecks.Count(op, "weights", weights, tokens, $"[{tokens}] (one per row of logits {logits.Shape})");
         CrossEntropyKernel.Forward(_device, ml.View, mt.View, mloss.View);
         // Σ w·loss on the host in fp64, in token order, as the reference: T values each way, and the caller needs the
         // number on the host anyway. A target outside the vocab shows up here as a NaN loss.
@@ -64,16 +58,16 @@ public sealed partial class CudaOps
     public void CrossEntropyBackward(Tensor logits, Tensor targets, Tensor weights, float scale, Tensor dLogits)
     {
         const string op = "cross_entropy_backward";
-        var dtype = ActivationDType;
-        var (ml, mt, mw, md) = (DeviceChecks.Float(this, op, "logits", logits, dtype), DeviceChecks.Int(this, op, "targets", targets),
-            DeviceChecks.F32(this, op, "weights", weights), DeviceChecks.Float(this, op, "dLogits", dLogits, dtype));
+        var (ml, mt, mw, md) = (Stored(op, "logits", logits), DeviceChecks.On(this, op, "targets", targets),
+            DeviceChecks.On(this, op, "weights", weights), Stored(op, "dLogits", dLogits));
+        OpContract.CrossEntropyBackward(op, logits, targets, weights, dLogits);
         CrossEntropyKernel.Backward(_device, ml.View, mt.View, mw.View, scale, md.View);
     }
 
     public double SumOfSquares(Tensor x)
     {
         var mx = DeviceChecks.On(this, "sum_of_squares", "x", x);
-        DeviceChecks.That(mx.DType is DType.F32 or DType.BF16, "sum_of_squares", $"x {x} must be F32 or BF16");
+        OpContract.Float("sum_of_squares", "x", x);
         if (x.ElementCount == 0) return 0;
         var partials = Pool.Rent(AdamWKernel.PartialCount(x.ElementCount) * sizeof(float));
         try
@@ -89,11 +83,9 @@ public sealed partial class CudaOps
     public void AdamWStep(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStepArgs args)
     {
         const string op = "adamw_step";
-        var (p, g, mm, vv) = (DeviceChecks.F32(this, op, "param", param), DeviceChecks.F32(this, op, "grad", grad),
-            DeviceChecks.F32(this, op, "m", m), DeviceChecks.F32(this, op, "v", v));
-        foreach (var (name, t) in new[] { ("grad", grad), ("m", m), ("v", v) })
-            DeviceChecks.SameShape(op, name, t, "param", param);
-        DeviceChecks.That(args.Step >= 1, op, $"step {args.Step} must count from 1");
+        var (p, g, mm, vv) = (DeviceChecks.On(this, op, "param", param), DeviceChecks.On(this, op, "grad", grad),
+            DeviceChecks.On(this, op, "m", m), DeviceChecks.On(this, op, "v", v));
+        OpContract.AdamWStep(op, param, grad, m, v, args);
         AdamWKernel.Step(_device, p.View, g.View, mm.View, vv.View, args);
     }
 

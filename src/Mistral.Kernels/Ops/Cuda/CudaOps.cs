@@ -59,21 +59,16 @@ public sealed partial class CudaOps : IOps
 
     public Tensor Upload(ReadOnlySpan<byte> data, DType sourceDType, Shape shape, DType dtype)
     {
-        const string op = "upload";
-        long count = shape.ElementCount;
-        DeviceChecks.That(data.Length == count * sourceDType.SizeOf(), op,
-            $"{data.Length} bytes of {sourceDType} for shape {shape}, expected {count * sourceDType.SizeOf()}");
+        OpContract.UploadBytes(data.Length, sourceDType, shape, dtype);
         var tensor = Rent(shape, dtype);
         try
         {
-            if (sourceDType == dtype && dtype != DType.I64)
+            if (sourceDType == dtype)
                 _device.CopyToDevice(data, tensor.Memory);
-            else if (sourceDType.IsFloat() && dtype.IsFloat())
+            else if (dtype.IsFloat())
                 UploadConverted(data, sourceDType, tensor);
-            else if (sourceDType == DType.I64 && dtype == DType.I32)
-                UploadNarrowed(MemoryMarshal.Cast<byte, long>(data), tensor);
             else
-                throw new ArgumentException($"{op}: cannot convert {sourceDType} data to a {dtype} tensor");
+                UploadNarrowed(MemoryMarshal.Cast<byte, long>(data), tensor);
         }
         catch
         {
@@ -85,22 +80,20 @@ public sealed partial class CudaOps : IOps
 
     public Tensor Upload(ReadOnlySpan<float> data, Shape shape, DType dtype)
     {
-        DeviceChecks.That(dtype.IsFloat(), "upload", $"float data cannot become a {dtype} tensor");
-        DeviceChecks.That(data.Length == shape.ElementCount, "upload", $"{data.Length} floats for shape {shape}, expected {shape.ElementCount}");
+        OpContract.UploadValues(data.Length, DType.F32, shape, dtype);
         return Upload(MemoryMarshal.AsBytes(data), DType.F32, shape, dtype);
     }
 
     public Tensor Upload(ReadOnlySpan<int> data, Shape shape)
     {
-        DeviceChecks.That(data.Length == shape.ElementCount, "upload", $"{data.Length} ints for shape {shape}, expected {shape.ElementCount}");
+        OpContract.UploadValues(data.Length, DType.I32, shape, DType.I32);
         return Upload(MemoryMarshal.AsBytes(data), DType.I32, shape, DType.I32);
     }
 
     public void Download(Tensor src, Span<float> dst)
     {
         var s = DeviceChecks.On(this, "download", "src", src);
-        DeviceChecks.That(s.DType.IsFloat(), "download", $"src {src} is not a float tensor");
-        DeviceChecks.That(dst.Length == src.ElementCount, "download", $"destination holds {dst.Length} floats, src {src} has {src.ElementCount}");
+        OpContract.Download(src, dst.Length, DType.F32);
         if (s.DType == DType.F32)
         {
             _device.CopyToHost(s.Memory.Cast<float>(), dst);
@@ -113,8 +106,8 @@ public sealed partial class CudaOps : IOps
 
     public void Download(Tensor src, Span<int> dst)
     {
-        var s = DeviceChecks.Int(this, "download", "src", src);
-        DeviceChecks.That(dst.Length == src.ElementCount, "download", $"destination holds {dst.Length} ints, src {src} has {src.ElementCount}");
+        var s = DeviceChecks.On(this, "download", "src", src);
+        OpContract.Download(src, dst.Length, DType.I32);
         _device.CopyToHost(s.Memory.Cast<int>(), dst);
     }
 
@@ -122,26 +115,26 @@ public sealed partial class CudaOps : IOps
     {
         const string op = "copy";
         var (s, d) = (DeviceChecks.On(this, op, "src", src), DeviceChecks.On(this, op, "dst", dst));
-        DeviceChecks.Count(op, "dst", dst, src.ElementCount, $"the count of src {src.Shape}");
+        OpContract.Copy(src, dst);
         if (s.DType == d.DType)
         {
             _device.Copy(s.Memory, d.Memory);
             return;
         }
-        DeviceChecks.That(s.DType.IsFloat() && d.DType.IsFloat(), op, $"cannot convert {s.DType} to {d.DType}");
+        if (!s.DType.IsFloat() || !d.DType.IsFloat()) throw new ArgumentException($"{op}: no {Name} conversion from {s.DType} to {d.DType}");
         Cast(s, d);
     }
 
     public void Fill(Tensor dst, float value)
     {
         var d = DeviceChecks.On(this, "fill", "dst", dst);
+        OpContract.Fill(dst, value);
         switch (d.DType)
         {
             case DType.F32:
                 _device.Memset(d.Memory.Cast<uint>(), BitConverter.SingleToUInt32Bits(value));
                 break;
             case DType.I32:
-                DeviceChecks.That(value == MathF.Round(value), "fill", $"{value} is not an integer, dst {dst} is I32");
                 _device.Memset(d.Memory.Cast<uint>(), unchecked((uint)(int)value));
                 break;
             case DType.BF16:
@@ -191,11 +184,7 @@ public sealed partial class CudaOps : IOps
     private void UploadNarrowed(ReadOnlySpan<long> wide, CudaTensor tensor)
     {
         var ints = new int[wide.Length];
-        for (int i = 0; i < ints.Length; i++)
-        {
-            DeviceChecks.That(wide[i] is >= int.MinValue and <= int.MaxValue, "upload", $"I64 value {wide[i]} at [{i}] does not fit I32");
-            ints[i] = (int)wide[i];
-        }
+        OpContract.NarrowToInt32(wide, ints);
         _device.CopyToDevice<int>(ints, tensor.Memory.Cast<int>());
     }
 

@@ -2,14 +2,14 @@ using Mistral.Kernels.Device;
 
 namespace Mistral.Kernels.Ops.Cuda;
 
-/// <summary>Launches kernels/cu/gelu.cu: 4 elements per thread. All tensors [N] of one shape and dtype (F32 or BF16).</summary>
+/// <summary>Launches kernels/cu/gelu.cu: 4 elements per thread. All tensors [N] of one shape (the ops check it) and one dtype (F32 or BF16).</summary>
 public static class GeluKernel
 {
     /// <summary>y = gelu(x) in the given form; y may be x.</summary>
     public static void Forward(IDevice device, DeviceTensor x, GeluApproximation approximation, DeviceTensor y)
     {
         const string op = "gelu forward";
-        Launch.SameLayout(op, x, y, "x", "y");
+        Launch.SameDType(op, x, y, "x", "y");
         var args = new KernelArgs();
         args.Add(x.Pointer);
         args.Add(x.ElementCount);
@@ -21,8 +21,8 @@ public static class GeluKernel
     public static void Backward(IDevice device, DeviceTensor x, DeviceTensor dY, GeluApproximation approximation, DeviceTensor dX)
     {
         const string op = "gelu backward";
-        Launch.SameLayout(op, x, dY, "x", "dY");
-        Launch.SameLayout(op, x, dX, "x", "dX");
+        Launch.SameDType(op, x, dY, "x", "dY");
+        Launch.SameDType(op, x, dX, "x", "dX");
         var args = new KernelArgs();
         args.Add(x.Pointer);
         args.Add(dY.Pointer);

@@ -5,7 +5,8 @@ namespace Mistral.Kernels.Ops.Cuda;
 
 /// <summary>
 /// Launcher of kernels/cu/kv_cache.cu: writes the last min(length, Slots) tokens of each sequence's chunk into slot
-/// position % Slots of its cache row (<see cref="IOps.KvCacheAppend"/>). Rows move as 16-byte chunks, any dtype.
+/// position % Slots of its cache row (<see cref="IOps.KvCacheAppend"/>, whose shapes the ops check). Rows move as
+/// 16-byte chunks, any dtype: what this launcher checks is the alignment that needs.
 /// </summary>
 public static class KvCacheKernel
 {
@@ -20,7 +21,6 @@ public static class KvCacheKernel
     {
         long rowBytes = (long)rowElements * dtype.SizeOf();
         if (rowBytes % 16 != 0) throw new ArgumentException($"kv cache append: a row of {rowBytes} bytes is not a multiple of 16");
-        if (slots < 1) throw new ArgumentException($"kv cache append: a cache of {slots} slots");
         foreach (var (name, pointer) in new[] { ("k", k), ("v", v), ("cache keys", cacheK), ("cache values", cacheV) })
             if (pointer % 16 != 0) throw new ArgumentException($"kv cache append: {name} at 0x{pointer:x} is not 16-byte aligned");
         if (sequences.MaxLength == 0) return;

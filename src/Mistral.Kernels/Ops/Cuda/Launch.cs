@@ -3,8 +3,9 @@ using Mistral.Kernels.Tensors;
 
 namespace Mistral.Kernels.Ops.Cuda;
 
-/// <summary>What every launcher shares: the grid arithmetic, the dtype suffix of kernel names, and shape checks that
-/// throw an <see cref="ArgumentException"/> naming the op and the shapes.</summary>
+/// <summary>What every launcher shares: the grid arithmetic, the dtype suffix of kernel names, and the checks of what a
+/// kernel adds to the IOps contract (<see cref="OpContract"/>, checked by the ops): one storage dtype for its operands,
+/// fp32 accumulators. Each throws an <see cref="ArgumentException"/> naming the op and the tensors.</summary>
 internal static class Launch
 {
     /// <summary>Threads per block of the 1-D element-wise kernels.</summary>
@@ -36,21 +37,9 @@ internal static class Launch
         if (columns > 0) device.Launch(kernel, CeilDiv(columns, ElementwiseBlock), ElementwiseBlock, 0, args);
     }
 
-    public static void SameShape(string op, DeviceTensor a, DeviceTensor b, string aName, string bName)
-    {
-        if (!a.Shape.Equals(b.Shape)) throw new ArgumentException($"{op}: {aName} is {a.Shape} but {bName} is {b.Shape}");
-    }
-
     public static void SameDType(string op, DeviceTensor a, DeviceTensor b, string aName, string bName)
     {
         if (a.DType != b.DType) throw new ArgumentException($"{op}: {aName} is {a.DType} but {bName} is {b.DType}");
-    }
-
-    /// <summary>The same shape and the same dtype: the operands of an element-wise kernel.</summary>
-    public static void SameLayout(string op, DeviceTensor a, DeviceTensor b, string aName, string bName)
-    {
-        SameShape(op, a, b, aName, bName);
-        SameDType(op, a, b, aName, bName);
     }
 
     public static void DTypeIs(string op, DeviceTensor t, DType expected, string name)

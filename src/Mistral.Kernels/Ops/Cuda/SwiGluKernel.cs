@@ -2,15 +2,15 @@ using Mistral.Kernels.Device;
 
 namespace Mistral.Kernels.Ops.Cuda;
 
-/// <summary>Launches kernels/cu/swiglu.cu: 4 elements per thread. All tensors [T, F], one dtype (F32 or BF16).</summary>
+/// <summary>Launches kernels/cu/swiglu.cu: 4 elements per thread. All tensors [T, F] (the IOps contract, checked by the ops), one dtype (F32 or BF16).</summary>
 public static class SwiGluKernel
 {
     /// <summary>y = silu(gate) ⊙ up.</summary>
     public static void Forward(IDevice device, DeviceTensor gate, DeviceTensor up, DeviceTensor y)
     {
         const string op = "swiglu forward";
-        Launch.SameLayout(op, gate, up, "gate", "up");
-        Launch.SameLayout(op, gate, y, "gate", "y");
+        Launch.SameDType(op, gate, up, "gate", "up");
+        Launch.SameDType(op, gate, y, "gate", "y");
         var args = new KernelArgs();
         args.Add(gate.Pointer);
         args.Add(up.Pointer);
@@ -23,10 +23,8 @@ public static class SwiGluKernel
     public static void Backward(IDevice device, DeviceTensor gate, DeviceTensor up, DeviceTensor dY, DeviceTensor dGate, DeviceTensor dUp)
     {
         const string op = "swiglu backward";
-        Launch.SameLayout(op, gate, up, "gate", "up");
-        Launch.SameLayout(op, gate, dY, "gate", "dY");
-        Launch.SameLayout(op, gate, dGate, "gate", "dGate");
-        Launch.SameLayout(op, gate, dUp, "gate", "dUp");
+        foreach (var (other, name) in new[] { (up, "up"), (dY, "dY"), (dGate, "dGate"), (dUp, "dUp") })
+            Launch.SameDType(op, gate, other, "gate", name);
         var args = new KernelArgs();
         args.Add(gate.Pointer);
         args.Add(up.Pointer);

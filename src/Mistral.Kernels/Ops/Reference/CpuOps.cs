@@ -6,7 +6,7 @@ namespace Mistral.Kernels.Ops.Reference;
 /// <summary>
 /// <see cref="IOps"/> over the reference loops: what <c>--device cpu</c> runs and what every other device is tested
 /// against. All math is fp32; a tensor allocated as BF16/F16 keeps its values rounded to that dtype after every write,
-/// so running with narrower storage emulates the GPU's precision choices. Validates every call (<see cref="OpChecks"/>).
+/// so running with narrower storage emulates the GPU's precision choices. Every call is validated by <see cref="OpContract"/>.
 /// </summary>
 public sealed partial class CpuOps : IOps
 {
@@ -19,41 +19,23 @@ public sealed partial class CpuOps : IOps
 
     public Tensor Upload(ReadOnlySpan<byte> data, DType sourceDType, Shape shape, DType dtype)
     {
-        const string op = "upload";
-        long count = shape.ElementCount;
-        OpChecks.That(data.Length == count * sourceDType.SizeOf(), op,
-            $"{data.Length} bytes of {sourceDType} for shape {shape}, expected {count * sourceDType.SizeOf()}");
+        OpContract.UploadBytes(data.Length, sourceDType, shape, dtype);
         var tensor = new CpuTensor(shape, dtype);
-        if (sourceDType.IsFloat() && dtype.IsFloat())
+        if (dtype.IsFloat())
         {
             FloatBits.ToSingle(data, sourceDType, tensor.Floats);
             tensor.RoundToStorage();
         }
-        else if (sourceDType == DType.I32 && dtype == DType.I32)
-        {
+        else if (sourceDType == DType.I32)
             MemoryMarshal.Cast<byte, int>(data).CopyTo(tensor.Ints);
-        }
-        else if (sourceDType == DType.I64 && dtype == DType.I32)
-        {
-            var wide = MemoryMarshal.Cast<byte, long>(data);
-            var ints = tensor.Ints;
-            for (int i = 0; i < ints.Length; i++)
-            {
-                OpChecks.That(wide[i] is >= int.MinValue and <= int.MaxValue, op, $"I64 value {wide[i]} at [{i}] does not fit I32");
-                ints[i] = (int)wide[i];
-            }
-        }
         else
-        {
-            throw new ArgumentException($"{op}: cannot convert {sourceDType} data to a {dtype} tensor");
-        }
+            OpContract.NarrowToInt32(MemoryMarshal.Cast<byte, long>(data), tensor.Ints);
         return tensor;
     }
 
     public Tensor Upload(ReadOnlySpan<float> data, Shape shape, DType dtype)
     {
-        OpChecks.That(dtype.IsFloat(), "upload", $"float data cannot become a {dtype} tensor");
-        OpChecks.That(data.Length == shape.ElementCount, "upload", $"{data.Length} floats for shape {shape}, expected {shape.ElementCount}");
+        OpContract.UploadValues(data.Length, DType.F32, shape, dtype);
         var tensor = new CpuTensor(shape, dtype);
         data.CopyTo(tensor.Floats);
         tensor.RoundToStorage();
@@ -62,7 +44,7 @@ public sealed partial class CpuOps : IOps
 
     public Tensor Upload(ReadOnlySpan<int> data, Shape shape)
     {
-        OpChecks.That(data.Length == shape.ElementCount, "upload", $"{data.Length} ints for shape {shape}, expected {shape.ElementCount}");
+        OpContract.UploadValues(data.Length, DType.I32, shape, DType.I32);
         var tensor = new CpuTensor(shape, DType.I32);
         data.CopyTo(tensor.Ints);
         return tensor;
@@ -70,50 +52,50 @@ public sealed partial class CpuOps : IOps
 
     public void Download(Tensor src, Span<float> dst)
     {
-        var s = OpChecks.Float("download", "src", src);
-        OpChecks.That(dst.Length == src.ElementCount, "download", $"destination holds {dst.Length} floats, src {src} has {src.ElementCount}");
+        var s = Host("download", "src", src);
+        OpContract.Download(src, dst.Length, DType.F32);
         s.Floats.CopyTo(dst);
     }
 
     public void Download(Tensor src, Span<int> dst)
     {
-        var s = OpChecks.Int("download", "src", src);
-        OpChecks.That(dst.Length == src.ElementCount, "download", $"destination holds {dst.Length} ints, src {src} has {src.ElementCount}");
+        var s = Host("download", "src", src);
+        OpContract.Download(src, dst.Length, DType.I32);
         s.Ints.CopyTo(dst);
     }
 
     public void Copy(Tensor src, Tensor dst)
     {
-        const string op = "copy";
-        OpChecks.Count(op, "dst", dst, src.ElementCount, $"the count of src {src.Shape}");
-        if (src.DType == DType.I32 && dst.DType == DType.I32)
+        var (s, d) = (Host("copy", "src", src), Host("copy", "dst", dst));
+        OpContract.Copy(src, dst);
+        if (d.DType == DType.I32)
         {
-            OpChecks.Int(op, "src", src).Ints.CopyTo(OpChecks.Int(op, "dst", dst).Ints);
+            OpContract.Int("copy", "src", src);
+            s.Ints.CopyTo(d.Ints);
             return;
         }
-        var d = OpChecks.Float(op, "dst", dst);
-        if (src.DType == DType.I32)
+        if (s.DType == DType.I32)
         {
-            var ints = OpChecks.Int(op, "src", src).Ints;
+            var ints = s.Ints;
             var floats = d.Floats;
             for (int i = 0; i < ints.Length; i++) floats[i] = ints[i];
         }
         else
         {
-            OpChecks.Float(op, "src", src).Floats.CopyTo(d.Floats);
+            s.Floats.CopyTo(d.Floats);
         }
         d.RoundToStorage();
     }
 
     public void Fill(Tensor dst, float value)
     {
-        if (dst.DType == DType.I32)
+        var d = Host("fill", "dst", dst);
+        OpContract.Fill(dst, value);
+        if (d.DType == DType.I32)
         {
-            OpChecks.That(value == MathF.Round(value), "fill", $"{value} is not an integer, dst {dst} is I32");
-            OpChecks.Int("fill", "dst", dst).Ints.Fill((int)value);
+            d.Ints.Fill((int)value);
             return;
         }
-        var d = OpChecks.Float("fill", "dst", dst);
         ElementwiseRef.Fill(d.Floats, value);
         d.RoundToStorage();
     }
@@ -123,25 +105,19 @@ public sealed partial class CpuOps : IOps
     public void EmbeddingForward(Tensor tokens, Tensor table, Tensor y)
     {
         const string op = "embedding_forward";
-        var ids = OpChecks.Int(op, "tokens", tokens);
-        var tab = OpChecks.Float(op, "table", table);
-        var output = OpChecks.Float(op, "y", y);
-        OpChecks.That(table.Shape.Rank == 2, op, $"table {table.Shape} must be [V, D]");
-        int vocab = table.Shape[0], dim = table.Shape[1];
-        OpChecks.Count(op, "y", y, OpChecks.Elements((int)tokens.ElementCount, dim), $"[{tokens.ElementCount}, {dim}] (tokens × table dim)");
-        CheckTokenIds(op, ids.Ints, vocab);
-        EmbeddingRef.Forward(ids.Ints, tab.Floats, dim, output.Floats);
+        var (ids, tab, output) = (Host(op, "tokens", tokens), Host(op, "table", table), Host(op, "y", y));
+        OpContract.Embedding(op, tokens, table, "table", y, "y");
+        OpContract.TokenIds(op, ids.Ints, table.Shape[0]);
+        EmbeddingRef.Forward(ids.Ints, tab.Floats, table.Shape[1], output.Floats);
         output.RoundToStorage();
     }
 
     public void RmsNormForward(Tensor x, Tensor weight, float eps, Tensor y, Tensor? rstd)
     {
         const string op = "rmsnorm_forward";
-        var (input, w, output) = (OpChecks.Float(op, "x", x), OpChecks.Float(op, "weight", weight), OpChecks.Float(op, "y", y));
-        var saved = OpChecks.OptionalF32(op, "rstd", rstd);
-        CheckRmsNormShapes(op, x, weight);
-        OpChecks.SameShape(op, "y", y, "x", x);
-        if (rstd is not null) OpChecks.Count(op, "rstd", rstd, x.Shape.Rows, $"[{x.Shape.Rows}] (one per row of x {x.Shape})");
+        var (input, w, output) = (Host(op, "x", x), Host(op, "weight", weight), Host(op, "y", y));
+        var saved = rstd is null ? null : Host(op, "rstd", rstd);
+        OpContract.RmsNormForward(op, x, weight, y, rstd);
         RmsNormRef.Forward(input.Floats, w.Floats, eps, output.Floats, saved is null ? [] : saved.Floats);
         output.RoundToStorage();
     }
@@ -149,14 +125,9 @@ public sealed partial class CpuOps : IOps
     public void LayerNormForward(Tensor x, Tensor weight, Tensor bias, float eps, Tensor y, Tensor? mean, Tensor? rstd)
     {
         const string op = "layernorm_forward";
-        var (input, w, b, output) = (OpChecks.Float(op, "x", x), OpChecks.Float(op, "weight", weight), OpChecks.Float(op, "bias", bias), OpChecks.Float(op, "y", y));
-        var (savedMean, savedRstd) = (OpChecks.OptionalF32(op, "mean", mean), OpChecks.OptionalF32(op, "rstd", rstd));
-        CheckRowVector(op, x, "weight", weight);
-        CheckRowVector(op, x, "bias", bias);
-        OpChecks.SameShape(op, "y", y, "x", x);
-        OpChecks.That((mean is null) == (rstd is null), op, "mean and rstd are saved together; give both or neither");
-        if (mean is not null) CheckRowStatistic(op, "mean", mean, x);
-        if (rstd is not null) CheckRowStatistic(op, "rstd", rstd, x);
+        var (input, w, b, output) = (Host(op, "x", x), Host(op, "weight", weight), Host(op, "bias", bias), Host(op, "y", y));
+        var (savedMean, savedRstd) = (mean is null ? null : Host(op, "mean", mean), rstd is null ? null : Host(op, "rstd", rstd));
+        OpContract.LayerNormForward(op, x, weight, bias, y, mean, rstd);
         LayerNormRef.Forward(input.Floats, w.Floats, b.Floats, eps, output.Floats, savedMean is null ? [] : savedMean.Floats, savedRstd is null ? [] : savedRstd.Floats);
         output.RoundToStorage();
     }
@@ -164,8 +135,8 @@ public sealed partial class CpuOps : IOps
     public void GeluForward(Tensor x, GeluApproximation approximation, Tensor y)
     {
         const string op = "gelu_forward";
-        var (input, output) = (OpChecks.Float(op, "x", x), OpChecks.Float(op, "y", y));
-        OpChecks.SameShape(op, "y", y, "x", x);
+        var (input, output) = (Host(op, "x", x), Host(op, "y", y));
+        OpContract.Gelu(op, x, ("y", y));
         GeluRef.Forward(input.Floats, approximation, output.Floats);
         output.RoundToStorage();
     }
@@ -173,9 +144,8 @@ public sealed partial class CpuOps : IOps
     public void BiasAdd(Tensor x, Tensor bias, Tensor y)
     {
         const string op = "bias_add";
-        var (input, b, output) = (OpChecks.Float(op, "x", x), OpChecks.Float(op, "bias", bias), OpChecks.Float(op, "y", y));
-        CheckRowVector(op, x, "bias", bias);
-        OpChecks.SameShape(op, "y", y, "x", x);
+        var (input, b, output) = (Host(op, "x", x), Host(op, "bias", bias), Host(op, "y", y));
+        OpContract.BiasAdd(op, x, bias, y);
         BiasRef.Add(input.Floats, b.Floats, output.Floats);
         output.RoundToStorage();
     }
@@ -183,14 +153,8 @@ public sealed partial class CpuOps : IOps
     public void Gemm(Tensor a, bool transposeA, Tensor b, bool transposeB, float alpha, float beta, Tensor c)
     {
         const string op = "gemm";
-        var (ma, mb, mc) = (OpChecks.Float(op, "a", a), OpChecks.Float(op, "b", b), OpChecks.Float(op, "c", c));
-        OpChecks.That(!ReferenceEquals(c, a) && !ReferenceEquals(c, b), op, "c must not be a or b");
-        // Every operand is seen as a matrix [product of leading dims, last dim].
-        int m = transposeA ? a.Shape[-1] : a.Shape.Rows, k = transposeA ? a.Shape.Rows : a.Shape[-1];
-        int kb = transposeB ? b.Shape[-1] : b.Shape.Rows, n = transposeB ? b.Shape.Rows : b.Shape[-1];
-        string shapes = $"op(a) = a{a.Shape}{(transposeA ? "ᵀ" : "")}, op(b) = b{b.Shape}{(transposeB ? "ᵀ" : "")}, c{c.Shape}";
-        OpChecks.That(k == kb, op, $"inner dimensions differ ({k} vs {kb}): {shapes}");
-        OpChecks.That(c.Shape.Rows == m && c.Shape[-1] == n, op, $"c must be [{m}, {n}]: {shapes}");
+        var (ma, mb, mc) = (Host(op, "a", a), Host(op, "b", b), Host(op, "c", c));
+        var (m, n, k) = OpContract.Gemm(op, a, transposeA, b, transposeB, c);
         GemmRef.Gemm(ma.FloatArray, transposeA, mb.FloatArray, transposeB, m, n, k, alpha, beta, mc.FloatArray);
         mc.RoundToStorage();
     }
@@ -198,8 +162,9 @@ public sealed partial class CpuOps : IOps
     public void RopeForward(Tensor x, Tensor positions, int headDim, float theta, Tensor y)
     {
         const string op = "rope_forward";
-        var (input, pos, output) = (OpChecks.Float(op, "x", x), OpChecks.Int(op, "positions", positions), OpChecks.Float(op, "y", y));
-        CheckRopeShapes(op, x, positions, headDim, y, pos.Ints);
+        var (input, pos, output) = (Host(op, "x", x), Host(op, "positions", positions), Host(op, "y", y));
+        OpContract.Rope(op, x, "x", positions, headDim, y, "y");
+        OpContract.Positions(op, pos.Ints);
         RopeRef.Forward(input.Floats, pos.Ints, headDim, theta, output.Floats);
         output.RoundToStorage();
     }
@@ -207,17 +172,11 @@ public sealed partial class CpuOps : IOps
     public void AttentionForward(Tensor q, Tensor k, Tensor v, AttentionBatch batch, AttentionConfig config, KvCacheLayer? cache, Tensor y, Tensor? lse)
     {
         const string op = "attention_forward";
-        var (mq, mk, mv, my) = (OpChecks.Float(op, "q", q), OpChecks.Float(op, "k", k), OpChecks.Float(op, "v", v), OpChecks.Float(op, "y", y));
-        var saved = OpChecks.OptionalF32(op, "lse", lse);
-        CheckAttentionShapes(op, q, k, v, batch, config);
-        OpChecks.SameShape(op, "y", y, "q", q);
-        if (lse is not null) OpChecks.Count(op, "lse", lse, OpChecks.Elements(config.NHeads, batch.TotalTokens), $"[{config.NHeads}, {batch.TotalTokens}] (heads × tokens)");
-        var cacheSpans = new KvCacheSpans([], [], 0);
-        if (cache is not null)
-        {
-            var (keys, values) = CheckCache(op, cache, batch, config.NKvHeads * config.HeadDim);
-            cacheSpans = new KvCacheSpans(keys.Floats, values.Floats, cache.Slots);
-        }
+        var (mq, mk, mv, my) = (Host(op, "q", q), Host(op, "k", k), Host(op, "v", v), Host(op, "y", y));
+        var saved = lse is null ? null : Host(op, "lse", lse);
+        var (keys, values) = cache is null ? (null, null) : (Host(op, "cache keys", cache.Keys), Host(op, "cache values", cache.Values));
+        OpContract.AttentionForward(op, q, k, v, batch, config, cache, y, lse);
+        var cacheSpans = keys is null ? new KvCacheSpans([], [], 0) : new KvCacheSpans(keys.Floats, values!.Floats, cache!.Slots);
         AttentionRef.Forward(mq.Floats, mk.Floats, mv.Floats, batch, config, cacheSpans, my.Floats, saved is null ? [] : saved.Floats);
         my.RoundToStorage();
     }
@@ -225,11 +184,9 @@ public sealed partial class CpuOps : IOps
     public void KvCacheAppend(Tensor k, Tensor v, AttentionBatch batch, KvCacheLayer cache)
     {
         const string op = "kv_cache_append";
-        var (mk, mv) = (OpChecks.Float(op, "k", k), OpChecks.Float(op, "v", v));
-        OpChecks.SameShape(op, "v", v, "k", k);
-        OpChecks.That(batch.TotalTokens > 0 && k.ElementCount % batch.TotalTokens == 0, op, $"k {k.Shape} is not [{batch.TotalTokens}, Hkv·Dh]");
-        int kvWidth = (int)(k.ElementCount / Math.Max(1, batch.TotalTokens));
-        var (keys, values) = CheckCache(op, cache, batch, kvWidth);
+        var (mk, mv) = (Host(op, "k", k), Host(op, "v", v));
+        var (keys, values) = (Host(op, "cache keys", cache.Keys), Host(op, "cache values", cache.Values));
+        int kvWidth = OpContract.KvCacheAppend(op, k, v, batch, cache);
         KvCacheRef.Append(mk.Floats, mv.Floats, batch, kvWidth, cache.Slots, keys.Floats, values.Floats);
         keys.RoundToStorage();
         values.RoundToStorage();
@@ -238,9 +195,8 @@ public sealed partial class CpuOps : IOps
     public void SwiGluForward(Tensor gate, Tensor up, Tensor y)
     {
         const string op = "swiglu_forward";
-        var (g, u, output) = (OpChecks.Float(op, "gate", gate), OpChecks.Float(op, "up", up), OpChecks.Float(op, "y", y));
-        OpChecks.SameShape(op, "up", up, "gate", gate);
-        OpChecks.SameShape(op, "y", y, "gate", gate);
+        var (g, u, output) = (Host(op, "gate", gate), Host(op, "up", up), Host(op, "y", y));
+        OpContract.SwiGlu(op, gate, ("up", up), ("y", y));
         SwiGluRef.Forward(g.Floats, u.Floats, output.Floats);
         output.RoundToStorage();
     }
@@ -248,16 +204,16 @@ public sealed partial class CpuOps : IOps
     public void Add(Tensor a, Tensor b, Tensor y)
     {
         const string op = "add";
-        var (ma, mb, my) = (OpChecks.Float(op, "a", a), OpChecks.Float(op, "b", b), OpChecks.Float(op, "y", y));
-        OpChecks.SameShape(op, "b", b, "a", a);
-        OpChecks.SameShape(op, "y", y, "a", a);
+        var (ma, mb, my) = (Host(op, "a", a), Host(op, "b", b), Host(op, "y", y));
+        OpContract.Add(op, a, b, y);
         ElementwiseRef.Add(ma.Floats, mb.Floats, my.Floats);
         my.RoundToStorage();
     }
 
     public void Scale(Tensor x, float alpha)
     {
-        var mx = OpChecks.Float("scale", "x", x);
+        var mx = Host("scale", "x", x);
+        OpContract.Float("scale", "x", x);
         ElementwiseRef.Scale(mx.Floats, alpha);
         mx.RoundToStorage();
     }
@@ -265,10 +221,17 @@ public sealed partial class CpuOps : IOps
     public void Argmax(Tensor logits, Tensor ids)
     {
         const string op = "argmax";
-        var (ml, mi) = (OpChecks.Float(op, "logits", logits), OpChecks.Int(op, "ids", ids));
-        OpChecks.That(logits.Shape.Rank >= 1 && logits.Shape[-1] > 0, op, $"logits {logits.Shape} must be [R, V] with V > 0");
-        OpChecks.Count(op, "ids", ids, logits.Shape.Rows, $"[{logits.Shape.Rows}] (one per row of logits {logits.Shape})");
+        var (ml, mi) = (Host(op, "logits", logits), Host(op, "ids", ids));
+        OpContract.Argmax(op, logits, ids);
         ArgmaxRef.Argmax(ml.Floats, logits.Shape[-1], mi.Ints);
+    }
+
+    /// <summary>The one check that is the cpu's own: the tensor is a <see cref="CpuTensor"/> (the contract is <see cref="OpContract"/>'s).</summary>
+    private static CpuTensor Host(string op, string name, Tensor tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor, name);
+        return tensor as CpuTensor
+            ?? throw new ArgumentException($"{op}: {name} {tensor} belongs to another device ({tensor.GetType().Name}); the cpu ops read only CpuTensor");
     }
 
     public void Dispose() { }

@@ -130,21 +130,27 @@ public static class TrainConfigLoader
             case YamlScalarNode:
                 return CheckpointSchedule.Every(Positive(top, "ckpt_freq", top.Int("ckpt_freq", 100)));
             case YamlSequenceNode seq:
-                var pairs = new List<(int, int)>();
-                int previousUntil = 0;
-                for (int i = 0; i < seq.Children.Count; i++)
-                {
-                    if (seq.Children[i] is not YamlSequenceNode { Children.Count: 2 } pair
-                        || !TryInt(pair.Children[0], out var every) || !TryInt(pair.Children[1], out var until)
-                        || every < 1 || until <= previousUntil)
-                        throw top.ErrorAt($"ckpt_freq[{i}]", "expected [every, until] with every ≥ 1 and until increasing");
-                    pairs.Add((every, until));
-                    previousUntil = until;
-                }
-                return new CheckpointSchedule(pairs);
+                return new CheckpointSchedule(CheckpointPairs(top, "ckpt_freq", seq));
             default:
                 throw top.ErrorAt("ckpt_freq", "expected an integer or a list of [every, until] pairs");
         }
+    }
+
+    /// <summary>A list of [every, until] pairs (every ≥ 1, until increasing), read from <paramref name="seq"/> at <paramref name="key"/>.</summary>
+    internal static List<(int Every, int Until)> CheckpointPairs(YamlConfigNode n, string key, YamlSequenceNode seq)
+    {
+        var pairs = new List<(int, int)>();
+        int previousUntil = 0;
+        for (int i = 0; i < seq.Children.Count; i++)
+        {
+            if (seq.Children[i] is not YamlSequenceNode { Children.Count: 2 } pair
+                || !TryInt(pair.Children[0], out var every) || !TryInt(pair.Children[1], out var until)
+                || every < 1 || until <= previousUntil)
+                throw n.ErrorAt($"{key}[{i}]", "expected [every, until] with every ≥ 1 and until increasing");
+            pairs.Add((every, until));
+            previousUntil = until;
+        }
+        return pairs;
     }
 
     private static bool TryInt(YamlNode node, out int value)
@@ -153,14 +159,14 @@ public static class TrainConfigLoader
         return node is YamlScalarNode { Value: { } v } && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out value);
     }
 
-    private static int Positive(YamlConfigNode n, string key, int v) => v >= 1 ? v : throw n.ErrorAt(key, $"must be ≥ 1 (got {v})");
-    private static int NonNegative(YamlConfigNode n, string key, int v) => v >= 0 ? v : throw n.ErrorAt(key, $"must be ≥ 0 (got {v})");
-    private static double Positive(YamlConfigNode n, string key, double v) => v > 0 ? v : throw n.ErrorAt(key, $"must be > 0 (got {v})");
+    internal static int Positive(YamlConfigNode n, string key, int v) => v >= 1 ? v : throw n.ErrorAt(key, $"must be ≥ 1 (got {v})");
+    internal static int NonNegative(YamlConfigNode n, string key, int v) => v >= 0 ? v : throw n.ErrorAt(key, $"must be ≥ 0 (got {v})");
+    internal static double Positive(YamlConfigNode n, string key, double v) => v > 0 ? v : throw n.ErrorAt(key, $"must be > 0 (got {v})");
 
-    private static double InRange(YamlConfigNode n, string key, double v, double lo, double hi) =>
+    internal static double InRange(YamlConfigNode n, string key, double v, double lo, double hi) =>
         v >= lo && v <= hi ? v : throw n.ErrorAt(key, $"must be in [{lo}, {hi}] (got {v})");
 
-    private static YamlNode? ParseYaml(string yaml, string file, string what)
+    internal static YamlNode? ParseYaml(string yaml, string file, string what)
     {
         try
         {
@@ -175,7 +181,7 @@ public static class TrainConfigLoader
     }
 
     /// <summary>Applies "a.b.c=value" to the tree, creating mappings on the way; returns the key path.</summary>
-    private static string ApplyOverride(YamlMappingNode root, string assignment, string file)
+    internal static string ApplyOverride(YamlMappingNode root, string assignment, string file)
     {
         int eq = assignment.IndexOf('=');
         if (eq <= 0) throw new TrainConfigException(file, "", $"--set '{assignment}': expected key.path=value");

@@ -11,12 +11,16 @@ internal sealed class YamlConfigNode
 {
     private readonly YamlMappingNode _node;
     private readonly HashSet<string> _read = [];
+    private readonly IReadOnlyDictionary<string, string>? _origins;
 
-    public YamlConfigNode(YamlMappingNode node, string path, string file)
+    /// <param name="origins">For a tree merged from several files (inherit, --set): the file each key path came from;
+    /// errors name the origin of the key or of its nearest parent, else <paramref name="file"/>.</param>
+    public YamlConfigNode(YamlMappingNode node, string path, string file, IReadOnlyDictionary<string, string>? origins = null)
     {
         _node = node;
         Path = path;
         File = file;
+        _origins = origins;
     }
 
     public string Path { get; }
@@ -33,10 +37,19 @@ internal sealed class YamlConfigNode
         return null;
     }
 
-    private static bool IsNull(YamlNode node) =>
+    internal static bool IsNull(YamlNode node) =>
         node is YamlScalarNode s && s.Style == YamlDotNet.Core.ScalarStyle.Plain && s.Value is null or "" or "~" or "null" or "Null" or "NULL";
 
-    private TrainConfigException Error(string key, string problem) => new(File, KeyPath(key), problem);
+    private TrainConfigException Error(string key, string problem) => new(OriginOf(KeyPath(key)), KeyPath(key), problem);
+
+    private string OriginOf(string keyPath)
+    {
+        if (_origins is null) return File;
+        for (var p = keyPath; p.Length > 0; p = p[..Math.Max(0, p.LastIndexOfAny(['.', '[']))])
+            if (_origins.TryGetValue(p, out var origin))
+                return origin;
+        return File;
+    }
 
     private string Scalar(string key, YamlNode node, string expected) =>
         node is YamlScalarNode { Value: { } v } ? v : throw Error(key, $"expected {expected}, got a {Describe(node)}");
@@ -119,8 +132,8 @@ internal sealed class YamlConfigNode
         var n = Get(key);
         return n switch
         {
-            null => new YamlConfigNode(new YamlMappingNode(), KeyPath(key), File),
-            YamlMappingNode m => new YamlConfigNode(m, KeyPath(key), File),
+            null => new YamlConfigNode(new YamlMappingNode(), KeyPath(key), File, _origins),
+            YamlMappingNode m => new YamlConfigNode(m, KeyPath(key), File, _origins),
             _ => throw Error(key, $"expected a mapping, got a {Describe(n)}"),
         };
     }

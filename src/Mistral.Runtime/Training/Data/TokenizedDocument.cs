@@ -1,3 +1,5 @@
+using Mistral.Runtime.Chat;
+
 namespace Mistral.Runtime.Training.Data;
 
 /// <summary>
@@ -8,8 +10,9 @@ namespace Mistral.Runtime.Training.Data;
 public sealed record TokenizedDocument(int[] Tokens, byte[] LossMask)
 {
     /// <summary>
-    /// Pretrain: BOS + text + EOS, every target trained. Instruct: BOS, then each turn's tokens; user turns masked out,
-    /// every non-user turn trained and followed by EOS (also trained, so the model learns to stop).
+    /// Pretrain: BOS + text + EOS, every target trained. Instruct: the conversation in the <see cref="ChatTemplate"/>
+    /// format (the one chat and the server prompt with): BOS, user turns "[INST] text [/INST]" masked out, every
+    /// non-user turn trained and followed by EOS (also trained, so the model learns to stop).
     /// <paramref name="encode"/> tokenizes text without BOS/EOS.
     /// </summary>
     public static TokenizedDocument From(TrainingDocument doc, Func<string, int[]> encode, int bos, int eos)
@@ -25,16 +28,12 @@ public sealed record TokenizedDocument(int[] Tokens, byte[] LossMask)
         }
         else
         {
+            var template = new ChatTemplate(encode, bos, eos);
             foreach (var turn in doc.Interactions!)
             {
-                var ids = encode(turn.Text);
+                var ids = turn.IsUser ? template.User(turn.Text) : template.Assistant(turn.Text);
                 tokens.AddRange(ids);
                 mask.AddRange(Enumerable.Repeat(turn.IsUser ? (byte)0 : (byte)1, ids.Length));
-                if (!turn.IsUser)
-                {
-                    tokens.Add(eos);
-                    mask.Add(1);
-                }
             }
         }
         return new TokenizedDocument([.. tokens], [.. mask]);

@@ -1,9 +1,10 @@
+using Mistral.Kernels.Checks;
+using Mistral.Kernels.Checks.Cases;
 using Mistral.Kernels.Ops;
 using Mistral.Kernels.Ops.Cuda;
 using Mistral.Kernels.Ops.Reference;
 using Mistral.Kernels.Tensors;
 using Mistral.Testing;
-using Mistral.Testing.Cases;
 using Mistral.Testing.Devices;
 using Xunit;
 

@@ -1,9 +1,9 @@
+using Mistral.Kernels.Checks;
+using Mistral.Kernels.Checks.Cases;
 using Mistral.Kernels.Ops.Cuda;
 using Mistral.Kernels.Ops.Reference;
 using Mistral.Kernels.Tensors;
-using Mistral.Testing.Cases;
 using Mistral.Testing.Devices;
-using Mistral.Testing.Kernels;
 using Xunit;
 
 namespace Mistral.Kernels.Tests.Ops.Cuda;

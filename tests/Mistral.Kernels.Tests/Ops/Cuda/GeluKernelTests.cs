@@ -1,5 +1,5 @@
+using Mistral.Kernels.Checks;
 using Mistral.Testing.Devices;
-using Mistral.Testing.Kernels;
 using Xunit;
 
 namespace Mistral.Kernels.Tests.Ops.Cuda;

@@ -1,0 +1,47 @@
+using Mistral.Runtime.Cache;
+using Mistral.Runtime.Model;
+
+namespace Mistral.Serving.Engine;
+
+/// <summary>
+/// <see cref="IServingLm"/> over the transformer and a rolling KV cache with one row per running sequence. The cache
+/// keeps the model's sliding window per row (a sequence may outgrow it: the window rolls), or the whole sequence when
+/// attention is unbounded.
+/// </summary>
+public sealed class TransformerServingLm : IServingLm
+{
+    /// <summary>A sequence limit for models that state no context length (native params.json): mistral-src's 7B setting.</summary>
+    public const int DefaultMaxSequenceLength = 32768;
+
+    private readonly Transformer _model;
+    private readonly RollingKvCache _cache;
+
+    /// <param name="model">not owned.</param>
+    /// <param name="rows">the largest running batch.</param>
+    /// <param name="maxSequenceLength">the limit to serve (default: the model's context length, else <see cref="DefaultMaxSequenceLength"/>); never above the model's.</param>
+    public TransformerServingLm(Transformer model, int rows, int? maxSequenceLength = null)
+    {
+        var config = model.Config;
+        int limit = maxSequenceLength ?? config.ContextLength ?? DefaultMaxSequenceLength;
+        if (limit <= 0) throw new ArgumentOutOfRangeException(nameof(maxSequenceLength), limit, "the sequence limit must be positive");
+        if (config.ContextLength is int context) limit = Math.Min(limit, context);
+        _model = model;
+        MaxSequenceLength = limit;
+        _cache = new RollingKvCache(model.Ops, config, rows, (int)Math.Min(config.Window, limit));
+    }
+
+    public int VocabSize => _model.Config.VocabSize;
+    public int Rows => _cache.Rows;
+    public int MaxSequenceLength { get; }
+
+    public void ResetRow(int row) => _cache.Reset(row);
+
+    public void Forward(ReadOnlySpan<int> tokens, IReadOnlyList<int> rows, IReadOnlyList<int> lengths, bool allTokens, Span<float> logits)
+    {
+        var batch = _cache.NextBatch(rows, lengths);
+        var result = _model.Forward(tokens, batch, _cache, allTokens ? LogitsFor.AllTokens : LogitsFor.LastTokens);
+        _model.Ops.Download(result, logits[..checked((int)result.ElementCount)]);
+    }
+
+    public void Dispose() => _cache.Dispose();
+}

@@ -1,0 +1,28 @@
+using Mistral.Runtime.Tests.Model;
+using Mistral.Runtime.Tokenizer;
+using Mistral.Runtime.Training.Pretrain;
+using Mistral.Runtime.Training.Pretrain.Data;
+using Mistral.Testing;
+using Xunit;
+
+namespace Mistral.Runtime.Tests.Training.Pretrain;
+
+public sealed class ExampleTrainConfigTests
+{
+    private static readonly string Example = Path.Combine(Fixtures.Root, "..", "..", "examples", "train", "gpt2-micro.yaml");
+
+    [Fact]
+    public void GptMicroExample_LoadsAndItsCorpusTokenizes()
+    {
+        using var dir = new TempDir();
+        var config = PretrainConfigLoader.Load(Example, [$"artifacts.cache_dir={dir.Path}"]);
+        Assert.Equal(("gpt2-micro", 128, 2, 8), (config.Model.Id, config.Model.SeqLen, config.Training.GradientAccumulationSteps, config.Training.EffectiveBatchSize));
+        Assert.Equal([0, 100, 200], config.Checkpoints.Steps(config.Training.MaxSteps));
+
+        using var data = PretrainData.Prepare(PretrainDataOptions.From(config), TokenizerFiles.Load(config.Model.Tokenizer));
+        Assert.Equal((75, 4, 0), (data.Manifest.Train.Documents, data.Manifest.Validation!.Documents, data.Manifest.BadLines));
+        Assert.Equal(data.Manifest.Train.StreamTokens / 128, data.Train.Count);
+        Assert.Equal(data.Manifest.Validation.StreamTokens / 128, data.Validation!.Count);
+        Assert.True(data.Train.Count > 1000, $"{data.Train.Count} blocks"); // 533 KB of English: well over 128k tokens
+    }
+}
