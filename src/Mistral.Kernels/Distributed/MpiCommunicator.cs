@@ -57,13 +57,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
 
     public void AllReduce(IReadOnlyList<Tensor> tensors, ReduceOp op)
     {
-        var host = new float[tensors.Sum(t => t.ElementCount)];
-        long offset = 0;
-        foreach (var t in tensors)
-        {
-            _ops.Download(t, host.AsSpan((int)offset, (int)t.ElementCount));
-            offset += t.ElementCount;
-        }
+        var host = Download(tensors);
         Sum(host.AsSpan(), _mpi.Float, "all-reduce");
         if (op == ReduceOp.Average)
             for (int i = 0; i < host.Length; i++) host[i] /= WorldSize;
@@ -79,16 +73,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
 
     public void Broadcast(IReadOnlyList<Tensor> tensors, int root)
     {
-        var host = new float[tensors.Sum(t => t.ElementCount)];
-        if (Rank == root)
-        {
-            long offset = 0;
-            foreach (var t in tensors)
-            {
-                _ops.Download(t, host.AsSpan((int)offset, (int)t.ElementCount));
-                offset += t.ElementCount;
-            }
-        }
+        var host = Rank == root ? Download(tensors) : new float[tensors.Sum(t => t.ElementCount)];
         Broadcast(MemoryMarshal.AsBytes(host.AsSpan()), root);
         if (Rank != root) Upload(tensors, host);
     }
@@ -130,6 +115,19 @@ public sealed unsafe class MpiCommunicator : ICommunicator
                 MpiException.Check(LibMpi.MPI_Bcast(chunk, count, datatype, 0, _mpi.CommWorld));
             }
         }
+    }
+
+    /// <summary>The tensors one after another in one host fp32 buffer (a bucket; under 2^31 elements).</summary>
+    private float[] Download(IReadOnlyList<Tensor> tensors)
+    {
+        var host = new float[tensors.Sum(t => t.ElementCount)];
+        long offset = 0;
+        foreach (var t in tensors)
+        {
+            _ops.Download(t, host.AsSpan((int)offset, (int)t.ElementCount));
+            offset += t.ElementCount;
+        }
+        return host;
     }
 
     private void Upload(IReadOnlyList<Tensor> tensors, float[] host)
