@@ -14,9 +14,9 @@ namespace Mistral.Cli.Tests.Commands;
 public sealed class DataParallelFinetuneTests : IDisposable
 {
     /// <summary>
-    /// World 2 × 1 micro-batch vs world 1 × 2: the same samples, but a parameter's gradient is (g0 + g1) summed by MPI
-    /// instead of g1 accumulated onto g0 inside the backward kernels (RMSNorm's dWeight row by row), so fp32 rounding
-    /// differs in the last bits: measured, step-1 loss identical, grad norms 1.3e-8 relative apart, losses ≤ 5e-9.
+    /// World 2 × 1 micro-batch vs world 1 × 2 with trained norms: the same samples, but RMSNorm's dWeight is (g0 + g1)
+    /// summed by MPI instead of accumulated row by row onto g0 inside the backward kernel, so fp32 rounding differs in
+    /// the last bits: measured, step-1 loss identical, grad norms 1.3e-8 relative apart, losses ≤ 5e-9.
     /// Weights then drift further than that, because Adam divides by √v: an element whose gradient is itself rounding
     /// noise (LoRA A while B is still ~0) moves by up to ~lr either way. Measured after 3 steps at lr 1e-2: at most
     /// 6.8e-6 absolute (lora_A of wo). The losses and grad norms, sums over every parameter, are the sharp check.
@@ -35,6 +35,25 @@ public sealed class DataParallelFinetuneTests : IDisposable
         "--set", "num_microbatches=2", "--set", "batch_size=1", "--set", "seq_len=32", "--set", "no_eval=true",
         "--set", $"ckpt_freq={steps}", "--device", "cpu", .. more,
     ];
+
+    /// <summary>
+    /// LoRA adapters only: each adapter gradient of a micro-batch is one GEMM, so world 1 accumulating g1 onto g0 and
+    /// MPI summing g0 + g1 round identically: the two runs agree bit for bit.
+    /// </summary>
+    [Fact]
+    public void Finetune_AdaptersOnlyWorld2Accumulation1_BitIdenticalToWorld1Accumulation2()
+    {
+        MpiRunner.RequireMpirun();
+        var single = CliRunner.Run([.. Args("single"), "--set", "lora.train_norms=false"]);
+        Assert.True(single.ExitCode == 0, single.ToString());
+        var world2 = MpiRunner.Run(2, [.. Args("world2"), "--set", "lora.train_norms=false"]);
+        Assert.True(world2.ExitCode == 0, world2.ToString());
+        foreach (var file in new[] { TrainingCheckpoint.LoraFile, TrainingCheckpoint.OptimizerFile })
+            Assert.True(File.ReadAllBytes(Checkpoint("single", 3, file)).AsSpan().SequenceEqual(File.ReadAllBytes(Checkpoint("world2", 3, file))),
+                $"{file} differs between world 1 × 2 and world 2 × 1");
+        foreach (var key in new[] { "train_loss", "grad_norm" })
+            Assert.Equal(Losses("single").Select(e => e.GetProperty(key).GetDouble()), Losses("world2").Select(e => e.GetProperty(key).GetDouble()));
+    }
 
     [Fact]
     public void Finetune_World2Accumulation1_MatchesWorld1Accumulation2AndRepeatsBitForBit()
