@@ -34,13 +34,13 @@ internal static class CommonOptions
         OpenOps(parse, parse.GetValue(device)!, precision is null ? null : parse.GetValue(precision));
 
     /// <summary>The same for a device and precision decided elsewhere (finetune: the option, else the YAML).</summary>
-    public static IOps OpenOps(ParseResult parse, string device, string? precision)
+    public static IOps OpenOps(ParseResult parse, string device, string? precision, int gpuOrdinal = 0)
     {
         NativeLibraryLoader.SetSearchDirectory(Environment.GetEnvironmentVariable("MISTRAL_CU_LIB_DIR"));
         var cache = Environment.GetEnvironmentVariable("MISTRAL_CU_CACHE") is { Length: > 0 } dir
             ? dir
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "mistral-cu");
-        var ops = OpsFactory.Create(device, precision, cache, out var note);
+        var ops = OpsFactory.Create(device, precision, cache, out var note, gpuOrdinal);
         if (note is not null) parse.InvocationConfiguration.Error.WriteLine($"note: {note}");
         return ops;
     }

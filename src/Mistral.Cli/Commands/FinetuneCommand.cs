@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Mistral.Cli.Console;
+using Mistral.Kernels.Distributed;
 using Mistral.Runtime.Devices;
 using Mistral.Runtime.Training;
 using Mistral.Runtime.Training.Config;
@@ -11,6 +12,8 @@ namespace Mistral.Cli.Commands;
 /// YAML says. One progress line per logged step (step, loss, lr, tok/s, ETA) and per evaluation on stdout; run_dir gets
 /// metrics.jsonl, checkpoints/step_N and, at the end, merged/ (the base model with LoRA folded in, same layout).
 /// Ctrl+C stops after the current step and writes a checkpoint to --resume from.
+/// Under `mpirun -np N` (OpenMPI) the N processes train data-parallel: rank 0 prints and writes; every rank prints its
+/// own errors, prefixed "rank R:", and a failing rank aborts the whole run.
 /// </summary>
 internal static class FinetuneCommand
 {
@@ -21,37 +24,63 @@ internal static class FinetuneCommand
         var resume = new Option<bool>("--resume") { Description = "Continue from the latest checkpoint in run_dir" };
         var device = new Option<string?>("--device") { Description = $"Override the config's device ({OpsFactory.Auto}, {string.Join(", ", OpsFactory.Names)})" };
         var precision = new Option<string?>("--precision") { Description = "Override the config's precision: fp32 (exact parity) or bf16 (cuda/emu activations)" };
-        var command = new Command("finetune", "LoRA fine-tuning from a YAML config: checkpoints, resume, merged model") { config, set, resume, device, precision };
-        command.SetAction(parse => ErrorReporter.Run(parse, () =>
+        var timeout = new Option<double>("--collective-timeout")
         {
-            var output = parse.InvocationConfiguration.Output;
-            var cfg = TrainConfigLoader.Load(parse.GetValue(config)!.FullName, parse.GetValue(set) ?? []);
-            using var ops = CommonOptions.OpenOps(parse, parse.GetValue(device) ?? cfg.Device,
-                parse.GetValue(precision) ?? (cfg.Precision == "auto" ? null : cfg.Precision));
-            output.WriteLine($"finetune on {ops.Name}: {cfg.InitialModelPath} -> {cfg.RunDir} ({cfg.MaxSteps} steps of {cfg.NumMicrobatches}×{cfg.BatchSize}×{cfg.SeqLen} tokens)");
-
-            using var cancel = new CancellationTokenSource();
-            ConsoleCancelEventHandler onCancel = (_, e) =>
+            Description = "Under mpirun: seconds a rank waits for the others before aborting the run",
+            DefaultValueFactory = _ => WorldOptions.DefaultCollectiveTimeout.TotalSeconds,
+        };
+        var command = new Command("finetune", "LoRA fine-tuning from a YAML config: checkpoints, resume, merged model; data-parallel under mpirun")
+            { config, set, resume, device, precision, timeout };
+        command.SetAction(parse => ErrorReporter.Run(parse, () =>
             {
-                e.Cancel = true; // stop between steps, not mid-write
-                cancel.Cancel();
-            };
-            System.Console.CancelKeyPress += onCancel;
-            try
-            {
-                var trainer = new Trainer(cfg, ops, p => Report(output, p, cfg.LogFreq), message => output.WriteLine(message));
-                var result = trainer.Run(parse.GetValue(resume), cancel.Token);
-                output.WriteLine($"done: {result.Steps} steps, train loss {result.LastTrainLoss:F4}" +
-                    (result.LastEvalLoss is { } e ? $", eval loss {result.FirstEvalLoss:F4} -> {e:F4}" : "") +
-                    $", {result.TokensPerSecond:N0} tok/s" + (result.LastCheckpoint is { } c ? $", checkpoint {c}" : ""));
-                return ExitCodes.Ok;
-            }
-            finally
-            {
-                System.Console.CancelKeyPress -= onCancel;
-            }
-        }));
+                var world = WorldEnvironment.Read(parse.GetValue(timeout));
+                var error = parse.InvocationConfiguration.Error;
+                var output = world.Rank == 0 ? parse.InvocationConfiguration.Output : TextWriter.Null;
+                var cfg = TrainConfigLoader.Load(parse.GetValue(config)!.FullName, parse.GetValue(set) ?? []);
+                using var ops = CommonOptions.OpenOps(parse, parse.GetValue(device) ?? cfg.Device,
+                    parse.GetValue(precision) ?? (cfg.Precision == "auto" ? null : cfg.Precision), gpuOrdinal: world.LocalRank);
+                using var comm = Communicator.Open(ops, world, line => error.WriteLine($"error: {line}"), ExitCodes.RankFailed);
+                try
+                {
+                    output.WriteLine($"finetune on {ops.Name}{Ranks(comm)}: {cfg.InitialModelPath} -> {cfg.RunDir} " +
+                                     $"({cfg.MaxSteps} steps of {cfg.NumMicrobatches}×{cfg.BatchSize}×{cfg.SeqLen} tokens)");
+                    return Train(cfg, ops, comm, output, parse.GetValue(resume));
+                }
+                catch (Exception e) when (comm.WorldSize > 1 && e is not OutOfMemoryException)
+                {
+                    // One line naming this rank, then MPI_Abort: the launcher ends every other rank at once.
+                    error.WriteLine($"error: rank {comm.Rank}: {e.Message}");
+                    comm.Abort(ExitCodes.BadInput);
+                    throw;
+                }
+            }, WorldEnvironment.ErrorSource()));
         return command;
+    }
+
+    private static string Ranks(ICommunicator comm) => comm.WorldSize > 1 ? $" × {comm.WorldSize} ranks ({comm.Name})" : "";
+
+    private static int Train(TrainConfig cfg, Mistral.Kernels.Ops.IOps ops, ICommunicator comm, TextWriter output, bool resume)
+    {
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true; // stop between steps, not mid-write
+            cancel.Cancel();
+        };
+        System.Console.CancelKeyPress += onCancel;
+        try
+        {
+            var trainer = new Trainer(cfg, ops, p => Report(output, p, cfg.LogFreq), message => output.WriteLine(message), comm);
+            var result = trainer.Run(resume, cancel.Token);
+            output.WriteLine($"done: {result.Steps} steps, train loss {result.LastTrainLoss:F4}" +
+                (result.LastEvalLoss is { } e ? $", eval loss {result.FirstEvalLoss:F4} -> {e:F4}" : "") +
+                $", {result.TokensPerSecond:N0} tok/s" + (result.LastCheckpoint is { } c ? $", checkpoint {c}" : ""));
+            return ExitCodes.Ok;
+        }
+        finally
+        {
+            System.Console.CancelKeyPress -= onCancel;
+        }
     }
 
     private static void Report(TextWriter output, TrainProgress p, int logFreq)

@@ -11,8 +11,11 @@ public static class ErrorReporter
     /// <summary>Global option: print stack traces.</summary>
     public static readonly Option<bool> Verbose = new("--verbose") { Description = "Print stack traces on errors", Recursive = true };
 
-    /// <summary>Runs a verb body, mapping any exception to exit code 2 with one clear line.</summary>
-    public static int Run(ParseResult parse, Func<int> body)
+    /// <summary>
+    /// Runs a verb body, mapping any exception to exit code 2 with one clear line; <paramref name="source"/> (e.g.
+    /// "rank 1: " in a data-parallel run) goes before the message.
+    /// </summary>
+    public static int Run(ParseResult parse, Func<int> body, string source = "")
     {
         try
         {
@@ -23,7 +26,7 @@ public static class ErrorReporter
             var message = e is AggregateException { InnerExceptions.Count: 1 } agg ? agg.InnerExceptions[0].Message : e.Message;
             // The invocation's Error writer is Console.Error unless a test (or a host) redirects it.
             var error = parse.InvocationConfiguration.Error;
-            error.WriteLine($"error: {message}");
+            error.WriteLine($"error: {source}{message}");
             if (parse.GetValue(Verbose))
                 error.WriteLine(e);
             return ExitCodes.BadInput;

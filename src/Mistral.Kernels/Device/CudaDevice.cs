@@ -157,6 +157,16 @@ public sealed unsafe class CudaDevice : IDevice
         CudaException.Check(LibCuda.cuStreamSynchronize(Stream));
     }
 
+    /// <summary>True once all issued work has finished (cuStreamQuery), without blocking: for waits that must time out (collectives).</summary>
+    internal bool IsIdle()
+    {
+        _context.MakeCurrent();
+        var status = LibCuda.cuStreamQuery(Stream);
+        if (status == CuResult.CUDA_ERROR_NOT_READY) return false;
+        CudaException.Check(status, "cuStreamQuery");
+        return true;
+    }
+
     /// <summary>Records everything <paramref name="body"/> issues on this device's stream into a launchable CUDA graph (nothing runs while capturing).</summary>
     public CudaGraph Capture(Action body)
     {

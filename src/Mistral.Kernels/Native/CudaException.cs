@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace Mistral.Kernels.Native;
 
 /// <summary>
-/// A failed call into the CUDA driver, NVRTC or cuBLAS: carries the status name and the call expression, so a
+/// A failed call into the CUDA driver, NVRTC, cuBLAS or NCCL: carries the status name and the call expression, so a
 /// failure reads "cuMemAlloc_v2(out ptr, bytes) failed: CUDA_ERROR_OUT_OF_MEMORY (2)".
 /// </summary>
 public class CudaException : Exception
@@ -22,7 +22,7 @@ public class CudaException : Exception
         Library = Status = Call = "";
     }
 
-    /// <summary>"cuda", "nvrtc" or "cublas".</summary>
+    /// <summary>"cuda", "nvrtc", "cublas" or "nccl".</summary>
     public string Library { get; }
     /// <summary>The status enum's name, e.g. CUDA_ERROR_OUT_OF_MEMORY.</summary>
     public string Status { get; }
@@ -42,6 +42,11 @@ public class CudaException : Exception
     public static void Check(CublasStatus status, [CallerArgumentExpression(nameof(status))] string call = "")
     {
         if (status != CublasStatus.CUBLAS_STATUS_SUCCESS) throw new CudaException("cublas", status.ToString(), (int)status, call);
+    }
+
+    public static void Check(NcclResult status, [CallerArgumentExpression(nameof(status))] string call = "")
+    {
+        if (status != NcclResult.ncclSuccess) throw new CudaException("nccl", status.ToString(), (int)status, call);
     }
 }
 

@@ -54,6 +54,7 @@ public static unsafe partial class LibCuda
     [LibraryImport(Library)] public static partial CuResult cuStreamCreate(out nint phStream, uint flags);
     [LibraryImport(Library)] public static partial CuResult cuStreamDestroy_v2(nint hStream);
     [LibraryImport(Library)] public static partial CuResult cuStreamSynchronize(nint hStream);
+    [LibraryImport(Library)] public static partial CuResult cuStreamQuery(nint hStream);
 
     [LibraryImport(Library)] public static partial CuResult cuEventCreate(out nint phEvent, uint flags);
     [LibraryImport(Library)] public static partial CuResult cuEventDestroy_v2(nint hEvent);

@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 namespace Mistral.Kernels.Native;
 
 /// <summary>
-/// Finds libcuda, libnvrtc and libcublas for the <c>[LibraryImport]</c> declarations in this folder. Probe order, per
+/// Finds libcuda, libnvrtc, libcublas, libnccl and libmpi for the <c>[LibraryImport]</c> declarations in this folder. Probe order, per
 /// library: the directory given to <see cref="SetSearchDirectory"/> (the CLI's --cuda-lib-dir), $CUDA_PATH/lib64,
 /// $CUDA_HOME/lib64, /usr/local/cuda/lib64, then the system loader's own search by soname. Newest major version
 /// first within each place. When nothing loads, one <see cref="NativeLibraryMissingException"/> names the library and
@@ -24,6 +24,10 @@ public static class NativeLibraryLoader
         [LibCuda.Library] = ["libcuda.so.1", "libcuda.so"],
         [LibNvrtc.Library] = ["libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2", "libnvrtc.so"],
         [LibCublas.Library] = ["libcublas.so.13", "libcublas.so.12", "libcublas.so.11", "libcublas.so"],
+        // NCCL 2.x from the CUDA install or PyTorch's nvidia-nccl wheel (point --cuda-lib-dir at its lib folder).
+        [LibNccl.Library] = ["libnccl.so.2", "libnccl.so"],
+        // OpenMPI only: MPICH's libmpi.so.12 has another ABI (integer handles), see LibMpi.
+        [LibMpi.Library] = ["libmpi.so.40"],
     };
 
     // The resolver must be in place before any P/Invoke of this assembly runs, whoever makes the first call; a module
@@ -39,7 +43,10 @@ public static class NativeLibraryLoader
         lock (Gate) _searchDirectory = string.IsNullOrWhiteSpace(directory) ? null : directory;
     }
 
-    /// <summary>Loads <paramref name="library"/> ("cuda", "nvrtc", "cublas") now; false with the reason when it cannot be found.</summary>
+    /// <summary>The OS handle of <paramref name="library"/>, loading it if needed (to look up exported data symbols such as OpenMPI's predefined handles).</summary>
+    public static nint Handle(string library) => Load(library);
+
+    /// <summary>Loads <paramref name="library"/> ("cuda", "nvrtc", "cublas", "nccl", "mpi") now; false with the reason when it cannot be found.</summary>
     public static bool TryLoad(string library, out string reason)
     {
         try
@@ -130,11 +137,24 @@ public static class NativeLibraryLoader
     }
 }
 
-/// <summary>A CUDA library could not be loaded from any place probed; the message lists them all.</summary>
+/// <summary>A native library could not be loaded from any place probed; the message lists them all and says what provides it.</summary>
 public sealed class NativeLibraryMissingException(string library, IReadOnlyList<string> tried)
-    : DllNotFoundException($"lib{library} not found (needed for CUDA). Tried: {string.Join(", ", tried)}. " +
-                           "Install the CUDA driver/toolkit libraries, or point --cuda-lib-dir (or CUDA_PATH) at the folder that holds them.")
+    : DllNotFoundException($"lib{library} not found ({Purpose(library)}). Tried: {string.Join(", ", tried)}. {Remedy(library)}")
 {
+    private static string Purpose(string library) => library switch
+    {
+        LibMpi.Library => "needed to run as one of several ranks under mpirun",
+        LibNccl.Library => "needed for GPU collectives across ranks",
+        _ => "needed for CUDA",
+    };
+
+    private static string Remedy(string library) => library switch
+    {
+        LibMpi.Library => "Install OpenMPI (Debian/Ubuntu: apt-get install openmpi-bin) or put its libmpi.so.40 on LD_LIBRARY_PATH; MPICH is not supported.",
+        LibNccl.Library => "Install NCCL 2 (the CUDA toolkit's libnccl2, or pip's nvidia-nccl-cu12), or point --cuda-lib-dir (or CUDA_PATH) at the folder that holds libnccl.so.2.",
+        _ => "Install the CUDA driver/toolkit libraries, or point --cuda-lib-dir (or CUDA_PATH) at the folder that holds them.",
+    };
+
     public string Library { get; } = library;
     public IReadOnlyList<string> Tried { get; } = tried;
 }

@@ -32,10 +32,10 @@ public static class OpsFactory
     /// DeviceUnavailableException. <paramref name="precision"/>: "bf16", "fp32" or null for the device's default
     /// (bf16 on cuda/emu, fp32 on cpu). <paramref name="note"/> says why "auto" fell back to the cpu.
     /// </summary>
-    public static IOps Create(string name, string? precision, string kernelCacheDirectory, out string? note)
+    public static IOps Create(string name, string? precision, string kernelCacheDirectory, out string? note, int gpuOrdinal = 0)
     {
         note = null;
-        var request = new DeviceRequest(precision, kernelCacheDirectory);
+        var request = new DeviceRequest(precision, kernelCacheDirectory, gpuOrdinal);
         if (string.Equals(name, Auto, StringComparison.OrdinalIgnoreCase))
         {
             try
@@ -83,7 +83,7 @@ public static class OpsFactory
         CudaDevice device;
         try
         {
-            device = CudaDevice.Open(0, new CudaDeviceOptions(KernelSources.Embedded(), request.KernelCacheDirectory));
+            device = CudaDevice.Open(request.GpuOrdinal, new CudaDeviceOptions(KernelSources.Embedded(), request.KernelCacheDirectory));
         }
         catch (Exception e) when (e is NativeLibraryMissingException or NoCudaDeviceException or CudaException or DllNotFoundException)
         {
@@ -100,5 +100,8 @@ public static class OpsFactory
     }
 }
 
-/// <summary>What a device factory is asked for: the precision ("bf16", "fp32" or null for its default) and where compiled kernels are cached.</summary>
-public sealed record DeviceRequest(string? Precision, string KernelCacheDirectory);
+/// <summary>
+/// What a device factory is asked for: the precision ("bf16", "fp32" or null for its default), where compiled kernels
+/// are cached, and which GPU (a data-parallel rank's local rank).
+/// </summary>
+public sealed record DeviceRequest(string? Precision, string KernelCacheDirectory, int GpuOrdinal = 0);

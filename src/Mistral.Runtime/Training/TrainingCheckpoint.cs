@@ -40,12 +40,19 @@ public static partial class TrainingCheckpoint
 
     public static string? Latest(string runDir) => List(runDir) is { Count: > 0 } all ? all[^1].Path : null;
 
+    /// <summary>run_dir/checkpoints/step_N, where the checkpoint of step N is (or will be) once complete.</summary>
+    public static string PathOf(string runDir, int step) => Path.Combine(Folder(runDir), $"step_{step}");
+
+    /// <summary>
+    /// Writes step_N.tmp, then runs <paramref name="beforeCommit"/> (data-parallel runs: a barrier, so the checkpoint
+    /// appears only once every rank has reached it), then renames it to step_N and prunes to <paramref name="keepLast"/>.
+    /// </summary>
     public static string Write(string runDir, TrainingState state, IEnumerable<HostTensor> lora, IEnumerable<HostTensor> norms,
-        IEnumerable<HostTensor> optimizer, string effectiveYaml, int? keepLast)
+        IEnumerable<HostTensor> optimizer, string effectiveYaml, int? keepLast, Action? beforeCommit = null)
     {
         var root = Folder(runDir);
         Directory.CreateDirectory(root);
-        var final = Path.Combine(root, $"step_{state.Step}");
+        var final = PathOf(runDir, state.Step);
         var temp = final + ".tmp";
         if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
         Directory.CreateDirectory(temp);
@@ -60,6 +67,7 @@ public static partial class TrainingCheckpoint
         SafeTensorsWriter.Write(Path.Combine(temp, OptimizerFile), optimizer);
         File.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, Json));
         File.WriteAllText(Path.Combine(temp, ConfigFile), effectiveYaml);
+        beforeCommit?.Invoke();
         if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
         Directory.Move(temp, final);
 

@@ -35,6 +35,25 @@ public sealed class TrainDataLoaderTests
         Assert.NotEqual(epoch0, epoch1);
     }
 
+    [Theory]
+    [InlineData(2, 4)]
+    [InlineData(3, 2)] // more ranks than micro-batches: rank 2 gets none
+    [InlineData(3, 7)]
+    public void NextStep_SlicesOfAllRanks_AreDisjointAndTogetherOneProcessStep(int worldSize, int microbatches)
+    {
+        var single = new TrainDataLoader(Docs(13), seqLen: 4, batchSize: 2, seed: 5);
+        var ranks = Enumerable.Range(0, worldSize).Select(_ => new TrainDataLoader(Docs(13), seqLen: 4, batchSize: 2, seed: 5)).ToList();
+        for (int step = 0; step < 3; step++)
+        {
+            var whole = single.NextStep(microbatches, 0, 1);
+            var slices = ranks.Select((loader, r) => loader.NextStep(microbatches, r, worldSize)).ToList();
+            Assert.Equal(whole.Local.SelectMany(b => b.Inputs), slices.SelectMany(s => s.Local).SelectMany(b => b.Inputs));
+            Assert.All(slices, s => Assert.InRange(s.Local.Count, microbatches / worldSize, (microbatches + worldSize - 1) / worldSize));
+            Assert.All(slices, s => Assert.Equal((whole.WeightSum, whole.TokenCount), (s.WeightSum, s.TokenCount)));
+            Assert.All(ranks, loader => Assert.Equal(single.Position, loader.Position));
+        }
+    }
+
     [Fact]
     public void Position_ResumesTheSameStream()
     {

@@ -44,6 +44,22 @@ public sealed class TrainDataLoader
         return _windows;
     }
 
+    /// <summary>
+    /// The micro-batches of one optimizer step for <paramref name="rank"/> of <paramref name="worldSize"/>: every rank
+    /// draws all <paramref name="microbatches"/> of the step (so every rank's <see cref="Position"/> is the same) and
+    /// keeps the contiguous share [r·M/N, (r+1)·M/N). The step's samples therefore do not depend on the world size:
+    /// world N runs what one process runs with the same M, split into disjoint slices. When N does not divide M the
+    /// shares differ by one (and are empty when N > M); the loss stays exact because its denominator is the whole step's.
+    /// </summary>
+    public StepBatches NextStep(int microbatches, int rank, int worldSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(microbatches, 1);
+        if (rank < 0 || rank >= worldSize) throw new ArgumentOutOfRangeException(nameof(rank), rank, $"not a rank of a world of {worldSize}");
+        var all = Enumerable.Range(0, microbatches).Select(_ => Next()).ToList();
+        int first = (int)((long)rank * microbatches / worldSize), end = (int)((long)(rank + 1) * microbatches / worldSize);
+        return new StepBatches(all[first..end], all.Sum(b => b.WeightSum), all.Sum(b => b.TokenCount));
+    }
+
     public TrainBatch Next()
     {
         var picked = new List<PackedWindow>(_batchSize);

@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Mistral.Runtime.Model;
+using Mistral.Runtime.Training;
+using Mistral.Testing;
+using Xunit;
+
+namespace Mistral.Cli.Tests.Commands;
+
+/// <summary>
+/// `mpirun -np N mistral-cu finetune` on CPU ranks (the MPI communicator: the trainer's distributed path without a GPU)
+/// against one process, on the tiny fixture model and the example instruct data.
+/// </summary>
+public sealed class DataParallelFinetuneTests : IDisposable
+{
+    /// <summary>
+    /// World 2 × 1 micro-batch vs world 1 × 2 with trained norms: the same samples, but RMSNorm's dWeight is (g0 + g1)
+    /// summed by MPI instead of accumulated row by row onto g0 inside the backward kernel, so fp32 rounding differs in
+    /// the last bits: measured, step-1 loss identical, grad norms 1.3e-8 relative apart, losses ≤ 5e-9.
+    /// Weights then drift further than that, because Adam divides by √v: an element whose gradient is itself rounding
+    /// noise (LoRA A while B is still ~0) moves by up to ~lr either way. Measured after 3 steps at lr 1e-2: at most
+    /// 6.8e-6 absolute (lora_A of wo). The losses and grad norms, sums over every parameter, are the sharp check.
+    /// </summary>
+    private const double LossRelativeTolerance = 1e-7, WeightTolerance = 1e-4;
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("dp-finetune").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static string ExampleConfig => Path.Combine(Fixtures.Root, "..", "..", "examples", "finetune", "tiny.yaml");
+
+    private string[] Args(string run, int steps = 3, params string[] more) =>
+    [
+        "finetune", ExampleConfig, "--set", $"run_dir={Path.Combine(_dir, run)}", "--set", $"max_steps={steps}",
+        "--set", "num_microbatches=2", "--set", "batch_size=1", "--set", "seq_len=32", "--set", "no_eval=true",
+        "--set", $"ckpt_freq={steps}", "--device", "cpu", .. more,
+    ];
+
+    /// <summary>
+    /// LoRA adapters only: each adapter gradient of a micro-batch is one GEMM, so world 1 accumulating g1 onto g0 and
+    /// MPI summing g0 + g1 round identically: the two runs agree bit for bit.
+    /// </summary>
+    [Fact]
+    public void Finetune_AdaptersOnlyWorld2Accumulation1_BitIdenticalToWorld1Accumulation2()
+    {
+        MpiRunner.RequireMpirun();
+        var single = CliRunner.Run([.. Args("single"), "--set", "lora.train_norms=false"]);
+        Assert.True(single.ExitCode == 0, single.ToString());
+        var world2 = MpiRunner.Run(2, [.. Args("world2"), "--set", "lora.train_norms=false"]);
+        Assert.True(world2.ExitCode == 0, world2.ToString());
+        foreach (var file in new[] { TrainingCheckpoint.LoraFile, TrainingCheckpoint.OptimizerFile })
+            Assert.True(File.ReadAllBytes(Checkpoint("single", 3, file)).AsSpan().SequenceEqual(File.ReadAllBytes(Checkpoint("world2", 3, file))),
+                $"{file} differs between world 1 × 2 and world 2 × 1");
+        foreach (var key in new[] { "train_loss", "grad_norm" })
+            Assert.Equal(Losses("single").Select(e => e.GetProperty(key).GetDouble()), Losses("world2").Select(e => e.GetProperty(key).GetDouble()));
+    }
+
+    [Fact]
+    public void Finetune_World2Accumulation1_MatchesWorld1Accumulation2AndRepeatsBitForBit()
+    {
+        MpiRunner.RequireMpirun();
+        var single = CliRunner.Run(Args("single"));
+        Assert.True(single.ExitCode == 0, single.ToString());
+        var first = MpiRunner.Run(2, Args("world2"));
+        Assert.True(first.ExitCode == 0, first.ToString());
+        var again = MpiRunner.Run(2, Args("world2-again"));
+        Assert.True(again.ExitCode == 0, again.ToString());
+
+        // Only rank 0 prints progress (one "step 3/3" line) and writes metrics.
+        Assert.Single(first.OutLines, l => l.StartsWith("step     3/3 | loss", StringComparison.Ordinal));
+        AssertClose(Losses("single"), Losses("world2"), "train_loss");
+        AssertClose(Losses("single"), Losses("world2"), "grad_norm");
+        var (maxAbs, where) = MaxDifference(Trained("single"), Trained("world2"));
+        Assert.True(maxAbs <= WeightTolerance, $"world 2 vs world 1: {where} differs by {maxAbs:E2} (tolerance {WeightTolerance:E0})");
+        TestContext.Current.TestOutputHelper?.WriteLine($"world 2 x 1 vs world 1 x 2: max |dw| = {maxAbs:E2} at {where}");
+
+        foreach (var file in new[] { TrainingCheckpoint.LoraFile, TrainingCheckpoint.NormsFile, TrainingCheckpoint.OptimizerFile })
+            Assert.True(File.ReadAllBytes(Checkpoint("world2", 3, file)).AsSpan().SequenceEqual(File.ReadAllBytes(Checkpoint("world2-again", 3, file))),
+                $"{file} differs between two world-2 runs");
+    }
+
+    [Fact]
+    public void Finetune_ThreeRanksTwoMicrobatches_RunsUnevenSharesAndMatchesOneProcess()
+    {
+        MpiRunner.RequireMpirun();
+        var single = CliRunner.Run(Args("single", steps: 2));
+        Assert.True(single.ExitCode == 0, single.ToString());
+        var three = MpiRunner.Run(3, Args("world3", steps: 2));
+        Assert.True(three.ExitCode == 0, three.ToString());
+        Assert.Contains(three.OutLines, l => l.StartsWith("note: 2 micro-batches per step over 3 ranks", StringComparison.Ordinal));
+        AssertClose(Losses("single"), Losses("world3"), "train_loss");
+        var (maxAbs, where) = MaxDifference(Trained("single", 2), Trained("world3", 2));
+        Assert.True(maxAbs <= WeightTolerance, $"world 3 vs world 1: {where} differs by {maxAbs:E2}");
+    }
+
+    [Fact]
+    public void Finetune_OneRankKilledMidRun_OtherExitsNonZeroAndOnlyCompleteCheckpointsRemain()
+    {
+        MpiRunner.RequireMpirun();
+        var run = Path.Combine(_dir, "killed");
+        using var mpirun = MpiRunner.Start(2, [.. Args("killed", steps: 400), "--set", "ckpt_freq=1", "--set", "keep_last_checkpoints=3"]);
+        var (stdout, stderr) = MpiRunner.Collect(mpirun);
+        var metrics = Path.Combine(run, "metrics.jsonl");
+        var clock = Stopwatch.StartNew();
+        while (!mpirun.HasExited && clock.Elapsed < MpiRunner.Timeout && (!File.Exists(metrics) || File.ReadAllLines(metrics).Length < 3))
+            Thread.Sleep(200);
+        Assert.False(mpirun.HasExited, $"the run ended before it could be interrupted\n{stdout}\n{stderr}");
+        int victim = MpiRunner.FindRank(mpirun, 1) ?? throw new InvalidOperationException("rank 1 not found among mpirun's children");
+        Process.GetProcessById(victim).Kill();
+
+        bool exited = mpirun.WaitForExit(TimeSpan.FromSeconds(60));
+        if (!exited) mpirun.Kill(entireProcessTree: true);
+        Assert.True(exited, $"rank 0 still running 60 s after rank 1 was killed\n{stdout}\n{stderr}");
+        mpirun.WaitForExit();
+        Assert.NotEqual(0, mpirun.ExitCode);
+        Assert.Contains("rank 1", stderr.ToString(), StringComparison.Ordinal);
+
+        var checkpoints = TrainingCheckpoint.List(run);
+        Assert.NotEmpty(checkpoints);
+        foreach (var (step, path) in checkpoints)
+        {
+            Assert.Equal(step, TrainingCheckpoint.ReadState(path).Step);
+            Assert.NotEmpty(TrainingCheckpoint.ReadTrained(path));
+            Assert.NotEmpty(SafeTensorsFile.ReadAll(Path.Combine(path, TrainingCheckpoint.OptimizerFile)));
+        }
+
+        // --resume continues from the last complete checkpoint, here in one process.
+        int last = checkpoints[^1].Step;
+        var resumed = CliRunner.Run([.. Args("killed", steps: last + 1), "--resume"]);
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Contains(resumed.OutLines, l => l.StartsWith($"resumed from {checkpoints[^1].Path} (step {last})", StringComparison.Ordinal));
+        Assert.True(Directory.Exists(TrainingCheckpoint.PathOf(run, last + 1)));
+    }
+
+    private string Checkpoint(string run, int step, string file) => Path.Combine(TrainingCheckpoint.PathOf(Path.Combine(_dir, run), step), file);
+
+    private Dictionary<string, float[]> Trained(string run, int step = 3) =>
+        TrainingCheckpoint.ReadTrained(TrainingCheckpoint.PathOf(Path.Combine(_dir, run), step)).ToDictionary(kv => kv.Key, kv => kv.Value.ToFloat32());
+
+    private List<JsonElement> Losses(string run) =>
+        File.ReadAllLines(Path.Combine(_dir, run, "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(e => e.TryGetProperty("train_loss", out _)).ToList();
+
+    private static void AssertClose(List<JsonElement> expected, List<JsonElement> actual, string key)
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        for (int i = 0; i < expected.Count; i++)
+        {
+            double e = expected[i].GetProperty(key).GetDouble(), a = actual[i].GetProperty(key).GetDouble();
+            Assert.True(Math.Abs(a - e) <= LossRelativeTolerance * Math.Abs(e), $"step {i + 1} {key}: one process {e:R}, data-parallel {a:R}");
+        }
+    }
+
+    private static (double MaxAbs, string Where) MaxDifference(Dictionary<string, float[]> expected, Dictionary<string, float[]> actual)
+    {
+        Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
+        double worst = 0;
+        string where = "";
+        foreach (var (name, e) in expected)
+        {
+            var a = actual[name];
+            for (int i = 0; i < e.Length; i++)
+            {
+                double d = Math.Abs((double)a[i] - e[i]);
+                if (d > worst) (worst, where) = (d, $"{name}[{i}] ({e[i]:R} vs {a[i]:R})");
+            }
+        }
+        return (worst, where);
+    }
+}
