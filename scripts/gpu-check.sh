@@ -15,11 +15,35 @@ fi
 cli="$bundle/mistral-cu"
 fixture="$repo/tests/fixtures/tiny-mistral"
 export MISTRAL_CU_CACHE="$repo/.bundle/kernel-cache"
-# Where CUDA libraries live on GPU machines that have no system-wide toolkit: the driver's folder, a toolkit, and the
-# CUDA wheels PyTorch brings (nvidia/*/lib: libnvrtc, libcublas). The loader also probes $CUDA_PATH and the system path.
+# Where CUDA libraries live on GPU machines that have no system-wide toolkit: the driver's folder, a toolkit
+# (/usr/local/cuda) and the CUDA wheels PyTorch brings (nvidia/*/lib: libnvrtc, libcublas). Exactly one of the last two
+# goes on the path: the one whose NVRTC and cuBLAS share the newest major not above the driver's CUDA major (CUDA 13
+# libraries on a 12.x driver load, then fail at cuModuleLoadData/cublasCreate; a 12.x toolkit beside 13.x wheels
+# would mix majors by load order). The loader applies the same rule (NativeLibraryLoader.CandidateSonames).
+driver_major=$(nvidia-smi 2>/dev/null | sed -n 's/.*CUDA Version: *\([0-9]*\)\..*/\1/p' | head -n 1)
+toolkit_dirs="/usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib"
+wheel_dirs=$(python3 -c 'import glob, site; print(" ".join(sorted({d for p in site.getsitepackages() for d in glob.glob(p + "/nvidia/*/lib")})))' 2>/dev/null)
+# major DIRS...: the newest major M (<= driver) for which libnvrtc.so.M and libcublas.so.M both lie in DIRS
+major() {
+    local m best=""
+    for m in 13 12 11; do
+        [ -n "$driver_major" ] && [ "$m" -gt "$driver_major" ] && continue
+        local nvrtc="" cublas=""
+        for d in "$@"; do
+            ls "$d"/libnvrtc.so."$m"* >/dev/null 2>&1 && nvrtc=1
+            ls "$d"/libcublas.so."$m"* >/dev/null 2>&1 && cublas=1
+        done
+        if [ -n "$nvrtc" ] && [ -n "$cublas" ]; then best=$m; break; fi
+    done
+    echo "$best"
+}
+toolkit_major=$(major $toolkit_dirs)
+wheel_major=$(major $wheel_dirs)
+if [ -n "$toolkit_major" ] && [ "${toolkit_major}" -ge "${wheel_major:-0}" ]; then cuda_dirs=$toolkit_dirs; cuda_from="toolkit, CUDA $toolkit_major"
+elif [ -n "$wheel_major" ]; then cuda_dirs=$wheel_dirs; cuda_from="pip wheels, CUDA $wheel_major"
+else cuda_dirs=""; cuda_from="none found at or below the driver's CUDA ${driver_major:-?}"; fi
 extra=""
-for d in /usr/local/nvidia/lib64 /usr/local/nvidia/lib /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib \
-         $(python3 -c 'import glob, site; print(" ".join(sorted({d for p in site.getsitepackages() for d in glob.glob(p + "/nvidia/*/lib")})))' 2>/dev/null); do
+for d in /usr/local/nvidia/lib64 /usr/local/nvidia/lib $cuda_dirs; do
     [ -d "$d" ] && extra="$extra:$d"
 done
 export LD_LIBRARY_PATH="${extra#:}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
@@ -28,6 +52,7 @@ failed=0
 {
     echo "mistral-cu GPU check, commit $(cat "$bundle/COMMIT"), $(date -u '+%Y-%m-%d %H:%M UTC')"
     nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max.mem --format=csv 2>&1
+    echo "driver CUDA ${driver_major:-?}; CUDA libraries from: $cuda_from"
     echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
     for d in /usr/lib/x86_64-linux-gnu ${LD_LIBRARY_PATH//:/ }; do ls "$d" 2>/dev/null | grep -E '^lib(cuda|nvrtc|cublas)\.so' | sed "s#^#$d/#"; done | sort -u | tr '\n' ' '
     echo

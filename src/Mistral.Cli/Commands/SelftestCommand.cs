@@ -79,6 +79,7 @@ internal static class SelftestCommand
             o.WriteLine($"compute      sm_{info.ComputeCapability}, {info.Multiprocessors} SMs, {info.TotalMemoryBytes / (1024.0 * 1024 * 1024):F1} GiB, {info.MaxSharedMemoryPerBlock / 1024} KiB shared/block");
             o.WriteLine($"driver       CUDA {info.DriverVersion} ({NativeLibraryLoader.LoadedPath(LibCuda.Library)})");
             o.WriteLine($"compiler     {info.CompilerVersion} ({NativeLibraryLoader.LoadedPath(LibNvrtc.Library)}), target {cuda.Target}");
+            o.WriteLine($"cublas       {cuda.BlasVersion} ({NativeLibraryLoader.LoadedPath(LibCublas.Library)})");
         }
         else if (device is EmulatedDevice emu)
         {

@@ -16,10 +16,13 @@ public sealed unsafe partial class KernelCompiler
     public static readonly IReadOnlyList<string> BaseOptions = ["-default-device", "--std=c++17", "-lineinfo"];
 
     /// <summary>"12.4": the loaded NVRTC's version (loads it; throws <see cref="NativeLibraryMissingException"/> without one).</summary>
-    public static string Version()
+    public static string Version() => LoadedVersion().ToString();
+
+    /// <summary>The loaded NVRTC's major.minor (loads it).</summary>
+    public static Version LoadedVersion()
     {
         CudaException.Check(LibNvrtc.nvrtcVersion(out int major, out int minor));
-        return $"{major}.{minor}";
+        return new Version(major, minor);
     }
 
     /// <summary>Architectures the loaded NVRTC accepts, as compute capabilities (80, 86, 89, 90, ...).</summary>

@@ -55,12 +55,13 @@ public sealed unsafe class CudaDevice : IDevice
         CudaException.Check(LibCuda.cuDeviceGet(out int device, ordinal));
 
         var info = Query(device);
+        var target = ChooseTarget(info.ComputeCapability, Version.Parse(info.DriverVersion));
         CudaException.Check(LibCuda.cuDevicePrimaryCtxRetain(out nint rawContext, device));
         var context = new CuContextHandle(rawContext, device);
         context.MakeCurrent();
         CudaException.Check(LibCuda.cuStreamCreate(out nint rawStream, LibCuda.CU_STREAM_NON_BLOCKING));
         var stream = new CuStreamHandle(context, rawStream);
-        return new CudaDevice(options, context, stream, info, ChooseTarget(info.ComputeCapability));
+        return new CudaDevice(options, context, stream, info, target);
     }
 
     public string Name => "cuda";
@@ -147,8 +148,22 @@ public sealed unsafe class CudaDevice : IDevice
     public void Gemm(in GemmArgs gemm)
     {
         _context.MakeCurrent();
-        lock (_gate) _blas ??= new CudaBlas(_context, Stream);
-        _blas.Gemm(gemm);
+        Blas().Gemm(gemm);
+    }
+
+    /// <summary>"12.4.5": the cuBLAS this device uses (creates its handle and workspace if no GEMM has yet).</summary>
+    public string BlasVersion
+    {
+        get
+        {
+            _context.MakeCurrent();
+            return Blas().Version;
+        }
+    }
+
+    private CudaBlas Blas()
+    {
+        lock (_gate) return _blas ??= new CudaBlas(_context, Stream, Info.ComputeCapability);
     }
 
     public void Synchronize()
@@ -171,6 +186,7 @@ public sealed unsafe class CudaDevice : IDevice
     public CudaGraph Capture(Action body)
     {
         _context.MakeCurrent();
+        Blas(); // the handle and its workspace exist before capture: nothing in the graph allocates
         CudaException.Check(LibCuda.cuStreamBeginCapture_v2(Stream, LibCuda.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL));
         nint graph;
         try
@@ -250,19 +266,9 @@ public sealed unsafe class CudaDevice : IDevice
             nvrtc);
     }
 
-    /// <summary>
-    /// A CUBIN for the device's own architecture when NVRTC knows it (sm_90a on Hopper: wgmma/TMA need the "a"
-    /// target), else PTX for the newest architecture NVRTC knows that the device can run, JIT-compiled by the driver.
-    /// </summary>
-    private static CompileTarget ChooseTarget(int computeCapability)
-    {
-        var supported = KernelCompiler.SupportedArchitectures();
-        if (supported.Contains(computeCapability))
-            return CompileTarget.Cubin(computeCapability, archSpecific: computeCapability == 90);
-        var best = supported.Where(a => a <= computeCapability).DefaultIfEmpty(0).Max();
-        if (best == 0) throw new CudaException($"NVRTC {KernelCompiler.Version()} supports none of the architectures up to sm_{computeCapability}");
-        return CompileTarget.Ptx(best);
-    }
+    /// <summary>The compile target for this GPU from the loaded NVRTC and driver (<see cref="CompileTarget.Choose"/>).</summary>
+    private static CompileTarget ChooseTarget(int computeCapability, Version driver) =>
+        CompileTarget.Choose(computeCapability, KernelCompiler.LoadedVersion(), KernelCompiler.SupportedArchitectures(), driver);
 
     public void Dispose()
     {

@@ -7,9 +7,11 @@ namespace Mistral.Kernels.Native;
 /// <summary>
 /// Finds libcuda, libnvrtc, libcublas, libnccl and libmpi for the <c>[LibraryImport]</c> declarations in this folder. Probe order, per
 /// library: the directory given to <see cref="SetSearchDirectory"/> (the CLI's --cuda-lib-dir), $CUDA_PATH/lib64,
-/// $CUDA_HOME/lib64, /usr/local/cuda/lib64, then the system loader's own search by soname. Newest major version
-/// first within each place. When nothing loads, one <see cref="NativeLibraryMissingException"/> names the library and
-/// every path tried. This class is the only place below the CLI that reads environment variables, and its caches are
+/// $CUDA_HOME/lib64, /usr/local/cuda/lib64, then the system loader's own search by soname (LD_LIBRARY_PATH). Newest
+/// major first, each major tried in every place before the next older one, but never a major newer than the driver's
+/// (<see cref="CandidateSonames"/>): CUDA 13 libraries on a 12.x driver load, then fail at cuModuleLoadData or
+/// cublasCreate. When nothing loads, one <see cref="NativeLibraryMissingException"/> names the library and every path
+/// tried. This class is the only place below the CLI that reads environment variables, and its caches are
 /// the only static mutable state in the library (one process has one set of native libraries).
 /// </summary>
 public static class NativeLibraryLoader
@@ -68,6 +70,43 @@ public static class NativeLibraryLoader
         lock (Gate) return LoadedPaths.GetValueOrDefault(library);
     }
 
+    /// <summary>
+    /// The sonames tried for <paramref name="library"/>, newest first, leaving out majors above
+    /// <paramref name="driverMajor"/> (the major of cuDriverGetVersion; null where no driver is loaded, e.g. a CI
+    /// machine compiling with NVRTC alone, which keeps them all). The unversioned name comes last, whatever it links to.
+    /// </summary>
+    public static IReadOnlyList<string> CandidateSonames(string library, int? driverMajor)
+    {
+        var all = Sonames[library];
+        if (driverMajor is not { } limit || library == LibCuda.Library) return all;
+        return all.Where(s => SonameMajor(s) is not { } major || major <= limit).ToArray();
+    }
+
+    /// <summary>13 for "libnvrtc.so.13", 11 for "libnvrtc.so.11.2", null for "libnvrtc.so".</summary>
+    internal static int? SonameMajor(string soname)
+    {
+        int at = soname.IndexOf(".so.", StringComparison.Ordinal);
+        if (at < 0) return null;
+        var version = soname[(at + 4)..];
+        int dot = version.IndexOf('.');
+        return int.TryParse(dot < 0 ? version : version[..dot], out int major) ? major : null;
+    }
+
+    /// <summary>The loaded driver's CUDA version (12040 for 12.4), or null where libcuda is absent.</summary>
+    public static int? DriverVersion()
+    {
+        lock (Gate)
+        {
+            if (!TryLoad(LibCuda.Library, out _)) return null;
+            // Through the export, not LibCuda's P/Invoke: this runs inside the resolver, before nvrtc/cublas load.
+            if (!NativeLibrary.TryGetExport(Loaded[LibCuda.Library], "cuDriverGetVersion", out var export)) return null;
+            int version;
+            int status;
+            unsafe { status = ((delegate* unmanaged<int*, int>)export)(&version); }
+            return status == 0 ? version : null;
+        }
+    }
+
     private static nint Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath) =>
         Sonames.ContainsKey(name) ? Load(name) : 0;
 
@@ -76,10 +115,12 @@ public static class NativeLibraryLoader
         lock (Gate)
         {
             if (Loaded.TryGetValue(library, out var cached)) return cached;
+            int? driverMajor = library == LibCuda.Library ? null : DriverVersion() / 1000;
+            var sonames = CandidateSonames(library, driverMajor);
             var tried = new List<string>();
-            foreach (var dir in SearchDirectories())
+            foreach (var soname in sonames)
             {
-                foreach (var soname in Sonames[library])
+                foreach (var dir in SearchDirectories())
                 {
                     var path = Path.Combine(dir, soname);
                     tried.Add(path);
@@ -87,12 +128,11 @@ public static class NativeLibraryLoader
                     PreloadCompanions(library, dir);
                     if (NativeLibrary.TryLoad(path, out var handle)) return Remember(library, path, handle);
                 }
-            }
-            foreach (var soname in Sonames[library])
-            {
                 tried.Add($"{soname} (system search path)");
-                if (NativeLibrary.TryLoad(soname, out var handle)) return Remember(library, soname, handle);
+                if (NativeLibrary.TryLoad(soname, out var systemHandle)) return Remember(library, soname, systemHandle);
             }
+            if (driverMajor is { } limit && sonames.Count < Sonames[library].Length)
+                tried.Add($"(majors above the driver's CUDA {limit} left out)");
             throw new NativeLibraryMissingException(library, tried);
         }
     }
