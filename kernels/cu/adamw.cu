@@ -6,6 +6,11 @@
 // Legend: N = elements of one parameter tensor.
 #include "common/common.cuh"
 
+// Resource budgets on sm_90 (ptxas via NVRTC 12.x; KernelBudgetTests): registers per thread (rounded up to the
+// allocation granule of 8), static shared bytes, stack frame and spill bytes (0 unless stated).
+// budget adamw_sum_of_squares_partials_*: regs<=32 smem<=128
+// budget adamw_step_f32: regs<=24 smem<=0
+
 // g = grad · grad_scale; p ·= decay; m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;
 // p −= step_size · m / (sqrt(v) / sqrt(1 − β2^t) + eps). param, m, v fp32 in place; one thread per element.
 extern "C" __global__ void adamw_step_f32(float* __restrict__ param,        // [N] updated

@@ -3,6 +3,10 @@
 // Launch: one block per row, blockDim a multiple of 32.
 #include "common/common.cuh"
 
+// Resource budgets on sm_90 (ptxas via NVRTC 12.x; KernelBudgetTests): registers per thread (rounded up to the
+// allocation granule of 8), static shared bytes, stack frame and spill bytes (0 unless stated).
+// budget argmax_forward_*: regs<=24 smem<=256
+
 // (value, index) ordering: larger value wins; on equal values the lower index wins.
 __device__ __forceinline__ bool better(float v, int i, float best_v, int best_i) {
     return v > best_v || (v == best_v && i < best_i);

@@ -15,6 +15,18 @@
 #include "attention_common.cuh"
 #include "attention_tile.cuh"
 
+// Resource budgets on sm_90 (ptxas via NVRTC 12.x; KernelBudgetTests): registers per thread (rounded up to the
+// allocation granule of 8), static shared bytes, stack frame and spill bytes (0 unless stated).
+// Debt (issue 12): the fp32 head-dim-128 variant spills and every variant above hd32 needs more than 128 registers.
+// budget attention_prefill_forward_bf16_hd128: regs<=184 smem<=35840
+// budget attention_prefill_forward_bf16_hd64: regs<=128 smem<=18432
+// budget attention_prefill_forward_bf16_hd32: regs<=88 smem<=9728
+// budget attention_prefill_forward_bf16_hd16: regs<=72 smem<=5376
+// budget attention_prefill_forward_f32_hd128: regs<=255 smem<=37888 stack<=712 spill<=1060
+// budget attention_prefill_forward_f32_hd64: regs<=255 smem<=19456
+// budget attention_prefill_forward_f32_hd32: regs<=168 smem<=10240
+// budget attention_prefill_forward_f32_hd16: regs<=96 smem<=5632
+
 struct AttentionPrefillArgs
 {
     const void* q;                        // [T, H·Dh]

@@ -17,6 +17,15 @@
 #include "common/common.cuh"
 #include "attention_common.cuh"
 
+// Resource budgets on sm_90 (ptxas via NVRTC 12.x; KernelBudgetTests): registers per thread (rounded up to the
+// allocation granule of 8), static shared bytes, stack frame and spill bytes (0 unless stated).
+// budget attention_backward_dkdv_*_hd128: regs<=128 smem<=35328
+// budget attention_backward_dq_*_hd128: regs<=112 smem<=35328
+// budget attention_backward_dkdv_*_hd64: regs<=128 smem<=41984
+// budget attention_backward_dq_*_hd64: regs<=112 smem<=41984
+// budget attention_backward_*_hd32: regs<=80 smem<=25600
+// budget attention_backward_*_hd16: regs<=56 smem<=17408
+
 #define ATTENTION_BACKWARD_THREADS 128
 
 // The shared-memory tiles of both kernels. Rows are padded by one float so that threads walking a column

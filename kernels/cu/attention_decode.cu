@@ -12,6 +12,19 @@
 #include "common/common.cuh"
 #include "attention_common.cuh"
 
+// Resource budgets on sm_90 (ptxas via NVRTC 12.x; KernelBudgetTests): registers per thread (rounded up to the
+// allocation granule of 8), static shared bytes, stack frame and spill bytes (0 unless stated).
+// Debt (issue 12): the split kernel keeps per-thread arrays on the stack (local memory), and bf16 spills.
+// budget attention_decode_combine_*: regs<=32 smem<=0
+// budget attention_decode_split_bf16_hd128: regs<=32 smem<=9344 stack<=48 spill<=16
+// budget attention_decode_split_bf16_hd64: regs<=32 smem<=7296 stack<=48 spill<=16
+// budget attention_decode_split_bf16_hd32: regs<=32 smem<=6272 stack<=48 spill<=16
+// budget attention_decode_split_bf16_hd16: regs<=32 smem<=5760 stack<=48 spill<=16
+// budget attention_decode_split_f32_hd128: regs<=40 smem<=9344 stack<=32
+// budget attention_decode_split_f32_hd64: regs<=40 smem<=7296 stack<=32
+// budget attention_decode_split_f32_hd32: regs<=40 smem<=6272 stack<=32
+// budget attention_decode_split_f32_hd16: regs<=40 smem<=5760 stack<=32
+
 #define ATTENTION_DECODE_KEYS_PER_SPLIT 128
 #define ATTENTION_DECODE_MAX_GROUP 8
 

@@ -3,6 +3,10 @@
 // Launch: each thread owns 4 consecutive elements (one vector load when aligned), N/4 threads in 1-D blocks.
 #include "common/common.cuh"
 
+// Resource budgets on sm_90 (ptxas via NVRTC 12.x; KernelBudgetTests): registers per thread (rounded up to the
+// allocation granule of 8), static shared bytes, stack frame and spill bytes (0 unless stated).
+// budget elementwise_*: regs<=24 smem<=0
+
 // The 4 elements [i0, i0+4) ∩ [0, n) of this thread, and whether they can move as one vector.
 #define ELEMENTWISE_PROLOGUE                                                           \
     const long long i0 = 4 * ((long long)blockIdx.x * blockDim.x + threadIdx.x);     \

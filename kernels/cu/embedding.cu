@@ -2,6 +2,10 @@
 // Legend: T = tokens, V = vocab, D = dim. T is the storage type of table / y / dY (float or bf16).
 #include "common/common.cuh"
 
+// Resource budgets on sm_90 (ptxas via NVRTC 12.x; KernelBudgetTests): registers per thread (rounded up to the
+// allocation granule of 8), static shared bytes, stack frame and spill bytes (0 unless stated).
+// budget embedding_*: regs<=24 smem<=0
+
 // y[t, :] = table[tokens[t], :]. One block per token row. A token outside [0, V) yields a NaN row rather than a
 // read outside the table, so a bad id shows up in every test instead of as silent garbage.
 template <class T>

@@ -6,6 +6,10 @@
 #include "common/common.cuh"
 #include "attention_common.cuh"
 
+// Resource budgets on sm_90 (ptxas via NVRTC 12.x; KernelBudgetTests): registers per thread (rounded up to the
+// allocation granule of 8), static shared bytes, stack frame and spill bytes (0 unless stated).
+// budget kv_cache_append: regs<=24 smem<=0
+
 // Grid (max length, B), block 128: block (i, b) copies token i of sequence b if it is among the last S of the chunk
 // (earlier ones would be overwritten within the same call anyway).
 // k, v [T, R]; sequences [B]; row_chunks = R · sizeof(element) / 16; slots = S; cache_k, cache_v [rows, S, R].

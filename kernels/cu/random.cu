@@ -3,6 +3,10 @@
 // Counter-based: element i gets splitmix64(seed ^ i), so the values depend only on (seed, i), not on the launch shape.
 #include "common/common.cuh"
 
+// Resource budgets on sm_90 (ptxas via NVRTC 12.x; KernelBudgetTests): registers per thread (rounded up to the
+// allocation granule of 8), static shared bytes, stack frame and spill bytes (0 unless stated).
+// budget random_uniform_*: regs<=32 smem<=0
+
 __device__ __forceinline__ unsigned long long random_splitmix64(unsigned long long x)
 {
     x += 0x9e3779b97f4a7c15ull;

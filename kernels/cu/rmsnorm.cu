@@ -4,6 +4,10 @@
 // Launch: one block per row, blockDim a multiple of 32 (block reductions).
 #include "common/common.cuh"
 
+// Resource budgets on sm_90 (ptxas via NVRTC 12.x; KernelBudgetTests): registers per thread (rounded up to the
+// allocation granule of 8), static shared bytes, stack frame and spill bytes (0 unless stated).
+// budget rmsnorm_*: regs<=32 smem<=128
+
 // Σ_d f(d) over one row, each thread taking 4 contiguous elements at a time when the row allows vector loads.
 template <class T>
 __device__ __forceinline__ float row_sum_squares(const T* __restrict__ row, int dim) {

@@ -7,6 +7,11 @@
 // Launch: one thread per pair, T · W/2 threads in 1-D blocks.
 #include "common/common.cuh"
 
+// Resource budgets on sm_90 (ptxas via NVRTC 12.x; KernelBudgetTests): registers per thread (rounded up to the
+// allocation granule of 8), static shared bytes, stack frame and spill bytes (0 unless stated).
+// Debt (issue 12): the stack frame is sinf/cosf's slow path for large arguments (a cos/sin table removes it).
+// budget rope_*: regs<=24 smem<=0 stack<=32
+
 template <class T, bool Forward>
 __device__ __forceinline__ void rope_rotate(const T* __restrict__ x,             // [T, W]
                                             const int* __restrict__ positions,   // [T]

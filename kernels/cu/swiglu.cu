@@ -4,6 +4,10 @@
 // Launch: each thread owns 4 consecutive elements (one vector load when aligned), N/4 threads in 1-D blocks.
 #include "common/common.cuh"
 
+// Resource budgets on sm_90 (ptxas via NVRTC 12.x; KernelBudgetTests): registers per thread (rounded up to the
+// allocation granule of 8), static shared bytes, stack frame and spill bytes (0 unless stated).
+// budget swiglu_*: regs<=32 smem<=0
+
 __device__ __forceinline__ float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
 
 template <class T>

@@ -34,7 +34,8 @@ public sealed unsafe partial class KernelCompiler
         return archs;
     }
 
-    public CompiledKernel Compile(KernelSources sources, KernelFile file, CompileTarget target)
+    /// <summary>Compiles <paramref name="file"/> for <paramref name="target"/>; <paramref name="extraOptions"/> follow the base options (e.g. <see cref="KernelResources.ReportOptions"/>).</summary>
+    public CompiledKernel Compile(KernelSources sources, KernelFile file, CompileTarget target, IReadOnlyList<string>? extraOptions = null)
     {
         var headers = sources.Headers.OrderBy(h => h.Key, StringComparer.Ordinal).ToArray();
         var strings = new List<nint>();
@@ -56,7 +57,7 @@ public sealed unsafe partial class KernelCompiler
             CudaException.Check(LibNvrtc.nvrtcCreateProgram(out nint raw, Utf8(file.Text), Utf8(file.Name), headers.Length, headerTexts, headerNames));
             using var program = new NvrtcProgramHandle(raw);
 
-            var options = BaseOptions.Append($"--gpu-architecture={target.Architecture}").ToArray();
+            var options = BaseOptions.Append($"--gpu-architecture={target.Architecture}").Concat(extraOptions ?? []).ToArray();
             byte** optionPointers = stackalloc byte*[options.Length];
             for (int i = 0; i < options.Length; i++) optionPointers[i] = Utf8(options[i]);
 
