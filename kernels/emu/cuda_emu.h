@@ -11,13 +11,20 @@
 //   - threads that have returned no longer take part (as on sm_70+), so early exits before a barrier do not hang;
 //   - a round of the scheduler in which no fiber moves is a deadlock (e.g. __syncthreads in divergent code) and
 //     fails the launch with a message naming the kernel;
-//   - __shared__ is a static thread_local (one copy per launching OS thread, reused block after block, like the
-//     hardware's garbage); dynamic shared memory is refilled with NaN bytes before every block.
+//   - the order is seeded random (emu_launch's seed; 0 = in order): blocks run in a shuffled order, and the fibers of
+//     a block in a order reshuffled every scheduler round, so code that depends on an order the GPU does not
+//     promise gives different results for different seeds;
+//   - static __shared__ lives in one per-library arena (the "emu_shared" section) and dynamic shared memory in its
+//     own buffer; both are refilled with NaN bytes before every block, and launches of one library are serialised;
+//   - checks the GPU would fail or leave undefined: warp collectives whose mask names exited (or absent) lanes,
+//     __syncthreads reached from different source lines in one generation, misaligned vector (float4, uint2, ...)
+//     loads and stores, and, with kCheckRaces, two threads writing the same shared byte in one barrier interval.
 // Memory is host memory; EmulatedDevice adds poison and red zones around every allocation.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -42,7 +49,8 @@
 #define __forceinline__ inline __attribute__((always_inline))
 #define __launch_bounds__(...)
 #define __align__(n) alignas(n)
-#define __shared__ static thread_local
+// One arena for every static __shared__ variable of the library, so it can be poisoned and watched as a whole.
+#define __shared__ static __attribute__((section("emu_shared")))
 #define __constant__ static
 #define __CUDA_EMU__ 1
 
@@ -53,16 +61,28 @@ struct dim3 {
 };
 struct uint3 { unsigned int x, y, z; };
 
-#define EMU_VEC2(T, N) struct alignas(2 * sizeof(T)) N { T x, y; }; \
-    inline N make_##N(T x, T y) { return N{x, y}; }
-#define EMU_VEC4(T, N) struct alignas(4 * sizeof(T)) N { T x, y, z, w; }; \
-    inline N make_##N(T x, T y, T z, T w) { return N{x, y, z, w}; }
+namespace emu { [[noreturn]] inline void misaligned(const void* address, unsigned bytes); }
+// A vector load or store is one instruction on the GPU and faults ("misaligned address") unless the address is a
+// multiple of its size. Every such access goes through these types' copy constructor or assignment, which check it.
+#define EMU_VEC_CHECKS(N)                                                                                           \
+    N(const N& o) { emu_check(&o); std::memcpy(static_cast<void*>(this), &o, sizeof(N)); }                        \
+    N& operator=(const N& o) { emu_check(this); emu_check(&o); std::memcpy(static_cast<void*>(this), &o, sizeof(N)); return *this; } \
+    static void emu_check(const void* p) {                                                                          \
+        if (reinterpret_cast<uintptr_t>(p) % sizeof(N) != 0) emu::misaligned(p, (unsigned)sizeof(N));              \
+    }
+#define EMU_VEC2(T, N) struct alignas(2 * sizeof(T)) N { T x, y;                                                     \
+        N() = default; N(T x_, T y_) : x(x_), y(y_) {} EMU_VEC_CHECKS(N) };                                        \
+    inline N make_##N(T x, T y) { return N(x, y); }
+#define EMU_VEC4(T, N) struct alignas(4 * sizeof(T)) N { T x, y, z, w;                                               \
+        N() = default; N(T x_, T y_, T z_, T w_) : x(x_), y(y_), z(z_), w(w_) {} EMU_VEC_CHECKS(N) };            \
+    inline N make_##N(T x, T y, T z, T w) { return N(x, y, z, w); }
 EMU_VEC2(float, float2) EMU_VEC4(float, float4)
 EMU_VEC2(int, int2) EMU_VEC4(int, int4)
 EMU_VEC2(unsigned int, uint2) EMU_VEC4(unsigned int, uint4)
 EMU_VEC2(unsigned short, ushort2) EMU_VEC4(unsigned short, ushort4)
 #undef EMU_VEC2
 #undef EMU_VEC4
+#undef EMU_VEC_CHECKS
 
 constexpr int warpSize = 32;
 
@@ -123,19 +143,38 @@ struct Fiber {
 struct Warp {
     int live = 0;             // lanes that have not returned
     int arrived = 0;
+    unsigned mask = 0;        // of the collective the arrived lanes wait in
     unsigned generation = 0;
     unsigned long long slots[2][32];  // exchange buffers for shuffles and votes, double-buffered
 };
 
 enum Status { kOk = 0, kError = 1 };
 
+// Flags of emu_launch.
+enum Flags { kCheckRaces = 1 };
+
+// Who last wrote a shared-memory byte, and when (barrier generations), for the race check.
+struct Writer {
+    int fiber = -1;
+    unsigned generation = 0;       // block barrier generation
+    unsigned warp_generation = 0;  // the writer's warp's barrier generation
+};
+
 struct Launch {
     const char* kernel = "";
     std::vector<Fiber> fibers;
     std::vector<Warp> warps;
+    std::vector<int> order;   // the round-robin order of fiber indices, reshuffled every round when seeded
+    size_t position = 0;      // of the current fiber in `order`
+    unsigned long long rng = 0;  // 0: in order
     int live = 0;
     int arrived = 0;          // at __syncthreads
     unsigned generation = 0;
+    int barrier_line = 0;     // source line of the __syncthreads the current generation waits at (0: none yet)
+    const char* barrier_file = "";
+    bool check_races = false;
+    std::vector<unsigned char> shadow;  // shared memory as of the last race-check mark
+    std::vector<Writer> writers;        // per byte of [static arena, dynamic shared]
     bool progress = false;    // some fiber arrived at a barrier or returned during this round-robin round
     bool failed = false;
     std::string error;
@@ -173,7 +212,6 @@ struct StackPool {
     }
 };
 inline thread_local StackPool tl_stacks;
-inline thread_local std::vector<unsigned char> tl_dynamic_shared;
 
 inline void switch_fibers(Fiber& from, Fiber& to) {
 #if defined(__x86_64__)
@@ -199,21 +237,94 @@ inline void switch_to_scheduler(Fiber& f) {
     for (;;) switch_to_scheduler(*L.current);
 }
 
-// The next live fiber after `from` in round-robin order. Passing the end of the list closes a round: a round in which
-// no fiber arrived at a barrier or returned is a deadlock.
-inline Fiber& next_fiber(Launch& L, Fiber& from) {
-    const size_t n = L.fibers.size();
-    size_t i = static_cast<size_t>(&from - L.fibers.data());
+[[noreturn]] inline void misaligned(const void* address, unsigned bytes) {
+    char text[160];
+    std::snprintf(text, sizeof text, ": misaligned %u-byte vector access at %p (the GPU faults: address must be a multiple of %u)",
+                  bytes, address, bytes);
+    if (tl_launch == nullptr || tl_launch->current == nullptr) { std::fprintf(stderr, "%s\n", text + 2); std::abort(); }
+    fail(std::string("kernel ") + tl_launch->kernel + text);
+}
+
+// splitmix64: a small, good generator for shuffles (never returns the same sequence for different seeds).
+inline unsigned long long next_random(unsigned long long& state) {
+    unsigned long long z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+template <class T>
+inline void shuffle(std::vector<T>& items, unsigned long long& state) {
+    for (size_t i = items.size(); i > 1; i--) std::swap(items[i - 1], items[next_random(state) % i]);
+}
+
+// The static __shared__ arena: every variable declared __shared__ in this library (linker-provided bounds).
+extern "C" unsigned char __start_emu_shared[] __attribute__((weak, visibility("hidden")));
+extern "C" unsigned char __stop_emu_shared[] __attribute__((weak, visibility("hidden")));
+inline unsigned char* static_shared() { return __start_emu_shared; }
+inline size_t static_shared_bytes() { return __start_emu_shared ? (size_t)(__stop_emu_shared - __start_emu_shared) : 0; }
+
+inline thread_local std::vector<unsigned char> tl_dynamic_shared;
+
+// Byte i of the watched shared memory: the static arena, then the dynamic buffer.
+inline unsigned char* shared_byte(size_t i) {
+    size_t n = static_shared_bytes();
+    return i < n ? static_shared() + i : tl_dynamic_shared.data() + (i - n);
+}
+
+inline size_t shared_bytes() { return static_shared_bytes() + tl_dynamic_shared.size(); }
+
+inline void snapshot_shared(Launch& L) {
+    L.shadow.resize(shared_bytes());
+    std::memcpy(L.shadow.data(), static_shared(), static_shared_bytes());
+    std::memcpy(L.shadow.data() + static_shared_bytes(), tl_dynamic_shared.data(), tl_dynamic_shared.size());
+}
+
+// Race check: the bytes that changed since the last mark were written by the current fiber. Another fiber having
+// written one of them since the last __syncthreads (or, in its own warp, since the last warp barrier) is a race: the
+// GPU runs them concurrently and either value may win.
+inline void mark_writes(Launch& L) {
+    if (!L.check_races) return;
+    Fiber& f = *L.current;
+    const int me = (int)(&f - L.fibers.data());
+    const size_t n = L.shadow.size();
+    for (size_t i = 0; i < n; i++) {
+        if (*shared_byte(i) == L.shadow[i]) continue;
+        Writer& w = L.writers[i];
+        const unsigned warp_gen = L.warps[f.warp].generation;
+        if (w.fiber >= 0 && w.fiber != me && w.generation == L.generation &&
+            (L.fibers[w.fiber].warp != f.warp || w.warp_generation == warp_gen)) {
+            const Fiber& other = L.fibers[w.fiber];
+            const bool dynamic = i >= static_shared_bytes();
+            fail(std::string("kernel ") + L.kernel + ": shared-memory race: threads " + std::to_string(other.idx.x) + "," +
+                 std::to_string(other.idx.y) + "," + std::to_string(other.idx.z) + " and " + std::to_string(f.idx.x) + "," +
+                 std::to_string(f.idx.y) + "," + std::to_string(f.idx.z) + " both wrote " + (dynamic ? "dynamic" : "static") +
+                 " shared byte " + std::to_string(dynamic ? i - static_shared_bytes() : i) +
+                 " with no barrier between (block " + std::to_string(blockIdx.x) + "," + std::to_string(blockIdx.y) + "," +
+                 std::to_string(blockIdx.z) + ")");
+        }
+        w = Writer{me, L.generation, warp_gen};
+        L.shadow[i] = *shared_byte(i);
+    }
+}
+
+// The next live fiber after the current one in round-robin order (L.order, reshuffled at the end of every round when
+// seeded). Passing the end of the order closes a round: a round in which no fiber arrived at a barrier or returned is
+// a deadlock.
+inline Fiber& next_fiber(Launch& L) {
+    const size_t n = L.order.size();
     for (;;) {
-        if (++i == n) {
-            i = 0;
+        if (++L.position == n) {
+            L.position = 0;
             if (!L.progress)
                 fail(std::string("kernel ") + L.kernel + ": deadlock in block (" + std::to_string(blockIdx.x) + "," +
                      std::to_string(blockIdx.y) + "," + std::to_string(blockIdx.z) + "): " + std::to_string(L.live) +
                      " threads wait at barriers that can never complete (__syncthreads or a warp collective in divergent code?)");
             L.progress = false;
+            if (L.rng != 0) shuffle(L.order, L.rng);
         }
-        if (!L.fibers[i].done) return L.fibers[i];
+        Fiber& f = L.fibers[L.order[L.position]];
+        if (!f.done) return f;
     }
 }
 
@@ -221,7 +332,7 @@ inline Fiber& next_fiber(Launch& L, Fiber& from) {
 inline void yield() {
     Launch& L = *tl_launch;
     Fiber& from = *L.current;
-    Fiber& to = next_fiber(L, from);
+    Fiber& to = next_fiber(L);
     if (&to != &from) {
         L.current = &to;
         threadIdx = to.idx;
@@ -232,10 +343,17 @@ inline void yield() {
 
 inline void fiber_exit(Fiber& f) {
     Launch& L = *tl_launch;
+    mark_writes(L);
     f.done = true;
     L.progress = true;
     L.live--;
     Warp& w = L.warps[f.warp];
+    if (w.arrived > 0 && (w.mask >> f.lane & 1u)) {
+        char m[16];
+        std::snprintf(m, sizeof m, "0x%08x", w.mask);
+        fail(std::string("kernel ") + L.kernel + ": lane " + std::to_string(f.lane) + " of warp " + std::to_string(f.warp) +
+             " returned while its warp waits in a collective whose mask " + m + " names it");
+    }
     w.live--;
     // A returned thread no longer holds up barriers it will never reach.
     if (w.live > 0 && w.arrived == w.live) { w.arrived = 0; w.generation++; }
@@ -248,7 +366,7 @@ inline void fiber_entry() {
     Fiber& self = *L.current;
     fiber_exit(self);
     if (L.live == 0) switch_to_scheduler(self);  // the block is done
-    Fiber& to = next_fiber(L, self);
+    Fiber& to = next_fiber(L);
     L.current = &to;
     threadIdx = to.idx;
     switch_fibers(self, to);  // never resumed: a done fiber is skipped
@@ -259,9 +377,15 @@ inline void fiber_entry() {
 inline void fiber_entry_uctx() { fiber_entry(); }
 #endif
 
-// __syncthreads: waits until every live thread of the block has arrived.
-inline void block_barrier() {
+// __syncthreads: waits until every live thread of the block has arrived, all at the same source line (threads meeting
+// at different __syncthreads is undefined on the GPU: it hangs or lets them pass each other).
+inline void block_barrier(int line, const char* file) {
     Launch& L = *tl_launch;
+    mark_writes(L);
+    if (L.arrived == 0) { L.barrier_line = line; L.barrier_file = file; }
+    else if (line != L.barrier_line || std::strcmp(file, L.barrier_file) != 0)
+        fail(std::string("kernel ") + L.kernel + ": threads of one block wait at different __syncthreads (" + L.barrier_file +
+             ":" + std::to_string(L.barrier_line) + " and " + file + ":" + std::to_string(line) + ")");
     unsigned gen = L.generation;
     L.progress = true;
     if (++L.arrived == L.live) { L.arrived = 0; L.generation++; return; }
@@ -269,12 +393,27 @@ inline void block_barrier() {
 }
 
 // Waits until every live lane of the calling warp has arrived. Only full-warp masks (of the live lanes) are
-// supported: the kernels keep warps converged at collectives, and a partial mask fails the launch.
+// supported: the kernels keep warps converged at collectives. A mask naming a lane that has returned, or that the
+// block does not have (a partial last warp), fails the launch: on the GPU that collective is undefined (it hangs
+// or reads garbage).
 inline void warp_barrier(unsigned mask) {
     Launch& L = *tl_launch;
     Fiber& f = *L.current;
+    mark_writes(L);
     if (!(mask >> f.lane & 1u)) fail(std::string("kernel ") + L.kernel + ": warp collective called by a lane outside its own mask");
+    const size_t first = (size_t)f.warp * 32;
+    for (int lane = 0; lane < 32; lane++) {
+        if (!(mask >> lane & 1u)) continue;
+        if (first + lane >= L.fibers.size() || L.fibers[first + lane].done) {
+            char m[16];
+            std::snprintf(m, sizeof m, "0x%08x", mask);
+            fail(std::string("kernel ") + L.kernel + ": warp collective with mask " + m + " names lane " + std::to_string(lane) +
+                 " of warp " + std::to_string(f.warp) + ", which " +
+                 (first + lane >= L.fibers.size() ? "the block does not have" : "has already returned"));
+        }
+    }
     Warp& w = L.warps[f.warp];
+    if (w.arrived == 0) w.mask = mask;
     unsigned gen = w.generation;
     L.progress = true;
     if (++w.arrived == w.live) { w.arrived = 0; w.generation++; return; }
@@ -327,6 +466,14 @@ inline bool run_block(Launch& L, unsigned nthreads) {
     L.live = (int)nthreads;
     L.arrived = 0;
     L.generation = 0;
+    L.order.resize(nthreads);
+    for (unsigned t = 0; t < nthreads; t++) L.order[t] = (int)t;
+    if (L.rng != 0) shuffle(L.order, L.rng);
+    L.position = 0;
+    if (L.check_races) {
+        snapshot_shared(L);
+        L.writers.assign(L.shadow.size(), Writer{});
+    }
     if (!tl_stacks.reserve(nthreads)) { L.failed = true; L.error = "out of memory for fiber stacks"; return false; }
     for (unsigned t = 0; t < nthreads; t++) {
         Fiber& f = L.fibers[t];
@@ -353,12 +500,13 @@ inline bool run_block(Launch& L, unsigned nthreads) {
     }
     // Start fiber 0; fibers hand over to each other until the last returns (or one fails), then come back here.
     L.progress = false;
-    L.current = &L.fibers[0];
-    threadIdx = L.fibers[0].idx;
+    Fiber& first = L.fibers[L.order[0]];
+    L.current = &first;
+    threadIdx = first.idx;
 #if defined(__x86_64__)
-    emu_switch(&L.scheduler_sp, L.fibers[0].sp);
+    emu_switch(&L.scheduler_sp, first.sp);
 #else
-    swapcontext(&L.scheduler_ctx, &L.fibers[0].ctx);
+    swapcontext(&L.scheduler_ctx, &first.ctx);
 #endif
     L.current = nullptr;
     return !L.failed;
@@ -386,8 +534,21 @@ template <class... Args> struct Trampoline<void (*)(Args...)> {
     static void invoke(void** params) { call<K>(params, std::index_sequence_for<Args...>{}); }
 };
 
+// FNV-1a of the kernel name: part of each launch's shuffle seed, so a launch's order depends on the seed, the kernel
+// and the launch shape only, never on what ran before (a resumed run replays the same orders).
+inline unsigned long long name_hash(const char* name) {
+    unsigned long long h = 1469598103934665603ull;
+    for (; *name; name++) h = (h ^ (unsigned char)*name) * 1099511628211ull;
+    return h;
+}
+
+inline std::recursive_mutex& library_lock() {
+    static std::recursive_mutex lock;  // one per kernel library (hidden visibility): its shared arena is not per thread
+    return lock;
+}
+
 inline int launch(const KernelEntry& k, const unsigned* grid, const unsigned* block, unsigned shared_bytes, void** params,
-                  char* error, int error_capacity) {
+                  unsigned long long seed, int flags, char* error, int error_capacity) {
     auto report = [&](const std::string& message) {
         std::snprintf(error, (size_t)error_capacity, "%s", message.c_str());
         return (int)kError;
@@ -402,8 +563,16 @@ inline int launch(const KernelEntry& k, const unsigned* grid, const unsigned* bl
     if (shared_bytes > 227 * 1024)
         return report(std::string("kernel ") + k.name + ": " + std::to_string(shared_bytes) + " bytes of dynamic shared memory (max 227 KiB)");
 
+    std::lock_guard<std::recursive_mutex> serial(library_lock());
     Launch L;
     L.kernel = k.name;
+    L.check_races = (flags & kCheckRaces) != 0;
+    unsigned long long rng = 0;
+    if (seed != 0) {
+        rng = seed ^ name_hash(k.name);
+        for (int i = 0; i < 3; i++) rng = rng * 31 + grid[i] * 1000003ull + block[i];
+        if (rng == 0) rng = 1;
+    }
     struct Ctx { const KernelEntry* k; void** params; } ctx{&k, params};
     L.body = [](void* p) { auto* c = static_cast<Ctx*>(p); c->k->invoke(c->params); };
     L.body_arg = &ctx;
@@ -412,14 +581,23 @@ inline int launch(const KernelEntry& k, const unsigned* grid, const unsigned* bl
     gridDim = dim3(grid[0], grid[1], grid[2]);
     blockDim = dim3(block[0], block[1], block[2]);
     tl_dynamic_shared.resize(std::max(16u, shared_bytes));
+    // Blocks in a shuffled order: the GPU runs them in any order, concurrently.
+    const unsigned long long blocks = (unsigned long long)grid[0] * grid[1] * grid[2];
+    std::vector<unsigned long long> order;
+    if (rng != 0 && blocks <= (1ull << 24)) {
+        order.resize(blocks);
+        for (unsigned long long b = 0; b < blocks; b++) order[b] = b;
+        shuffle(order, rng);
+    }
     bool ok = true;
-    for (unsigned z = 0; z < grid[2] && ok; z++)
-        for (unsigned y = 0; y < grid[1] && ok; y++)
-            for (unsigned x = 0; x < grid[0] && ok; x++) {
-                blockIdx = uint3{x, y, z};
-                std::memset(tl_dynamic_shared.data(), 0xFF, tl_dynamic_shared.size());
-                ok = run_block(L, nthreads);
-            }
+    for (unsigned long long b = 0; b < blocks && ok; b++) {
+        const unsigned long long linear = order.empty() ? b : order[b];
+        blockIdx = uint3{(unsigned)(linear % grid[0]), (unsigned)(linear / grid[0] % grid[1]), (unsigned)(linear / grid[0] / grid[1])};
+        std::memset(tl_dynamic_shared.data(), 0xFF, tl_dynamic_shared.size());
+        if (static_shared_bytes() != 0) std::memset(static_shared(), 0xFF, static_shared_bytes());
+        L.rng = rng == 0 ? 0 : next_random(rng) | 1;
+        ok = run_block(L, nthreads);
+    }
     tl_launch = outer;
     return ok ? (int)kOk : report(L.error);
 }
@@ -427,7 +605,7 @@ inline int launch(const KernelEntry& k, const unsigned* grid, const unsigned* bl
 }  // namespace emu
 
 // ---- CUDA built-ins ---------------------------------------------------------------------------------------------
-inline void __syncthreads() { emu::block_barrier(); }
+#define __syncthreads() emu::block_barrier(__LINE__, __FILE__)
 inline void __syncwarp(unsigned mask = 0xffffffffu) { emu::warp_barrier(mask); }
 inline void __threadfence() {}
 inline void __threadfence_block() {}
@@ -462,7 +640,15 @@ inline int __all_sync(unsigned mask, int predicate) {
     return b == live;
 }
 inline int __any_sync(unsigned mask, int predicate) { return emu::ballot(mask, predicate != 0) != 0; }
-inline unsigned __activemask() { return emu::ballot(0xffffffffu, true); }
+// The lanes of the caller's warp that have not returned (no barrier: __activemask does not synchronise).
+inline unsigned __activemask() {
+    emu::Launch& L = *emu::tl_launch;
+    const size_t first = (size_t)L.current->warp * 32;
+    unsigned mask = 0;
+    for (int lane = 0; lane < 32 && first + lane < L.fibers.size(); lane++)
+        if (!L.fibers[first + lane].done) mask |= 1u << lane;
+    return mask;
+}
 
 // Atomics: the fibers of a block never run at the same time and blocks run one after another, so a plain
 // read-modify-write is atomic here.
@@ -521,6 +707,6 @@ inline float max(float a, float b) { return std::fmax(a, b); }
     EMU_EXPORT int emu_kernel_arity(int i) { return emu_kernels[i].arity; }                                        \
     EMU_EXPORT const int* emu_kernel_arg_sizes(int i) { return emu_kernels[i].arg_sizes; }                         \
     EMU_EXPORT int emu_launch(int i, const unsigned* grid, const unsigned* block, unsigned shared_bytes,           \
-                              void** params, char* error, int error_capacity) {                                    \
-        return emu::launch(emu_kernels[i], grid, block, shared_bytes, params, error, error_capacity);              \
+                              void** params, unsigned long long seed, int flags, char* error, int error_capacity) { \
+        return emu::launch(emu_kernels[i], grid, block, shared_bytes, params, seed, flags, error, error_capacity); \
     }

@@ -117,7 +117,7 @@ public sealed unsafe class EmulatedDevice : IDevice
         lock (_gate)
         {
             if (!_modules.TryGetValue(file.Name, out var module))
-                _modules[file.Name] = module = new EmulatedModule(path, file.Name);
+                _modules[file.Name] = module = new EmulatedModule(path, file.Name, _options.ScheduleSeed, _options.CheckSharedRaces);
             return module;
         }
     }

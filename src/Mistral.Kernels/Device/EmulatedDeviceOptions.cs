@@ -6,5 +6,15 @@ namespace Mistral.Kernels.Device;
 /// <param name="PoisonAllocations">Fill new allocations with NaN bytes, so reading memory nobody wrote shows up as NaN.</param>
 /// <param name="CheckRedZones">Guard every allocation with red zones and check them after each launch, so a kernel
 /// writing past either end of a buffer fails naming the kernel.</param>
+/// <param name="ScheduleSeed">Seeds the order blocks run in and the order of a block's threads between barriers, as the
+/// GPU promises neither; 0 runs both in index order. Each launch's order depends on this seed, the kernel and the
+/// launch shape only, so runs are reproducible and a resumed run replays the same orders.</param>
+/// <param name="CheckSharedRaces">Fail a launch in which two threads write the same shared-memory byte with no barrier
+/// between (writes of a different value; reads are not tracked). Slow: compares shared memory at every barrier.</param>
 public sealed record EmulatedDeviceOptions(
-    string CacheDirectory, string Compiler = "g++", bool PoisonAllocations = true, bool CheckRedZones = true);
+    string CacheDirectory, string Compiler = "g++", bool PoisonAllocations = true, bool CheckRedZones = true,
+    ulong ScheduleSeed = EmulatedDeviceOptions.DefaultSeed, bool CheckSharedRaces = false)
+{
+    /// <summary>The seed every emulated run uses unless told otherwise.</summary>
+    public const ulong DefaultSeed = 0x5EED_C0DA;
+}

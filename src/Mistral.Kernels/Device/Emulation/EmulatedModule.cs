@@ -9,18 +9,25 @@ namespace Mistral.Kernels.Device.Emulation;
 internal sealed unsafe class EmulatedModule : IDisposable
 {
     private readonly nint _library;
-    private readonly delegate* unmanaged<int, uint*, uint*, uint, void**, byte*, int, int> _launch;
+    private readonly delegate* unmanaged<int, uint*, uint*, uint, void**, ulong, int, byte*, int, int> _launch;
     private readonly Dictionary<string, (int Index, int[] ArgumentSizes)> _kernels = new(StringComparer.Ordinal);
 
-    public EmulatedModule(string path, string fileName)
+    private readonly ulong _seed;
+    private readonly int _flags;
+
+    /// <param name="seed">Shuffles block and thread order (cuda_emu.h); 0 runs them in order.</param>
+    /// <param name="checkRaces">Fail a launch in which two threads write one shared byte with no barrier between.</param>
+    public EmulatedModule(string path, string fileName, ulong seed, bool checkRaces)
     {
         FileName = fileName;
+        _seed = seed;
+        _flags = checkRaces ? 1 : 0;
         _library = NativeLibrary.Load(path);
         var count = (delegate* unmanaged<int>)NativeLibrary.GetExport(_library, "emu_kernel_count");
         var name = (delegate* unmanaged<int, byte*>)NativeLibrary.GetExport(_library, "emu_kernel_name");
         var arity = (delegate* unmanaged<int, int>)NativeLibrary.GetExport(_library, "emu_kernel_arity");
         var sizes = (delegate* unmanaged<int, int*>)NativeLibrary.GetExport(_library, "emu_kernel_arg_sizes");
-        _launch = (delegate* unmanaged<int, uint*, uint*, uint, void**, byte*, int, int>)NativeLibrary.GetExport(_library, "emu_launch");
+        _launch = (delegate* unmanaged<int, uint*, uint*, uint, void**, ulong, int, byte*, int, int>)NativeLibrary.GetExport(_library, "emu_launch");
         for (int i = 0, n = count(); i < n; i++)
         {
             var kernel = Marshal.PtrToStringUTF8((nint)name(i))!;
@@ -48,7 +55,7 @@ internal sealed unsafe class EmulatedModule : IDisposable
         fixed (ulong* values = args.Values)
         {
             for (int i = 0; i < args.Count; i++) parameters[i] = values + i;
-            status = _launch(entry.Index, g, b, (uint)sharedBytes, parameters, error, errorCapacity);
+            status = _launch(entry.Index, g, b, (uint)sharedBytes, parameters, _seed, _flags, error, errorCapacity);
         }
         if (status != 0) throw new EmulatedKernelException(Marshal.PtrToStringUTF8((nint)error) ?? $"kernel {kernel} failed");
     }
