@@ -7,8 +7,9 @@
 #                                    them out); exit 1 above the budgets (tree 30 MiB + bundle 26 MiB = 56 MiB)
 #   scripts/device-tree.sh trim      leave them out (git sparse-checkout, non-cone); run the device call after this
 #   scripts/device-tree.sh restore   bring everything back (git sparse-checkout disable)
-# Left out: tiny-mistral/native-pth (the .pth loader is tested on the CPU), tiny-gpt2 (GPT-2 runs no kernels of its
-# own yet). tiny-mistral/native, hf, reference and lora stay: parity and the kernel and runtime tests read them.
+# Left out: tiny-mistral/native-pth (the .pth loader is tested on the CPU), tiny-gpt2 (its loader is tested on the CPU;
+# GPT-2 runs no kernels of its own yet). Tests reach both through Fixtures.TinyNativePth / TinyGpt2, which skip where
+# they are missing. tiny-mistral/native, hf, reference and lora stay: parity and the kernel and runtime tests read them.
 # Edit LEFT_OUT when the device run starts to need one of them. Measured 2026-12-06: tree 27.7 MiB with them left out
 # (50.8 MiB with everything), bundle .tar.xz 25.0 MiB (80 MiB unpacked, untrimmed): 52.8 MiB would travel.
 # A device session: scripts/bundle.sh; scripts/device-tree.sh trim; <the device call, carrying .bundle/*.tar.xz>;
