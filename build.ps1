@@ -31,6 +31,8 @@ switch ($Target) {
         foreach ($file in @('libmscordaccore.so', 'libmscordbi.so', 'createdump', 'libcoreclrtraceptprovider.so', 'libclrgc.so', 'libclrgcexp.so')) {
             Remove-Item -Force -ErrorAction SilentlyContinue (Join-Path $dir $file)
         }
+        # ASP.NET Core serves only `serve` and `bench serve`, which the device run does not call (as scripts/bundle.sh)
+        Remove-Item -Force -ErrorAction SilentlyContinue (Join-Path $dir 'Microsoft.AspNetCore.*.dll')
         (git rev-parse HEAD) | Set-Content (Join-Path $dir 'COMMIT')
         Invoke-Checked tar @('-C', '.bundle', '-cJf', '.bundle/mistral-cu-linux-x64.tar.xz', 'mistral-cu-linux-x64')
     }
