@@ -26,6 +26,8 @@
 // budget attention_prefill_forward_f32_hd64: regs<=255 smem<=19456
 // budget attention_prefill_forward_f32_hd32: regs<=168 smem<=10240
 // budget attention_prefill_forward_f32_hd16: regs<=96 smem<=5632
+// budget attention_prefill_forward_bf16_hd8: regs<=72 smem<=4224
+// budget attention_prefill_forward_f32_hd8: regs<=80 smem<=4352
 
 struct AttentionPrefillArgs
 {

@@ -25,6 +25,7 @@
 // budget attention_backward_dq_*_hd64: regs<=112 smem<=41984
 // budget attention_backward_*_hd32: regs<=80 smem<=25600
 // budget attention_backward_*_hd16: regs<=56 smem<=17408
+// budget attention_backward_*_hd8: regs<=40 smem<=13312
 
 #define ATTENTION_BACKWARD_THREADS 128
 

@@ -24,6 +24,8 @@
 // budget attention_decode_split_f32_hd64: regs<=40 smem<=7296 stack<=32
 // budget attention_decode_split_f32_hd32: regs<=40 smem<=6272 stack<=32
 // budget attention_decode_split_f32_hd16: regs<=40 smem<=5760 stack<=32
+// budget attention_decode_split_bf16_hd8: regs<=48 smem<=5504 stack<=32
+// budget attention_decode_split_f32_hd8: regs<=48 smem<=5504 stack<=32
 
 #define ATTENTION_DECODE_KEYS_PER_SPLIT 128
 #define ATTENTION_DECODE_MAX_GROUP 8

@@ -3,6 +3,10 @@
 // Legend: R = rows (tokens), N = features. T is the storage type of x / y / bias / dY; math and dBias in fp32.
 #include "common/common.cuh"
 
+// Resource budgets on sm_90 (ptxas via NVRTC 12.x; KernelBudgetTests): registers per thread (rounded up to the
+// allocation granule of 8), static shared bytes, stack frame and spill bytes (0 unless stated).
+// budget bias_*: regs<=32 smem<=0
+
 // y[r, j] = x[r, j] + bias[j]; y may alias x. Each thread owns 4 consecutive elements; when N is a multiple of 4
 // they share a row and move as one vector.
 template <class T>

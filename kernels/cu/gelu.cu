@@ -6,6 +6,10 @@
 // Launch: each thread owns 4 consecutive elements (one vector load when aligned), N/4 threads in 1-D blocks.
 #include "common/common.cuh"
 
+// Resource budgets on sm_90 (ptxas via NVRTC 12.x; KernelBudgetTests): registers per thread (rounded up to the
+// allocation granule of 8), static shared bytes, stack frame and spill bytes (0 unless stated).
+// budget gelu_*: regs<=32 smem<=0
+
 #define GELU_TANH_SCALE 0.7978845608028654f  // √(2/π)
 #define GELU_TANH_CUBIC 0.044715f
 #define GELU_INV_SQRT2 0.7071067811865476f

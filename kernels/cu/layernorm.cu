@@ -5,6 +5,10 @@
 // Launch: one block per row, blockDim a multiple of 32 (block reductions); the parameter gradients one thread per column.
 #include "common/common.cuh"
 
+// Resource budgets on sm_90 (ptxas via NVRTC 12.x; KernelBudgetTests): registers per thread (rounded up to the
+// allocation granule of 8), static shared bytes, stack frame and spill bytes (0 unless stated).
+// budget layernorm_*: regs<=32 smem<=128
+
 // Two passes over the row (the mean, then the squared deviations), as the reference: E[x²] − mean² would cancel
 // for rows whose mean is large next to their spread.
 template <class T>
