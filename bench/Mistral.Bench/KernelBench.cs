@@ -2,6 +2,7 @@ using Mistral.Kernels.Ops;
 using Mistral.Kernels.Ops.Cuda;
 using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Model;
+using Mistral.Runtime.Models.Mistral;
 
 namespace Mistral.Bench;
 
@@ -13,7 +14,7 @@ namespace Mistral.Bench;
 /// <see cref="KernelBenchOptions.PrefillTokens"/>; attention prefill at <see cref="KernelBenchOptions.AttentionTokens"/>.
 /// Legend: T = tokens, D = dim, H/Hkv = heads, Dh = head dim, F = hidden dim, V = vocab, W = window.
 /// </summary>
-public sealed class KernelBench(CudaOps ops, ModelConfig config, KernelBenchOptions options)
+public sealed class KernelBench(CudaOps ops, MistralConfig config, KernelBenchOptions options)
 {
     private readonly int _elt = ops.ActivationDType.SizeOf();
 
@@ -166,7 +167,7 @@ public sealed class KernelBench(CudaOps ops, ModelConfig config, KernelBenchOpti
 public sealed record KernelBenchOptions(int PrefillTokens, int AttentionTokens, int Warmup, int Repetitions, int Inner)
 {
     /// <summary>7B: the figures (prefill 2048, attention 8k); the tiny shape: a smoke test the emulator finishes in seconds.</summary>
-    public static KernelBenchOptions For(ModelConfig config, bool emulated) =>
+    public static KernelBenchOptions For(MistralConfig config, bool emulated) =>
         emulated || config.Dim < 1024
             ? new KernelBenchOptions(PrefillTokens: 32, AttentionTokens: 40, Warmup: 0, Repetitions: 1, Inner: 1)
             : new KernelBenchOptions(PrefillTokens: 2048, AttentionTokens: 8192, Warmup: 3, Repetitions: 10, Inner: 5);

@@ -44,8 +44,8 @@ public static class TrainBench
         if (options.SeqLen < 1 || options.Rank < 1 || options.Repetitions < 1)
             throw new ArgumentException($"bench train: seq len {options.SeqLen}, rank {options.Rank} and repetitions {options.Repetitions} must be positive");
         var lora = new LoraConfig(options.Rank, 0, TrainBenchOptions.Scaling, LoraConfig.AllTargets, null, TrainNorms: true);
-        using var adapters = LoraAdapters.Create(ops, model.Config, lora, Xoshiro256StarStar.ForStream(0, 0));
-        using var trainee = new LoraTrainingModel(ops, model.Weights, adapters, trainNorms: true, 0, Xoshiro256StarStar.ForStream(0, 0));
+        using var adapters = LoraAdapters.Create(ops, model.Model, lora, Xoshiro256StarStar.ForStream(0, 0));
+        using var trainee = new LoraTrainingModel(ops, model.Model, adapters, trainNorms: true, 0, Xoshiro256StarStar.ForStream(0, 0));
         using var adam = new AdamW(ops, trainee.Parameters, 0.9, 0.95, 1e-8, 0.1);
         var batch = RandomBatch(model.Config.VocabSize, options.SeqLen);
 

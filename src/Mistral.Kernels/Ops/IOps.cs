@@ -18,6 +18,9 @@ public interface IOps : IDisposable
     /// <summary>The dtype activations are kept in (F32 on the CPU; BF16 or F32 on CUDA).</summary>
     DType ActivationDType { get; }
 
+    /// <summary>What the ops can do because their tensors live on a device apart from the host; null on the CPU.</summary>
+    IDeviceOps? OnDevice { get; }
+
     // ---- memory -------------------------------------------------------------------------------------------------
 
     /// <summary>A new zero-filled tensor.</summary>
