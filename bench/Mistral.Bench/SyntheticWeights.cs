@@ -16,11 +16,12 @@ public static class SyntheticWeights
     public static ModelWeights Create(IOps ops, IModelConfig config, DType dtype, ulong seed = 1234)
     {
         ulong index = 0;
+        string embeddings = ModelFamilies.Of(config).Schema(config).First;
         return ModelWeights.Create(config, (name, shape) =>
         {
             index++;
             bool norm = shape.Rank == 1;
-            float bound = norm ? 1f : index == 1 ? 1f : 1f / MathF.Sqrt(shape[-1]);   // the first tensor is the embeddings
+            float bound = norm || name == embeddings ? 1f : 1f / MathF.Sqrt(shape[-1]);
             if (norm)
             {
                 var ones = ops.Allocate(shape, dtype);

@@ -15,7 +15,7 @@ public abstract class Checkpoint : IDisposable
     public abstract IReadOnlyDictionary<string, TensorInfo> Tensors { get; }
 
     /// <summary>The weight files, in the order they were opened (shard order for sharded checkpoints).</summary>
-    public abstract IReadOnlyList<string> Files { get; }
+    public virtual IReadOnlyList<string> Files => Tensors.Values.Select(t => t.FilePath).Distinct().ToList();
 
     /// <summary>True when the weights come from shards listed in an index file.</summary>
     public virtual bool IsSharded => false;
@@ -48,7 +48,6 @@ public sealed class NativeSafeTensorsCheckpoint : Checkpoint
     }
 
     public override IReadOnlyDictionary<string, TensorInfo> Tensors { get; }
-    public override IReadOnlyList<string> Files => [_file.FilePath];
 
     public override HostTensor Read(string nativeName) =>
         _file.TryGet(nativeName, out var t) ? t : throw MissingTensor(_file.FilePath, nativeName);

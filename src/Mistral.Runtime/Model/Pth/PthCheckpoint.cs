@@ -26,7 +26,6 @@ public sealed class PthCheckpoint : Checkpoint
     }
 
     public override IReadOnlyDictionary<string, TensorInfo> Tensors => _tensors;
-    public override IReadOnlyList<string> Files => [_path];
 
     public static PthCheckpoint Open(string path)
     {
