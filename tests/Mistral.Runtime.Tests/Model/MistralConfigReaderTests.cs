@@ -5,7 +5,7 @@ using Mistral.Runtime.Models.Mistral;
 
 namespace Mistral.Runtime.Tests.Model;
 
-public sealed class ModelConfigReaderTests : IDisposable
+public sealed class MistralConfigReaderTests : IDisposable
 {
     private const string Mistral7BParams = """
         {"dim": 4096, "n_layers": 32, "head_dim": 128, "hidden_dim": 14336, "n_heads": 32, "n_kv_heads": 8,

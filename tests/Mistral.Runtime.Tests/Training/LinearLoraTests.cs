@@ -12,7 +12,7 @@ using Xunit;
 namespace Mistral.Runtime.Tests.Training;
 
 /// <summary>The LoRA branch of the Linear module: its backward against central finite differences of L = Σ y ⊙ G (so dY = G).</summary>
-public sealed class LoraLinearTests
+public sealed class LinearLoraTests
 {
     private const int T = 5, In = 7, Out = 6, Rank = 3;
     private const float Scaling = 2f;
@@ -24,7 +24,7 @@ public sealed class LoraLinearTests
     private readonly CpuOps _ops = new();
     private readonly float[] _x, _w, _a, _b, _g;
 
-    public LoraLinearTests()
+    public LinearLoraTests()
     {
         var rnd = new CaseRandom(17);
         (_x, _w, _a, _b, _g) = (rnd.Normal(T * In), rnd.Normal(Out * In, 0.3f), rnd.Normal(Rank * In, 0.3f), rnd.Normal(Out * Rank, 0.3f), rnd.Normal(T * Out));
