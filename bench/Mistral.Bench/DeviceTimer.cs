@@ -4,7 +4,7 @@ using Mistral.Kernels.Device;
 namespace Mistral.Bench;
 
 /// <summary>
-/// Times device work: CUDA events on a GPU (what the device spent, launch gaps included), a stopwatch around a
+/// Times device work: the device's own events where it has them (CUDA) (what the device spent, launch gaps included), a stopwatch around a
 /// synchronised run on the emulator. Warm-up runs first, then the median of the measured repetitions.
 /// </summary>
 public static class DeviceTimer
@@ -21,9 +21,9 @@ public static class DeviceTimer
             {
                 for (int i = 0; i < inner; i++) body();
             }
-            if (device is CudaDevice cuda)
+            if (device.Timer is { } timer)
             {
-                samples[r] = cuda.Time(Run) / inner;
+                samples[r] = timer.Time(Run) / inner;
             }
             else
             {

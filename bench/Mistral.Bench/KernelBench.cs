@@ -1,19 +1,19 @@
 using Mistral.Kernels.Ops;
-using Mistral.Kernels.Ops.Cuda;
 using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Model;
+using Mistral.Runtime.Models.Mistral;
 
 namespace Mistral.Bench;
 
 /// <summary>
-/// `bench kernels`: every kernel family of a forward pass at a model's shapes, through the same <see cref="CudaOps"/>
+/// `bench kernels`: every kernel family of a forward pass at a model's shapes, through the same <see cref="IOps"/> on a device (CUDA, emulated)
 /// calls the transformer makes (so launcher overhead is in the figure, as it is in a real step), each timed by
 /// <see cref="DeviceTimer"/> and turned into GB/s (memory-bound) or TFLOP/s (GEMMs, prefill attention) with the share
 /// of the device's datasheet peak. Shapes: a decode step (T = 1, the cache full to the window) and a prefill of
 /// <see cref="KernelBenchOptions.PrefillTokens"/>; attention prefill at <see cref="KernelBenchOptions.AttentionTokens"/>.
 /// Legend: T = tokens, D = dim, H/Hkv = heads, Dh = head dim, F = hidden dim, V = vocab, W = window.
 /// </summary>
-public sealed class KernelBench(CudaOps ops, ModelConfig config, KernelBenchOptions options)
+public sealed class KernelBench(IOps ops, IDeviceOps device, MistralConfig config, KernelBenchOptions options)
 {
     private readonly int _elt = ops.ActivationDType.SizeOf();
 
@@ -45,12 +45,12 @@ public sealed class KernelBench(CudaOps ops, ModelConfig config, KernelBenchOpti
     }
 
     private KernelFigure Time(string kernel, string shape, double bytes, double flops, Action body) =>
-        new(kernel, shape, DeviceTimer.MedianMs(ops.Device, body, options.Warmup, options.Repetitions, options.Inner), bytes, flops);
+        new(kernel, shape, DeviceTimer.MedianMs(device.Device, body, options.Warmup, options.Repetitions, options.Inner), bytes, flops);
 
     private Tensor Random(params int[] dims)
     {
         var t = ops.Allocate(new Shape(dims), ops.ActivationDType);
-        ops.FillUniform(t, (ulong)dims.Sum(), -1f, 1f);
+        device.FillUniform(t, (ulong)dims.Sum(), -1f, 1f);
         return t;
     }
 
@@ -166,7 +166,7 @@ public sealed class KernelBench(CudaOps ops, ModelConfig config, KernelBenchOpti
 public sealed record KernelBenchOptions(int PrefillTokens, int AttentionTokens, int Warmup, int Repetitions, int Inner)
 {
     /// <summary>7B: the figures (prefill 2048, attention 8k); the tiny shape: a smoke test the emulator finishes in seconds.</summary>
-    public static KernelBenchOptions For(ModelConfig config, bool emulated) =>
+    public static KernelBenchOptions For(MistralConfig config, bool emulated) =>
         emulated || config.Dim < 1024
             ? new KernelBenchOptions(PrefillTokens: 32, AttentionTokens: 40, Warmup: 0, Repetitions: 1, Inner: 1)
             : new KernelBenchOptions(PrefillTokens: 2048, AttentionTokens: 8192, Warmup: 3, Repetitions: 10, Inner: 5);

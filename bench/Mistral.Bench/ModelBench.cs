@@ -1,27 +1,28 @@
 using System.Diagnostics;
-using Mistral.Kernels.Ops.Cuda;
+using Mistral.Kernels.Ops;
 using Mistral.Runtime.Cache;
 using Mistral.Runtime.Generation;
 using Mistral.Runtime.Model;
+using Mistral.Runtime.Models;
 
 namespace Mistral.Bench;
 
 /// <summary>
 /// llama-bench's two end-to-end figures: pp N = prefill of one N-token prompt (tokens/second of the prompt pass,
-/// through the Generator a user runs), tg N = generating N tokens one at a time after a one-token prompt. On the CUDA
-/// ops tg N runs the <see cref="DecodeGraph"/> (greedy argmax on the device, the step replayed as a CUDA graph, only
+/// through the Generator a user runs), tg N = generating N tokens one at a time after a one-token prompt. On ops with a
+/// device (<see cref="IOps.OnDevice"/>: CUDA, emulated) tg N runs the <see cref="DecodeGraph"/> (greedy argmax on the device, the step replayed as a CUDA graph, only
 /// the id copied back); elsewhere the Generator's greedy loop. Prompt ids are drawn with a fixed seed. One warm-up
 /// run precedes the measured repetitions. A figure to report, never asserted.
 /// </summary>
 public static class ModelBench
 {
     public static BenchResult Prefill(LoadedModel model, int promptTokens, int repetitions, int? chunkSize = null) =>
-        Prefill(model.Transformer, ModelName(model), promptTokens, repetitions, chunkSize);
+        Prefill(model.Model, ModelName(model), promptTokens, repetitions, chunkSize);
 
     public static BenchResult Decode(LoadedModel model, int newTokens, int repetitions) =>
-        Decode(model.Transformer, ModelName(model), newTokens, repetitions);
+        Decode(model.Model, ModelName(model), newTokens, repetitions);
 
-    public static BenchResult Prefill(Transformer model, string name, int promptTokens, int repetitions, int? chunkSize = null)
+    public static BenchResult Prefill(ICausalLm model, string name, int promptTokens, int repetitions, int? chunkSize = null)
     {
         if (promptTokens <= 0) throw new ArgumentOutOfRangeException(nameof(promptTokens), promptTokens, "prompt length must be > 0");
         var prompt = RandomTokens(model.Config.VocabSize, promptTokens);
@@ -32,16 +33,16 @@ public static class ModelBench
     }
 
     /// <param name="note">told once if the decode step could not be captured into a CUDA graph (it then ran eagerly).</param>
-    public static BenchResult Decode(Transformer model, string name, int newTokens, int repetitions, Action<string>? note = null)
+    public static BenchResult Decode(ICausalLm model, string name, int newTokens, int repetitions, Action<string>? note = null)
     {
         if (newTokens <= 0) throw new ArgumentOutOfRangeException(nameof(newTokens), newTokens, "token count must be > 0");
         Func<double> run;
-        if (model.Ops is CudaOps cuda)
+        if (model.Ops.OnDevice is { } device)
         {
             string? told = null;
             run = () =>
             {
-                double rate = GraphDecode(model, cuda, newTokens, out var captureError);
+                double rate = GraphDecode(model, device, newTokens, out var captureError);
                 if (captureError is not null && told is null) note?.Invoke(told = $"decode step not captured, ran eagerly: {captureError}");
                 return rate;
             };
@@ -59,13 +60,13 @@ public static class ModelBench
     /// Prefills BOS, then N greedy decode steps through <see cref="DecodeGraph"/>; the first two steps (eager, then the
     /// capture) are outside the timed region, which ends when the last id has reached the host.
     /// </summary>
-    private static double GraphDecode(Transformer model, CudaOps ops, int newTokens, out string? captureError)
+    private static double GraphDecode(ICausalLm model, IDeviceOps device, int newTokens, out string? captureError)
     {
         const int untimed = 2;
         int slots = RollingKvCache.SlotsFor(model.Config, 1, newTokens + untimed);
-        using var cache = new RollingKvCache(ops, model.Config, rows: 1, slots);
+        using var cache = new RollingKvCache(model.Ops, model.Config, rows: 1, slots);
         model.Forward([1], cache.NextBatch([0], [1]), cache, LogitsFor.LastTokens);
-        using var step = new DecodeGraph(model, ops, cache, [0]);
+        using var step = new DecodeGraph(model, device, cache, [0]);
         int token = 1;
         for (int i = 0; i < untimed; i++) token = step.Step([token])[0];
         var watch = Stopwatch.StartNew();
@@ -84,7 +85,7 @@ public static class ModelBench
 
     private static string ModelName(LoadedModel model) => Path.GetFileName(Path.TrimEndingDirectorySeparator(model.DirectoryPath));
 
-    private static BenchResult Result(Transformer model, string name, string test, List<double> rates) =>
+    private static BenchResult Result(ICausalLm model, string name, string test, List<double> rates) =>
         new(name, model.Config.ParameterCount, model.Ops.Name, test, rates);
 
     private static int[] RandomTokens(int vocab, int count)

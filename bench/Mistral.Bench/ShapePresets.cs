@@ -1,4 +1,5 @@
 using Mistral.Runtime.Model;
+using Mistral.Runtime.Models.Mistral;
 
 namespace Mistral.Bench;
 
@@ -8,7 +9,7 @@ namespace Mistral.Bench;
 /// </summary>
 public static class ShapePresets
 {
-    public static IReadOnlyDictionary<string, ModelConfig> All { get; } = new Dictionary<string, ModelConfig>(StringComparer.OrdinalIgnoreCase)
+    public static IReadOnlyDictionary<string, MistralConfig> All { get; } = new Dictionary<string, MistralConfig>(StringComparer.OrdinalIgnoreCase)
     {
         ["7b"] = new(Dim: 4096, NLayers: 32, HeadDim: 128, HiddenDim: 14336, NHeads: 32, NKvHeads: 8, SlidingWindow: 4096,
             NormEps: 1e-5f, VocabSize: 32000, RopeTheta: 10000f),
@@ -16,7 +17,7 @@ public static class ShapePresets
             NormEps: 1e-5f, VocabSize: 32000, RopeTheta: 10000f),
     };
 
-    public static ModelConfig Get(string name) =>
+    public static MistralConfig Get(string name) =>
         All.TryGetValue(name, out var config)
             ? config
             : throw new ArgumentException($"unknown shape '{name}' (known: {string.Join(", ", All.Keys)})");

@@ -1,9 +1,11 @@
 using Mistral.Kernels.Ops;
 using Mistral.Runtime.Model;
+using Mistral.Runtime.Models;
+using Mistral.Runtime.Models.Mistral;
 
 namespace Mistral.Bench;
 
-/// <summary>A transformer over <see cref="SyntheticWeights"/> of a named shape (`bench --shape 7b`): owns both.</summary>
+/// <summary>A Mistral-family model over <see cref="SyntheticWeights"/> of a named shape (`bench --shape 7b`): owns both.</summary>
 public sealed class SyntheticModel : IDisposable
 {
     public SyntheticModel(IOps ops, string shape)
@@ -11,17 +13,17 @@ public sealed class SyntheticModel : IDisposable
         Config = ShapePresets.Get(shape);
         Name = $"{shape} (random)";
         Weights = SyntheticWeights.Create(ops, Config, ops.ActivationDType);
-        Transformer = new Transformer(ops, Config, Weights);
+        Model = ModelFamilies.Create(ops, Weights);
     }
 
     public string Name { get; }
-    public ModelConfig Config { get; }
+    public MistralConfig Config { get; }
     public ModelWeights Weights { get; }
-    public Transformer Transformer { get; }
+    public ICausalLm Model { get; }
 
     public void Dispose()
     {
-        Transformer.Dispose();
+        Model.Dispose();
         Weights.Dispose();
     }
 }

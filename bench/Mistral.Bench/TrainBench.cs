@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Mistral.Kernels.Ops.Cuda;
+using Mistral.Kernels.Ops;
 using Mistral.Runtime.Numerics;
 using Mistral.Runtime.Training;
 using Mistral.Runtime.Training.Config;
@@ -39,13 +39,13 @@ public static class TrainBench
 {
     private const double MaxGradNorm = 1.0, LearningRate = 1e-4;
 
-    public static TrainBenchResult Run(CudaOps ops, SyntheticModel model, TrainBenchOptions options)
+    public static TrainBenchResult Run(IOps ops, IDeviceOps device, SyntheticModel model, TrainBenchOptions options)
     {
         if (options.SeqLen < 1 || options.Rank < 1 || options.Repetitions < 1)
             throw new ArgumentException($"bench train: seq len {options.SeqLen}, rank {options.Rank} and repetitions {options.Repetitions} must be positive");
         var lora = new LoraConfig(options.Rank, 0, TrainBenchOptions.Scaling, LoraConfig.AllTargets, null, TrainNorms: true);
-        using var adapters = LoraAdapters.Create(ops, model.Config, lora, Xoshiro256StarStar.ForStream(0, 0));
-        using var trainee = new LoraTrainingModel(ops, model.Weights, adapters, trainNorms: true, 0, Xoshiro256StarStar.ForStream(0, 0));
+        using var adapters = LoraAdapters.Create(ops, model.Model, lora, Xoshiro256StarStar.ForStream(0, 0));
+        using var trainee = new LoraTrainingModel(ops, model.Model, adapters, trainNorms: true, 0, Xoshiro256StarStar.ForStream(0, 0));
         using var adam = new AdamW(ops, trainee.Parameters, 0.9, 0.95, 1e-8, 0.1);
         var batch = RandomBatch(model.Config.VocabSize, options.SeqLen);
 
@@ -58,9 +58,9 @@ public static class TrainBench
             loss = trainee.ForwardBackward(batch, batch.WeightSum) / batch.WeightSum;
             double norm = GradientClipping.GlobalNorm(ops, trainee.Parameters);
             adam.Update(LearningRate, GradientClipping.Scale(norm, MaxGradNorm));
-            ops.Device.Synchronize();
+            device.Device.Synchronize();
             double rate = options.SeqLen / watch.Elapsed.TotalSeconds;
-            peak = Math.Max(peak, ops.Device.LiveBytes);
+            peak = Math.Max(peak, device.Device.LiveBytes);
             return rate;
         }
 

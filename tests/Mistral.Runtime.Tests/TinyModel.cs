@@ -1,6 +1,8 @@
 using Mistral.Kernels.Ops.Reference;
 using Mistral.Runtime.Model;
 using Mistral.Testing;
+using Mistral.Runtime.Models;
+using Mistral.Runtime.Models.Mistral;
 
 namespace Mistral.Runtime.Tests;
 
@@ -23,8 +25,8 @@ public sealed class TinyModel : IDisposable
 
     public CpuOps Ops { get; }
     public LoadedModel Loaded { get; }
-    public Transformer Transformer => Loaded.Transformer;
-    public ModelConfig Config => Loaded.Config;
+    public ICausalLm Model => Loaded.Model;
+    public MistralConfig Config => (MistralConfig)Loaded.Config;
 
     /// <summary>The three prompts of reference/forward.safetensors and greedy.safetensors (prompt{i}.tokens).</summary>
     public static int[][] ReferencePrompts()

@@ -33,7 +33,7 @@ public sealed class EmulatedDeviceSchedulerTests
         using var ops = new CudaOps(TestDevices.Open("emu"), DType.F32, ownsDevice: true);
         using var model = LoadedModel.Load(Fixtures.TinyNative, ops);
         var tokenizer = model.RequireTokenizer();
-        using var lm = new TransformerServingLm(model.Transformer, rows: 3);
+        using var lm = new CausalLmServingLm(model.Model, rows: 3);
         using var scheduler = new Scheduler(lm, new SchedulerOptions { PrefillChunk = 3, StepTokens = 6 }, new ServingMetrics());
         string[] texts = ["The llama", "A quick brown fox jumps", "Hello", "Once upon a time there was"];
         var prompts = texts.Select(t => tokenizer.Encode(t, bos: true)).ToArray();

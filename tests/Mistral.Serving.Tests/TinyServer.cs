@@ -26,7 +26,7 @@ public sealed class TinyServer : IAsyncLifetime
     private readonly SchedulerOptions _scheduling;
     private CpuOps? _ops;
     private LoadedModel? _loaded;
-    private TransformerServingLm? _lm;
+    private CausalLmServingLm? _lm;
 
     public TinyServer() : this(chatTemplate: true, rows: 16, new SchedulerOptions { MaxQueue = 64, PrefillChunk = 5, StepTokens = 24 }) { }
 
@@ -48,7 +48,7 @@ public sealed class TinyServer : IAsyncLifetime
     {
         _ops = new CpuOps();
         _loaded = LoadedModel.Load(Fixtures.TinyNative, _ops);
-        _lm = new TransformerServingLm(_loaded.Transformer, _rows);
+        _lm = new CausalLmServingLm(_loaded.Model, _rows);
         var tokenizer = _loaded.RequireTokenizer();
         Host = await ServingHost.StartAsync(_lm, tokenizer, _chatTemplate ? ChatTemplate.For(tokenizer) : null, ModelName, _scheduling,
             new ServerOptions { Host = "127.0.0.1", Port = 0, ApiKey = ApiKey });

@@ -3,6 +3,7 @@ using Mistral.Bench;
 using Mistral.Cli.Console;
 using Mistral.Runtime.Devices;
 using Mistral.Runtime.Model;
+using Mistral.Runtime.Models;
 
 namespace Mistral.Cli.Commands;
 
@@ -28,7 +29,7 @@ internal static class BenchCommand
     /// <param name="defaultTokens">N values for a model directory.</param>
     /// <param name="shapeTokens">N values for a synthetic --shape (the figures: pp 128/512/2048, tg 128).</param>
     private static Command Verb(string name, string description, int[] defaultTokens, int[] shapeTokens,
-        Func<Transformer, string, int, int, int?, Action<string>, BenchResult> run)
+        Func<ICausalLm, string, int, int, int?, Action<string>, BenchResult> run)
     {
         var model = new Argument<string?>("MODEL")
         {
@@ -52,13 +53,13 @@ internal static class BenchCommand
             using var ops = CommonOptions.OpenOps(parse, device, precision);
             using var loaded = modelDir is null ? null : LoadedModel.Load(modelDir, ops);
             using var synthetic = shapeName is null ? null : new SyntheticModel(ops, shapeName);
-            var transformer = loaded?.Transformer ?? synthetic!.Transformer;
+            var lm = loaded?.Model ?? synthetic!.Model;
             string label = loaded is null ? synthetic!.Name : Path.GetFileName(Path.TrimEndingDirectorySeparator(loaded.DirectoryPath));
             var ns = parse.GetValue(tokens) is { Length: > 0 } given ? given : shapeName is null ? defaultTokens : shapeTokens;
             output.WriteLine(BenchResult.Header);
             foreach (int n in ns)
             {
-                output.WriteLine(run(transformer, label, n, parse.GetValue(repetitions), parse.GetValue(chunk),
+                output.WriteLine(run(lm, label, n, parse.GetValue(repetitions), parse.GetValue(chunk),
                     message => parse.InvocationConfiguration.Error.WriteLine($"note: {message}")));
                 output.Flush();
             }

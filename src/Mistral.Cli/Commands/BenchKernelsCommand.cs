@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Mistral.Bench;
 using Mistral.Cli.Console;
-using Mistral.Kernels.Ops.Cuda;
 
 namespace Mistral.Cli.Commands;
 
@@ -22,18 +21,18 @@ internal static class BenchKernelsCommand
         {
             var output = parse.InvocationConfiguration.Output;
             using var ops = CommonOptions.OpenOps(parse, device, precision);
-            if (ops is not CudaOps cuda)
+            if (ops.OnDevice is not { } onDevice)
                 throw new ArgumentException($"bench kernels times the CUDA kernels: use --device cuda or --device emu, not {ops.Name}");
-            bool emulated = cuda.Device.Name == "emu";
+            bool emulated = onDevice.Device.Name == "emu";
             var config = ShapePresets.Get(emulated ? "tiny" : parse.GetValue(shape)!);
             var options = KernelBenchOptions.For(config, emulated);
-            var info = cuda.Device.Info;
+            var info = onDevice.Device.Info;
             var peaks = DevicePeaks.For(info.Name);
             output.WriteLine($"device: {info.Name} (sm_{info.ComputeCapability}, {info.Multiprocessors} SMs, {info.TotalMemoryBytes / (1L << 30)} GiB), " +
-                             $"{cuda.ActivationDType}, shape {(emulated ? "tiny (emulated: a smoke test, not a speed figure)" : parse.GetValue(shape))}" +
+                             $"{ops.ActivationDType}, shape {(emulated ? "tiny (emulated: a smoke test, not a speed figure)" : parse.GetValue(shape))}" +
                              (peaks is null ? ", peak unknown" : $", peak {peaks.BandwidthGBs:F0} GB/s, {peaks.Bf16TFlops:F0} bf16 TFLOP/s"));
             output.WriteLine(KernelFigure.Header);
-            new KernelBench(cuda, config, options).Run(f => output.WriteLine(f.Format(peaks)));
+            new KernelBench(ops, onDevice, config, options).Run(f => output.WriteLine(f.Format(peaks)));
             return ExitCodes.Ok;
         }));
         return command;

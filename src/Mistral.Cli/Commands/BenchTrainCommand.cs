@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Mistral.Bench;
 using Mistral.Cli.Console;
-using Mistral.Kernels.Ops.Cuda;
 
 namespace Mistral.Cli.Commands;
 
@@ -29,15 +28,15 @@ internal static class BenchTrainCommand
         {
             var output = parse.InvocationConfiguration.Output;
             using var ops = CommonOptions.OpenOps(parse, device, precision);
-            if (ops is not CudaOps cuda)
+            if (ops.OnDevice is not { } onDevice)
                 throw new ArgumentException($"bench train measures the CUDA training path: use --device cuda (or emu for a smoke test), not {ops.Name}");
             string shapeName = parse.GetValue(shape)!;
-            var info = cuda.Device.Info;
-            output.WriteLine($"device: {info.Name}, {cuda.ActivationDType}, shape {shapeName}" +
-                             (cuda.Device.Name == "emu" ? " (emulated: a smoke test, not a speed figure)" : ""));
-            using var model = new SyntheticModel(cuda, shapeName);
+            var info = onDevice.Device.Info;
+            output.WriteLine($"device: {info.Name}, {ops.ActivationDType}, shape {shapeName}" +
+                             (onDevice.Device.Name == "emu" ? " (emulated: a smoke test, not a speed figure)" : ""));
+            using var model = new SyntheticModel(ops, shapeName);
             var options = new TrainBenchOptions(parse.GetValue(seqLen), parse.GetValue(rank), parse.GetValue(repetitions));
-            output.WriteLine(TrainBench.Run(cuda, model, options));
+            output.WriteLine(TrainBench.Run(ops, onDevice, model, options));
             return ExitCodes.Ok;
         }));
         return command;

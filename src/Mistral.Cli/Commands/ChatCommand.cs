@@ -31,7 +31,7 @@ internal static class ChatCommand
             var tokenizer = loaded.RequireTokenizer();
             var template = ChatTemplate.For(tokenizer)
                 ?? throw new ArgumentException($"chat: {loaded.DirectoryPath} has no chat template (its tokenizer is not a Mistral instruct vocabulary); use generate");
-            var generator = new Generator(loaded.Transformer);
+            var generator = new Generator(loaded.Model);
             ulong seed = sampling.Seed(parse);
             int eos = template.EosId;
 

@@ -34,7 +34,7 @@ internal static class DemoCommand
             var tokenizer = loaded.RequireTokenizer();
             var prompts = Prompts.Select(p => tokenizer.Encode(p, bos: true)).ToArray();
             var options = new GenerationOptions { MaxTokens = parse.GetValue(maxTokens), Sampling = SamplingOptions.Greedy, EosId = null, TokenLogprobs = false };
-            var result = new Generator(loaded.Transformer).Generate(prompts, options);
+            var result = new Generator(loaded.Model).Generate(prompts, options);
             foreach (var sequence in result.Sequences)
             {
                 output.WriteLine(tokenizer.Decode([.. sequence.Prompt, .. sequence.Tokens]));

@@ -45,7 +45,7 @@ internal static class GenerateCommand
                 output.Flush();
             });
             if (!asJson) output.Write(text);
-            var result = new Generator(loaded.Transformer).Generate([ids], options, streams.OnToken);
+            var result = new Generator(loaded.Model).Generate([ids], options, streams.OnToken);
             streams.Finish();
 
             if (asJson)

@@ -25,24 +25,14 @@ internal static class InfoCommand
         var c = dir.Config;
         long parameters = c.ParameterCount;
         Line(o, "model", Path.GetFullPath(dir.DirectoryPath));
+        Line(o, "family", dir.Family.Name);
         Line(o, "layout", Describe(dir));
         Line(o, "config", dir.ConfigPath);
         Line(o, "parameters", $"{parameters:N0} ({Scaled(parameters, 1000, ["", " K", " M", " B"])})");
         Line(o, "dtype", dir.StoredDType.ToString());
         Line(o, "on disk", $"{dir.WeightBytes:N0} bytes ({Scaled(dir.WeightBytes, 1024, [" B", " KiB", " MiB", " GiB"])}) in {dir.WeightFiles.Count} weight file(s)");
         Line(o, "tokenizer", dir.TokenizerPath ?? "(none: no tokenizer.model or tokenizer.json)");
-        Line(o, "dim", c.Dim.ToString());
-        Line(o, "n_layers", c.NLayers.ToString());
-        Line(o, "head_dim", c.HeadDim.ToString());
-        Line(o, "hidden_dim", c.HiddenDim.ToString());
-        Line(o, "n_heads", c.NHeads.ToString());
-        Line(o, "n_kv_heads", c.NKvHeads.ToString());
-        Line(o, "sliding_window", c.SlidingWindow?.ToString() ?? "none");
-        Line(o, "norm_eps", $"{c.NormEps:G}");
-        Line(o, "vocab_size", c.VocabSize.ToString());
-        Line(o, "rope_theta", $"{c.RopeTheta:G}");
-        Line(o, "tied embeddings", c.TieWordEmbeddings ? "yes" : "no");
-        Line(o, "context", c.ContextLength?.ToString() ?? "not stated");
+        foreach (var (name, value) in c.Describe()) Line(o, name, value);
     }
 
     private static void Line(TextWriter o, string label, string value) => o.WriteLine($"{label,-16}{value}");

@@ -74,16 +74,6 @@ internal static class SelftestCommand
     {
         var info = device.Info;
         o.WriteLine($"device       {device.Name}: {info.Name}");
-        if (device is CudaDevice cuda)
-        {
-            o.WriteLine($"compute      sm_{info.ComputeCapability}, {info.Multiprocessors} SMs, {info.TotalMemoryBytes / (1024.0 * 1024 * 1024):F1} GiB, {info.MaxSharedMemoryPerBlock / 1024} KiB shared/block");
-            o.WriteLine($"driver       CUDA {info.DriverVersion} ({NativeLibraryLoader.LoadedPath(LibCuda.Library)})");
-            o.WriteLine($"compiler     {info.CompilerVersion} ({NativeLibraryLoader.LoadedPath(LibNvrtc.Library)}), target {cuda.Target}");
-            o.WriteLine($"cublas       {cuda.BlasVersion} ({NativeLibraryLoader.LoadedPath(LibCublas.Library)})");
-        }
-        else if (device is EmulatedDevice emu)
-        {
-            o.WriteLine($"compiler     {emu.CompilerVersion} (kernels/cu built against kernels/emu/cuda_emu.h)");
-        }
+        foreach (var (label, text) in device.Details) o.WriteLine($"{label,-12} {text}");
     }
 }

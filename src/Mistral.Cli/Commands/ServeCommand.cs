@@ -25,7 +25,7 @@ internal static class ServeCommand
         var name = new Option<string?>("--served-model-name") { Description = "The model name clients send (default: the directory's name)" };
         var maxBatch = new Option<int>("--max-batch") { Description = "Sequences decoded together at most (KV cache rows)", DefaultValueFactory = _ => 16 };
         var maxQueue = new Option<int>("--max-queue") { Description = "Sequences that may wait for a row before requests get 429", DefaultValueFactory = _ => 256 };
-        var maxModelLen = new Option<int?>("--max-model-len") { Description = $"Longest prompt + completion in tokens (default: the model's context, else {TransformerServingLm.DefaultMaxSequenceLength})" };
+        var maxModelLen = new Option<int?>("--max-model-len") { Description = $"Longest prompt + completion in tokens (default: the model's context, else {CausalLmServingLm.DefaultMaxSequenceLength})" };
         var prefillChunk = new Option<int>("--prefill-chunk") { Description = "Prompts are prefilled in chunks of this many tokens, between decode steps", DefaultValueFactory = _ => 256 };
         var command = new Command("serve", "OpenAI-compatible HTTP server with continuous batching (Ctrl-C stops it)")
         {
@@ -45,7 +45,7 @@ internal static class ServeCommand
             using var ops = CommonOptions.OpenOps(parse, device, precision);
             using var loaded = LoadedModel.Load(parse.GetValue(model)!, ops);
             var tokenizer = loaded.RequireTokenizer();
-            using var lm = new TransformerServingLm(loaded.Transformer, rows, parse.GetValue(maxModelLen));
+            using var lm = new CausalLmServingLm(loaded.Model, rows, parse.GetValue(maxModelLen));
             string servedName = parse.GetValue(name) ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(loaded.DirectoryPath)));
             var options = new ServerOptions { Host = parse.GetValue(host)!, Port = parse.GetValue(port), ApiKey = parse.GetValue(apiKey) };
             var template = ChatTemplate.For(tokenizer);

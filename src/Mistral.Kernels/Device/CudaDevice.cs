@@ -12,7 +12,7 @@ namespace Mistral.Kernels.Device;
 /// Owns its children and disposes them before releasing the context. Every public call makes the context current
 /// on the calling thread first.
 /// </summary>
-public sealed unsafe class CudaDevice : IDevice
+public sealed unsafe class CudaDevice : IDevice, IGraphCapture, IDeviceTimer
 {
     /// <summary>Above this, a kernel must opt in to dynamic shared memory (cuFuncSetAttribute).</summary>
     private const int DefaultSharedLimit = 48 * 1024;
@@ -66,6 +66,17 @@ public sealed unsafe class CudaDevice : IDevice
 
     public string Name => "cuda";
     public DeviceInfo Info { get; }
+    public IGraphCapture? GraphCapture => this;
+    public IDeviceTimer? Timer => this;
+
+    public IReadOnlyList<(string Label, string Text)> Details =>
+    [
+        ("compute", $"sm_{Info.ComputeCapability}, {Info.Multiprocessors} SMs, {Info.TotalMemoryBytes / (1024.0 * 1024 * 1024):F1} GiB, {Info.MaxSharedMemoryPerBlock / 1024} KiB shared/block"),
+        ("driver", $"CUDA {Info.DriverVersion} ({NativeLibraryLoader.LoadedPath(LibCuda.Library)})"),
+        ("compiler", $"{Info.CompilerVersion} ({NativeLibraryLoader.LoadedPath(LibNvrtc.Library)}), target {Target}"),
+        ("cublas", $"{BlasVersion} ({NativeLibraryLoader.LoadedPath(LibCublas.Library)})"),
+    ];
+
     /// <summary>What kernels are compiled for on this device (sm_90a on Hopper when NVRTC allows).</summary>
     public CompileTarget Target => _target;
     internal CuContextHandle Context => _context;
@@ -128,8 +139,6 @@ public sealed unsafe class CudaDevice : IDevice
         CudaException.Check(LibCuda.cuMemsetD32Async(destination.Pointer, value, (nuint)destination.Length, Stream));
     }
 
-    public bool HasKernel(string kernel) => _options.Sources.Defines(kernel);
-
     public void Launch(string kernel, Dim3 grid, Dim3 block, int sharedBytes, scoped in KernelArgs args)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -183,7 +192,7 @@ public sealed unsafe class CudaDevice : IDevice
     }
 
     /// <summary>Records everything <paramref name="body"/> issues on this device's stream into a launchable CUDA graph (nothing runs while capturing).</summary>
-    public CudaGraph Capture(Action body)
+    public IDeviceGraph Capture(Action body)
     {
         _context.MakeCurrent();
         Blas(); // the handle and its workspace exist before capture: nothing in the graph allocates

@@ -4,7 +4,7 @@ using Mistral.Kernels.Native.Handles;
 namespace Mistral.Kernels.Device;
 
 /// <summary>An instantiated CUDA graph captured by <see cref="CudaDevice.Capture"/>; Launch replays it on the device's stream.</summary>
-public sealed class CudaGraph : IDisposable
+public sealed class CudaGraph : IDeviceGraph
 {
     private readonly CudaDevice _device;
     private readonly CuGraphExecHandle _exec;

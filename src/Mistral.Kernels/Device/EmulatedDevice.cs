@@ -36,6 +36,9 @@ public sealed unsafe class EmulatedDevice : IDevice
 
     public string Name => "emu";
     public DeviceInfo Info { get; }
+    public IReadOnlyList<(string Label, string Text)> Details => [("compiler", $"{CompilerVersion} (kernels/cu built against kernels/emu/cuda_emu.h)")];
+    public IGraphCapture? GraphCapture => null;
+    public IDeviceTimer? Timer => null;
 
     public int LiveAllocations => _allocations.Count;
     public long LiveBytes => _allocations.Bytes;
@@ -85,8 +88,6 @@ public sealed unsafe class EmulatedDevice : IDevice
 
     public void Memset(DeviceSpan<uint> destination, uint value) =>
         new Span<uint>((void*)destination.Pointer, checked((int)destination.Length)).Fill(value);
-
-    public bool HasKernel(string kernel) => _sources.Defines(kernel);
 
     public void Launch(string kernel, Dim3 grid, Dim3 block, int sharedBytes, scoped in KernelArgs args)
     {

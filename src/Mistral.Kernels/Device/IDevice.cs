@@ -13,6 +13,15 @@ public interface IDevice : IDisposable
 
     DeviceInfo Info { get; }
 
+    /// <summary>Lines that say what runs the kernels (driver, compiler, target), label then text, for `selftest`.</summary>
+    IReadOnlyList<(string Label, string Text)> Details { get; }
+
+    /// <summary>Graph capture and replay, or null when the device cannot (the emulator runs each step eagerly).</summary>
+    IGraphCapture? GraphCapture { get; }
+
+    /// <summary>Timing by device events, or null (then a stopwatch around a synchronised run is the measure).</summary>
+    IDeviceTimer? Timer { get; }
+
     /// <summary>Allocations not yet freed; tests assert it returns to its starting value.</summary>
     int LiveAllocations { get; }
     long LiveBytes { get; }
@@ -28,9 +37,6 @@ public interface IDevice : IDisposable
     void Memset(DeviceSpan<byte> destination, byte value);
     /// <summary>Sets every 32-bit word (e.g. the bits of a float).</summary>
     void Memset(DeviceSpan<uint> destination, uint value);
-
-    /// <summary>True if some kernels/cu file defines the extern "C" kernel.</summary>
-    bool HasKernel(string kernel);
 
     /// <summary>
     /// Launches the extern "C" kernel <paramref name="kernel"/> with grid × block threads and

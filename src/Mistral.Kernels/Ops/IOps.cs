@@ -3,7 +3,7 @@ using Mistral.Kernels.Tensors;
 namespace Mistral.Kernels.Ops;
 
 /// <summary>
-/// The ops the transformer and the trainer are written against. One implementation per device: the CPU reference
+/// The ops the models (Mistral.Runtime Modules/ and Models/) and the trainer are written against. One implementation per device: the CPU reference
 /// (the oracle, fp32), CUDA, and CUDA emulated on the host. Argument order everywhere: inputs, scalars/config, outputs.
 /// Outputs are overwritten unless the parameter says "+=" (gradient accumulation into parameters).
 /// Legend: T = packed tokens, D = dim, H = heads, Hkv = kv heads, Dh = head dim, F = hidden dim, V = vocab.
@@ -17,6 +17,9 @@ public interface IOps : IDisposable
 
     /// <summary>The dtype activations are kept in (F32 on the CPU; BF16 or F32 on CUDA).</summary>
     DType ActivationDType { get; }
+
+    /// <summary>What the ops can do because their tensors live on a device apart from the host; null on the CPU.</summary>
+    IDeviceOps? OnDevice { get; }
 
     // ---- memory -------------------------------------------------------------------------------------------------
 

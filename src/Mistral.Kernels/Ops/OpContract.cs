@@ -49,6 +49,13 @@ internal static class OpContract
         That(length == src.ElementCount, "download", $"destination holds {length} {Unit(kind)}, src {src} has {src.ElementCount}");
     }
 
+    /// <summary>An in-place write of <paramref name="length"/> host ints into the I32 tensor <paramref name="dst"/> (IDeviceOps.Write).</summary>
+    public static void Write(int length, Tensor dst)
+    {
+        Int("write", "dst", dst);
+        That(length == dst.ElementCount, "write", $"{length} ints for dst {dst}, which has {dst.ElementCount} elements");
+    }
+
     public static void Copy(Tensor src, Tensor dst) => Count("copy", "dst", dst, src.ElementCount, $"the count of src {src.Shape}");
 
     public static void Fill(Tensor dst, float value)

@@ -1,6 +1,6 @@
 using Mistral.Kernels.Ops;
 using Mistral.Kernels.Tensors;
-using Mistral.Runtime.Model;
+using Mistral.Runtime.Models;
 
 namespace Mistral.Runtime.Cache;
 
@@ -19,17 +19,17 @@ public sealed class RollingKvCache : IDisposable
 
     /// <param name="rows">sequences the cache can hold at once.</param>
     /// <param name="slots">positions kept per row: the model's window, or fewer when no sequence can outgrow them (<see cref="SlotsFor"/>).</param>
-    public RollingKvCache(IOps ops, ModelConfig config, int rows, int slots)
+    public RollingKvCache(IOps ops, IModelConfig config, int rows, int slots)
     {
         if (rows <= 0) throw new ArgumentOutOfRangeException(nameof(rows), rows, "a KV cache needs at least one row");
         if (slots <= 0) throw new ArgumentOutOfRangeException(nameof(slots), slots, "a KV cache needs at least one slot");
-        if (slots > config.Window) throw new ArgumentOutOfRangeException(nameof(slots), slots, $"more slots than the model's sliding window ({config.Window}) would hold positions attention never reads");
+        if (slots > config.Window) throw new ArgumentOutOfRangeException(nameof(slots), slots, $"more slots than the model's attention window ({config.Window}) would hold positions attention never reads");
         Rows = rows;
         Slots = slots;
         _window = config.Window;
         _lengths = new int[rows];
-        _layers = new KvCacheLayer[config.NLayers];
-        var shape = new Shape(rows, slots, config.NKvHeads * config.HeadDim); // [Rows, Slots, Hkv·Dh]
+        _layers = new KvCacheLayer[config.LayerCount];
+        var shape = new Shape(rows, slots, config.KvHeads * config.HeadDim); // [Rows, Slots, Hkv·Dh]
         for (int i = 0; i < _layers.Length; i++)
             _layers[i] = new KvCacheLayer(ops.Allocate(shape, ops.ActivationDType), ops.Allocate(shape, ops.ActivationDType), slots);
     }
@@ -38,7 +38,7 @@ public sealed class RollingKvCache : IDisposable
     /// mistral-src's cache size: min(longest prompt + new tokens, window). Below the window no sequence ever needs an
     /// overwritten slot, so the smaller cache gives the same results.
     /// </summary>
-    public static int SlotsFor(ModelConfig config, int longestPrompt, int maxNewTokens) =>
+    public static int SlotsFor(IModelConfig config, int longestPrompt, int maxNewTokens) =>
         (int)Math.Max(1, Math.Min((long)longestPrompt + maxNewTokens, config.Window));
 
     public int Rows { get; }

@@ -1,10 +1,10 @@
 using Mistral.Kernels.Device;
 using Mistral.Kernels.Native;
 using Mistral.Kernels.Ops;
-using Mistral.Kernels.Ops.Cuda;
 using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Cache;
 using Mistral.Runtime.Model;
+using Mistral.Runtime.Models;
 
 namespace Mistral.Runtime.Generation;
 
@@ -12,42 +12,45 @@ namespace Mistral.Runtime.Generation;
 /// The greedy decode step as one unit (gpt-fast's decode_one_token): every sequence brings one token, and embedding →
 /// layers → norm → output → argmax run on the device; only the chosen ids (4 bytes a sequence) come back to the host,
 /// never the logits. Its inputs live at fixed device addresses (token ids, positions, the attention sequence table)
-/// and are rewritten before each step, so on a CUDA device the step is captured into a CUDA graph once and replayed
-/// (one launch instead of ~10 per layer); on the emulated device the same body runs eagerly.
-/// Valid for one generation: the transformer must run no step of another shape between two decode steps (its scratch
+/// and are rewritten before each step, so on a device that can capture graphs (<see cref="IDevice.GraphCapture"/>: CUDA)
+/// the step is captured once and replayed (one launch instead of ~10 per layer); elsewhere (the emulator) the same body
+/// runs eagerly. Works for any family (<see cref="ICausalLm"/>) on any ops with <see cref="IOps.OnDevice"/>.
+/// Valid for one generation: the model must run no step of another shape between two decode steps (its scratch
 /// buffers, and so the graph's addresses, would move).
 /// </summary>
 public sealed class DecodeGraph : IDisposable
 {
-    private readonly Transformer _model;
-    private readonly CudaOps _ops;
+    private readonly ICausalLm _model;
+    private readonly IDeviceOps _device;
     private readonly RollingKvCache _cache;
     private readonly int[] _rows;
     private readonly int[] _ones;
-    private readonly CudaTensor _tokens;     // I32 [B]
-    private readonly CudaTensor _positions;  // I32 [B]
-    private readonly CudaTensor _ids;        // I32 [B] argmax of each row's logits
+    private readonly Tensor _tokens;     // I32 [B]
+    private readonly Tensor _positions;  // I32 [B]
+    private readonly Tensor _ids;        // I32 [B] argmax of each row's logits
     private readonly int[] _hostPositions;
-    private CudaGraph? _graph;
+    private IDeviceGraph? _graph;
     private int _steps;
 
     /// <param name="rows">the cache row of each sequence, in the order tokens are passed to <see cref="Step"/>.</param>
-    public DecodeGraph(Transformer model, CudaOps ops, RollingKvCache cache, IReadOnlyList<int> rows)
+    /// <param name="device">what the model's ops can do on their device (<see cref="IOps.OnDevice"/> of model.Ops).</param>
+    public DecodeGraph(ICausalLm model, IDeviceOps device, RollingKvCache cache, IReadOnlyList<int> rows)
     {
-        if (!ReferenceEquals(model.Ops, ops)) throw new ArgumentException("decode graph: the transformer runs on other ops");
+        if (!ReferenceEquals(model.Ops.OnDevice, device)) throw new ArgumentException("decode graph: the model runs on other ops");
         if (rows.Count == 0) throw new ArgumentException("decode graph: no sequences");
         _model = model;
-        _ops = ops;
+        _device = device;
         _cache = cache;
         _rows = rows.ToArray();
         _ones = Enumerable.Repeat(1, _rows.Length).ToArray();
-        _tokens = (CudaTensor)ops.Allocate(new Shape(_rows.Length), DType.I32);
-        _positions = (CudaTensor)ops.Allocate(new Shape(_rows.Length), DType.I32);
-        _ids = (CudaTensor)ops.Allocate(new Shape(_rows.Length), DType.I32);
+        var ops = model.Ops;
+        _tokens = ops.Allocate(new Shape(_rows.Length), DType.I32);
+        _positions = ops.Allocate(new Shape(_rows.Length), DType.I32);
+        _ids = ops.Allocate(new Shape(_rows.Length), DType.I32);
         _hostPositions = new int[_rows.Length];
     }
 
-    /// <summary>True once the step has been captured (CUDA device only).</summary>
+    /// <summary>True once the step has been captured (devices with graph capture only).</summary>
     public bool IsCaptured => _graph is not null;
 
     /// <summary>Why the step could not be captured (it then runs eagerly), or null.</summary>
@@ -62,20 +65,19 @@ public sealed class DecodeGraph : IDisposable
                 throw new ArgumentOutOfRangeException(nameof(tokens), $"decode graph: token {tokens[b]} outside the vocabulary");
         var batch = _cache.NextBatch(_rows, _ones);
         for (int b = 0; b < _rows.Length; b++) _hostPositions[b] = batch.StartPositions[b];
-        var device = _ops.Device;
-        device.CopyToDevice(tokens, _tokens.Memory.Cast<int>());
-        device.CopyToDevice<int>(_hostPositions, _positions.Memory.Cast<int>());
-        _ops.PrepareBatch(batch);   // the sequence table, rewritten in place
+        _device.Write(tokens, _tokens);
+        _device.Write(_hostPositions, _positions);
+        _device.PrepareBatch(batch);   // the sequence table, rewritten in place
 
-        // The first step runs eagerly: it sizes the transformer's scratch buffers for this batch, so the capture
+        // The first step runs eagerly: it sizes the model's scratch buffers for this batch, so the capture
         // allocates nothing (allocation and zero-fill are not capturable work).
-        if (device is CudaDevice cuda && _steps++ > 0 && CaptureError is null)
+        if (_device.Device.GraphCapture is { } capture && _steps++ > 0 && CaptureError is null)
         {
             if (_graph is null)
             {
                 try
                 {
-                    _graph = cuda.Capture(() => Body(batch));   // records only; the forward's host bookkeeping ran once
+                    _graph = capture.Capture(() => Body(batch));   // records only; the forward's host bookkeeping ran once
                 }
                 catch (CudaException e)
                 {
@@ -97,7 +99,7 @@ public sealed class DecodeGraph : IDisposable
             Body(batch);
         }
         var ids = new int[_rows.Length];
-        device.CopyToHost(_ids.Memory.Cast<int>(), ids);
+        _model.Ops.Download(_ids, ids);
         return ids;
     }
 
@@ -105,7 +107,7 @@ public sealed class DecodeGraph : IDisposable
     private void Body(AttentionBatch batch)
     {
         var logits = _model.Forward(_tokens, _positions, batch, _cache, LogitsFor.AllTokens);   // [B, V]: one token each
-        _ops.Argmax(logits, _ids);
+        _model.Ops.Argmax(logits, _ids);
     }
 
     public void Dispose()

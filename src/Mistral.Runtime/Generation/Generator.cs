@@ -1,25 +1,26 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using Mistral.Kernels.Ops.Cuda;
 using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Cache;
 using Mistral.Runtime.Model;
+using Mistral.Runtime.Models;
 
 namespace Mistral.Runtime.Generation;
 
 /// <summary>
 /// mistral-src generate(): prefill every prompt of the batch (in chunks when asked), then decode all sequences in
 /// lockstep, one token each per step, through a rolling KV cache. Sampling happens on the host from the downloaded
-/// last-token logits, except plain greedy decoding on a CUDA (or emulated) device with no logprobs asked for: there
-/// argmax runs on the device (<see cref="DeviceArgmaxDecoder"/>) and only the chosen ids come back per step. A sequence leaves the batch when it stops (EOS, a stop request, MaxTokens); the others go on.
-/// One Generate call at a time per instance (it reuses the transformer's buffers and its own host buffer).
+/// last-token logits, except plain greedy decoding on ops whose tensors live on a device (CUDA, emulated;
+/// <see cref="Kernels.Ops.IOps.OnDevice"/>) with no logprobs asked for: there argmax runs on the device (<see cref="DeviceArgmaxDecoder"/>) and only the chosen ids come back per step. A sequence leaves the batch when it stops (EOS, a stop request, MaxTokens); the others go on.
+/// Works for any family (<see cref="ICausalLm"/>). One Generate call at a time per instance (it reuses the model's
+/// buffers and its own host buffer).
 /// </summary>
-public sealed class Generator(Transformer model)
+public sealed class Generator(ICausalLm model)
 {
     private float[] _host = [];
     private int _logitsDownloads;
 
-    public Transformer Model { get; } = model;
+    public ICausalLm Model { get; } = model;
 
     public GenerationResult Generate(IReadOnlyList<int[]> prompts, GenerationOptions options, TokenCallback? onToken = null)
     {
@@ -29,9 +30,9 @@ public sealed class Generator(Transformer model)
         int longest = prompts.Max(p => p.Length);
         int slots = options.CacheSlots ?? RollingKvCache.SlotsFor(config, longest, options.MaxTokens);
         using var cache = new RollingKvCache(Model.Ops, config, batchSize, slots);
-        // Greedy on a device keeps the logits there: argmax on the device, only the ids come back (CpuOps has no
-        // device to spare the copy from).
-        using var device = options.NeedsOnlyArgmax && Model.Ops is CudaOps cudaOps ? new DeviceArgmaxDecoder(Model, cudaOps, cache) : null;
+        // Greedy on a device keeps the logits there: argmax on the device, only the ids come back (the CPU's tensors
+        // are host memory already: no copy to spare).
+        using var device = options.NeedsOnlyArgmax && Model.Ops.OnDevice is { } onDevice ? new DeviceArgmaxDecoder(Model, onDevice, cache) : null;
         _logitsDownloads = 0;
 
         var history = prompts.Select(p => new List<int>(p)).ToArray();

@@ -6,7 +6,7 @@ namespace Mistral.Runtime.Model;
 public sealed record TensorInfo(string Name, DType DType, Shape Shape, string FilePath, string? StoredName = null);
 
 /// <summary>
-/// A model's tensors under their native names (<see cref="NativeTensorNames"/>), whatever layout holds them on disk.
+/// A model's tensors under their family's native names, whatever layout holds them on disk.
 /// Tensors returned by <see cref="Read"/> may view memory-mapped files: valid until the checkpoint is disposed.
 /// </summary>
 public abstract class Checkpoint : IDisposable
@@ -14,7 +14,13 @@ public abstract class Checkpoint : IDisposable
     /// <summary>Every tensor by native name.</summary>
     public abstract IReadOnlyDictionary<string, TensorInfo> Tensors { get; }
 
-    /// <summary>The tensor in native layout (HF q/k rows already un-permuted). A missing name names the file(s).</summary>
+    /// <summary>The weight files, in the order they were opened (shard order for sharded checkpoints).</summary>
+    public virtual IReadOnlyList<string> Files => Tensors.Values.Select(t => t.FilePath).Distinct().ToList();
+
+    /// <summary>True when the weights come from shards listed in an index file.</summary>
+    public virtual bool IsSharded => false;
+
+    /// <summary>The tensor in native layout (e.g. Mistral's HF q/k rows already un-permuted). A missing name names the file(s).</summary>
     public abstract HostTensor Read(string nativeName);
 
     public abstract void Dispose();

@@ -1,37 +1,40 @@
+using Mistral.Runtime.Models;
+
 namespace Mistral.Runtime.Model;
 
 /// <summary>
-/// A Hugging Face MistralForCausalLM checkpoint: model.safetensors, or shards listed by model.safetensors.index.json.
-/// Exposes native names; wq/wk rows are un-permuted on read (<see cref="HfRopePermutation"/>), so both layouts give
-/// bit-identical native tensors. With tie_word_embeddings, output.weight is the embedding matrix.
+/// A Hugging Face safetensors checkpoint of any family: model.safetensors, or shards listed by
+/// model.safetensors.index.json. Exposes the family's native names in native layout through its
+/// <see cref="CheckpointSchema"/> (e.g. Mistral's wq/wk rows un-permuted on read), so the native and the HF layout of
+/// one model give bit-identical tensors. A tied tensor (output tied to the embeddings) reads as the one it is tied to.
 /// </summary>
 public sealed class HfCheckpoint : Checkpoint
 {
     public const string SingleFileName = "model.safetensors";
     public const string IndexFileName = "model.safetensors.index.json";
 
-    private readonly ModelConfig _config;
+    private readonly ITensorNameMap _names;
     private readonly List<SafeTensorsFile> _files = [];
     private readonly Dictionary<string, (SafeTensorsFile File, string HfName)> _byNative = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TensorInfo> _tensors = new(StringComparer.Ordinal);
+    private bool _sharded;
 
-    private HfCheckpoint(ModelConfig config) => _config = config;
+    private HfCheckpoint(ITensorNameMap names) => _names = names;
 
     public override IReadOnlyDictionary<string, TensorInfo> Tensors => _tensors;
 
     /// <summary>True when the weights come from shards listed in model.safetensors.index.json.</summary>
-    public bool IsSharded { get; private set; }
+    public override bool IsSharded => _sharded;
 
-    /// <summary>The weight files, in the order they were opened (shard order for sharded checkpoints).</summary>
-    public IReadOnlyList<string> Files => _files.Select(f => f.FilePath).ToArray();
+    public override IReadOnlyList<string> Files => _files.Select(f => f.FilePath).ToArray();
 
     /// <summary>Is there an HF weight file (single or index) in this folder?</summary>
     public static bool Exists(string directory) =>
         File.Exists(Path.Combine(directory, SingleFileName)) || File.Exists(Path.Combine(directory, IndexFileName));
 
-    public static HfCheckpoint Open(string directory, ModelConfig config)
+    public static HfCheckpoint Open(string directory, CheckpointSchema schema)
     {
-        var checkpoint = new HfCheckpoint(config);
+        var checkpoint = new HfCheckpoint(schema.Hf);
         try
         {
             string single = Path.Combine(directory, SingleFileName);
@@ -39,11 +42,12 @@ public sealed class HfCheckpoint : Checkpoint
                 checkpoint.AddFile(single, hfNames: null);
             else
                 checkpoint.OpenShards(directory);
-            if (config.TieWordEmbeddings && checkpoint._byNative.TryGetValue(NativeTensorNames.TokEmbeddings, out var embeddings))
-            {
-                checkpoint._byNative[NativeTensorNames.Output] = embeddings;
-                checkpoint._tensors[NativeTensorNames.Output] = checkpoint._tensors[NativeTensorNames.TokEmbeddings] with { Name = NativeTensorNames.Output };
-            }
+            foreach (var (tied, sameAs) in schema.Tied)
+                if (checkpoint._byNative.TryGetValue(sameAs, out var entry))
+                {
+                    checkpoint._byNative[tied] = entry;
+                    checkpoint._tensors[tied] = checkpoint._tensors[sameAs] with { Name = tied };
+                }
             return checkpoint;
         }
         catch
@@ -57,10 +61,7 @@ public sealed class HfCheckpoint : Checkpoint
     {
         if (!_byNative.TryGetValue(nativeName, out var entry))
             throw MissingTensor(string.Join(", ", Files), nativeName, TryHfName(nativeName));
-        var stored = entry.File.Get(entry.HfName);
-        return HfTensorNames.RopePermutedHeads(nativeName, _config) is int heads
-            ? HfRopePermutation.ToNative(stored, nativeName, heads, _config.HeadDim)
-            : stored.WithName(nativeName);
+        return _names.ToNativeLayout(entry.File.Get(entry.HfName), nativeName);
     }
 
     public override void Dispose()
@@ -69,9 +70,9 @@ public sealed class HfCheckpoint : Checkpoint
         _files.Clear();
     }
 
-    private static string? TryHfName(string nativeName)
+    private string? TryHfName(string nativeName)
     {
-        try { return HfTensorNames.ToHf(nativeName); }
+        try { return _names.ToStored(nativeName); }
         catch (ArgumentException) { return null; }
     }
 
@@ -84,7 +85,7 @@ public sealed class HfCheckpoint : Checkpoint
         {
             if (!file.Contains(hfName))
                 throw new CheckpointFormatException(path, $"{IndexFileName} places tensor '{hfName}' in this file, but the file does not hold it");
-            if (HfTensorNames.ToNative(hfName) is not string native)
+            if (_names.ToNative(hfName) is not string native)
                 continue;
             var (dtype, shape) = file.Describe(hfName);
             _byNative[native] = (file, hfName);
@@ -98,7 +99,7 @@ public sealed class HfCheckpoint : Checkpoint
         string indexPath = Path.Combine(directory, IndexFileName);
         if (!File.Exists(indexPath))
             throw new CheckpointFormatException(directory, $"no {SingleFileName} or {IndexFileName} (Hugging Face weights) in this folder");
-        IsSharded = true;
+        _sharded = true;
         var index = ShardIndex.Load(indexPath);
         foreach (var shard in index.ShardPaths)
             AddFile(shard, index.WeightMap.Where(e => e.Value == shard).Select(e => e.Key));

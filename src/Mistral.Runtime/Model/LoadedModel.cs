@@ -1,30 +1,31 @@
 using Mistral.Kernels.Ops;
 using Mistral.Kernels.Tensors;
+using Mistral.Runtime.Models;
 using Mistral.Runtime.Tokenizer;
 
 namespace Mistral.Runtime.Model;
 
 /// <summary>
-/// A model directory made ready to run: config, weights resident on one <see cref="IOps"/>, the transformer over them
-/// and the tokenizer when the directory has one. Owns the weights and the transformer's buffers, not the ops.
+/// A model directory made ready to run, for any family: config, weights resident on one <see cref="IOps"/>, the
+/// family's model over them and the tokenizer when the directory has one. Owns the weights and the model's buffers,
+/// not the ops.
 /// </summary>
 public sealed class LoadedModel : IDisposable
 {
-    private LoadedModel(string path, ModelLayout layout, ModelConfig config, ModelWeights weights, ITokenizer? tokenizer, IOps ops)
+    private LoadedModel(string path, ModelLayout layout, ModelWeights weights, ICausalLm model, ITokenizer? tokenizer)
     {
         DirectoryPath = path;
         Layout = layout;
-        Config = config;
         Weights = weights;
+        Model = model;
         Tokenizer = tokenizer;
-        Transformer = new Transformer(ops, config, weights);
     }
 
     public string DirectoryPath { get; }
     public ModelLayout Layout { get; }
-    public ModelConfig Config { get; }
+    public IModelConfig Config => Model.Config;
     public ModelWeights Weights { get; }
-    public Transformer Transformer { get; }
+    public ICausalLm Model { get; }
 
     /// <summary>The directory's tokenizer.model / tokenizer.json, or null when it has neither.</summary>
     public ITokenizer? Tokenizer { get; }
@@ -39,12 +40,20 @@ public sealed class LoadedModel : IDisposable
         using var directory = ModelDirectory.Open(modelDir);
         var tokenizer = directory.TokenizerPath is string path ? TokenizerFiles.Load(path) : null;
         var weights = ModelWeights.Load(directory, ops, weightDType ?? ops.ActivationDType);
-        return new LoadedModel(directory.DirectoryPath, directory.Layout, directory.Config, weights, tokenizer, ops);
+        try
+        {
+            return new LoadedModel(directory.DirectoryPath, directory.Layout, weights, directory.Family.Create(ops, weights), tokenizer);
+        }
+        catch
+        {
+            weights.Dispose();
+            throw;
+        }
     }
 
     public void Dispose()
     {
-        Transformer.Dispose();
+        Model.Dispose();
         Weights.Dispose();
     }
 }

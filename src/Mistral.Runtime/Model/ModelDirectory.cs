@@ -1,5 +1,6 @@
 using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Model.Pth;
+using Mistral.Runtime.Models;
 
 namespace Mistral.Runtime.Model;
 
@@ -15,8 +16,10 @@ public enum ModelLayout
 }
 
 /// <summary>
-/// An opened model directory: its layout, config, weights under native names (validated against the config on open)
-/// and tokenizer file. Owns the checkpoint's open files; tensors read from it are valid until disposed.
+/// An opened model directory of any family: its layout, family, config, weights under the family's native names
+/// (validated against the config on open) and tokenizer file. Which family reads it is decided by what it holds:
+/// params.json → the native layout's family (Mistral); config.json → the family registered for its <c>model_type</c>
+/// (<see cref="ModelFamilies"/>). Owns the checkpoint's open files; tensors read from it are valid until disposed.
 /// </summary>
 public sealed class ModelDirectory : IDisposable
 {
@@ -25,16 +28,19 @@ public sealed class ModelDirectory : IDisposable
     public const string ConsolidatedSafeTensors = "consolidated.safetensors";
     public const string ConsolidatedPth = "consolidated.00.pth";
 
-    private ModelDirectory(string path, ModelLayout layout, string configPath, ModelConfig config, Checkpoint checkpoint, IReadOnlyList<string> weightFiles)
+    private ModelDirectory(string path, ModelLayout layout, string configPath, ModelFamily family, IModelConfig config, Checkpoint checkpoint,
+        IReadOnlyList<string> weightFiles)
     {
         DirectoryPath = path;
         Layout = layout;
         ConfigPath = configPath;
+        Family = family;
         Config = config;
+        Schema = family.Schema(config);
         Checkpoint = checkpoint;
         WeightFiles = weightFiles;
-        IsSharded = checkpoint is HfCheckpoint { IsSharded: true };
-        StoredDType = checkpoint.Tensors[NativeTensorNames.TokEmbeddings].DType;
+        IsSharded = checkpoint.IsSharded;
+        StoredDType = checkpoint.Tensors[Schema.First].DType;
         WeightBytes = weightFiles.Sum(f => new FileInfo(f).Length);
         TokenizerPath = Tokenizer.TokenizerFiles.FindInDirectory(path);
     }
@@ -45,12 +51,16 @@ public sealed class ModelDirectory : IDisposable
 
     /// <summary>params.json or config.json.</summary>
     public string ConfigPath { get; }
-    public ModelConfig Config { get; }
+    public ModelFamily Family { get; }
+    public IModelConfig Config { get; }
+
+    /// <summary>Every tensor the config implies, their ties and the Hugging Face name map.</summary>
+    public CheckpointSchema Schema { get; }
 
     /// <summary>The weights under native names, shapes already checked against <see cref="Config"/>.</summary>
     public Checkpoint Checkpoint { get; }
 
-    /// <summary>The dtype the weights are stored in on disk (that of tok_embeddings).</summary>
+    /// <summary>The dtype the weights are stored in on disk (that of the first tensor, the embeddings).</summary>
     public DType StoredDType { get; }
 
     /// <summary>Weight files (one, or every shard) and their total size in bytes.</summary>
@@ -60,7 +70,7 @@ public sealed class ModelDirectory : IDisposable
     /// <summary>The tokenizer file (<see cref="Tokenizer.TokenizerFiles.FindInDirectory"/>), or null.</summary>
     public string? TokenizerPath { get; }
 
-    /// <summary>A weight in native layout by native name (<see cref="NativeTensorNames"/>).</summary>
+    /// <summary>A weight in native layout by the family's native name.</summary>
     public HostTensor Read(string nativeName) => Checkpoint.Read(nativeName);
 
     public static ModelDirectory Open(string path)
@@ -76,35 +86,48 @@ public sealed class ModelDirectory : IDisposable
 
         if (File.Exists(paramsPath) && (hasNativeWeights || !File.Exists(configPath)))
         {
-            var config = ModelConfigReader.FromParamsJson(paramsPath);
+            var family = ModelFamilies.ParamsJson;
+            var config = family.ReadParamsJson(paramsPath);
+            var schema = family.Schema(config);
             if (File.Exists(safetensors))
-                return new ModelDirectory(path, ModelLayout.NativeSafeTensors, paramsPath, config, Checked(config, paramsPath, new NativeSafeTensorsCheckpoint(safetensors)), [safetensors]);
+                return new ModelDirectory(path, ModelLayout.NativeSafeTensors, paramsPath, family, config,
+                    Checked(schema, paramsPath, new NativeSafeTensorsCheckpoint(safetensors)), [safetensors]);
             if (File.Exists(Path.Combine(path, "consolidated.01.pth")))
                 throw new CheckpointFormatException(path, "holds consolidated.01.pth: tensor-parallel sharded .pth checkpoints are not supported (expected a single consolidated.00.pth)");
             if (File.Exists(pth))
-                return new ModelDirectory(path, ModelLayout.NativePth, paramsPath, config, Checked(config, paramsPath, PthCheckpoint.Open(pth)), [pth]);
+                return new ModelDirectory(path, ModelLayout.NativePth, paramsPath, family, config, Checked(schema, paramsPath, PthCheckpoint.Open(pth)), [pth]);
             throw new CheckpointFormatException(path, $"has {ParamsJson} but no weights: expected {ConsolidatedSafeTensors} or {ConsolidatedPth}");
         }
         if (File.Exists(configPath))
         {
-            var config = ModelConfigReader.FromHfConfigJson(configPath);
-            if (!HfCheckpoint.Exists(path))
-                throw new CheckpointFormatException(path, $"has {ConfigJson} but no weights: expected {HfCheckpoint.SingleFileName} or {HfCheckpoint.IndexFileName} with its shards");
-            var checkpoint = HfCheckpoint.Open(path, config);
-            return new ModelDirectory(path, ModelLayout.HuggingFace, configPath, config, Checked(config, configPath, checkpoint), checkpoint.Files);
+            var family = HfFamily(configPath);
+            var config = family.ReadHfConfig(configPath);
+            if (!family.HasHfWeights(path))
+                throw new CheckpointFormatException(path, $"has {ConfigJson} but no weights: expected {family.HfWeightFiles}");
+            var checkpoint = Checked(family.Schema(config), configPath, family.OpenHf(path, config));
+            return new ModelDirectory(path, ModelLayout.HuggingFace, configPath, family, config, checkpoint, checkpoint.Files);
         }
         throw new CheckpointFormatException(path, $"not a model directory: expected {ParamsJson} (native layout) or {ConfigJson} (Hugging Face layout)");
     }
 
     public void Dispose() => Checkpoint.Dispose();
 
+    /// <summary>The family registered for config.json's model_type; any other type is refused, naming the supported ones.</summary>
+    private static ModelFamily HfFamily(string configPath)
+    {
+        var json = JsonFields.Load(configPath);
+        string? modelType = json.StringOrNull("model_type");
+        return ModelFamilies.ForHfModelType(modelType) ?? throw new CheckpointFormatException(configPath,
+            $"field 'model_type' is '{modelType}', which this engine does not run (supported: {string.Join(", ", ModelFamilies.HfModelTypes)})");
+    }
+
     /// <summary>Every tensor the config implies must exist with exactly its shape and a float dtype.</summary>
-    private static Checkpoint Checked(ModelConfig config, string configPath, Checkpoint checkpoint)
+    private static Checkpoint Checked(CheckpointSchema schema, string configPath, Checkpoint checkpoint)
     {
         try
         {
             string configName = Path.GetFileName(configPath);
-            foreach (var (name, shape) in NativeTensorNames.Expected(config))
+            foreach (var (name, shape) in schema.Expected)
             {
                 if (!checkpoint.Tensors.TryGetValue(name, out var info))
                 {

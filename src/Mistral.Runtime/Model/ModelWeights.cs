@@ -1,42 +1,38 @@
 using Mistral.Kernels.Ops;
 using Mistral.Kernels.Tensors;
+using Mistral.Runtime.Models;
 
 namespace Mistral.Runtime.Model;
 
-/// <summary>One transformer block's weights. Linear weights are [out, in]; norms [D].</summary>
-public sealed record LayerWeights(
-    Tensor Wq, Tensor Wk, Tensor Wv, Tensor Wo,
-    Tensor W1, Tensor W2, Tensor W3,
-    Tensor AttentionNorm, Tensor FfnNorm)
-{
-    public IEnumerable<Tensor> All => [Wq, Wk, Wv, Wo, W1, W2, W3, AttentionNorm, FfnNorm];
-}
-
 /// <summary>
-/// The model's weights uploaded to one <see cref="IOps"/> in one dtype. Owns every tensor and disposes them. With tied
-/// embeddings Output is the same tensor as TokEmbeddings.
-/// TokEmbeddings [V, D], Norm [D], Output [V, D], Layers[i] as <see cref="LayerWeights"/>.
+/// A model's weights uploaded to one <see cref="IOps"/>, by native name, for any family: every tensor of the family's
+/// <see cref="CheckpointSchema"/> under its config. Owns every tensor and disposes them. A tied tensor (e.g. an output
+/// head tied to the embeddings) is the same tensor as the one it is tied to.
 /// </summary>
 public sealed class ModelWeights : IDisposable
 {
-    private ModelWeights(ModelConfig config, Tensor tokEmbeddings, Tensor norm, Tensor output, IReadOnlyList<LayerWeights> layers)
+    private readonly Dictionary<string, Tensor> _byName;
+    private readonly List<Tensor> _owned;
+    private bool _disposed;
+
+    private ModelWeights(IModelConfig config, Dictionary<string, Tensor> byName, List<Tensor> owned)
     {
         Config = config;
-        TokEmbeddings = tokEmbeddings;
-        Norm = norm;
-        Output = output;
-        Layers = layers;
+        _byName = byName;
+        _owned = owned;
     }
 
-    public ModelConfig Config { get; }
-    public Tensor TokEmbeddings { get; }
-    public Tensor Norm { get; }
-    public Tensor Output { get; }
-    public IReadOnlyList<LayerWeights> Layers { get; }
+    public IModelConfig Config { get; }
 
-    /// <summary>Every distinct tensor once (tied Output is not repeated).</summary>
-    public IEnumerable<Tensor> All =>
-        new[] { TokEmbeddings }.Concat(Layers.SelectMany(l => l.All)).Append(Norm).Append(Output).Distinct(ReferenceEqualityComparer.Instance).Cast<Tensor>();
+    /// <summary>The tensor of native name <paramref name="name"/>.</summary>
+    public Tensor this[string name] => _byName.TryGetValue(name, out var t) ? t
+        : throw new KeyNotFoundException($"the {Config.Family} weights have no tensor '{name}'");
+
+    /// <summary>Every tensor by native name, tied names included.</summary>
+    public IReadOnlyDictionary<string, Tensor> ByName => _byName;
+
+    /// <summary>Every distinct tensor once, in checkpoint order (a tied tensor is not repeated).</summary>
+    public IEnumerable<Tensor> All => _owned;
 
     /// <summary>Reads every weight of <paramref name="dir"/> and uploads it as <paramref name="weightDType"/> (converted from the stored dtype).</summary>
     public static ModelWeights Load(ModelDirectory dir, IOps ops, DType weightDType) =>
@@ -47,32 +43,24 @@ public sealed class ModelWeights : IDisposable
         });
 
     /// <summary>
-    /// Weights made tensor by tensor by <paramref name="make"/>(native name, shape) — from a checkpoint (<see cref="Load"/>)
-    /// or synthesized on the device (benchmarks). If one fails, those already made are disposed.
+    /// Weights made tensor by tensor by <paramref name="make"/>(native name, shape), in checkpoint order — from a
+    /// checkpoint (<see cref="Load"/>) or synthesized on the device (benchmarks). If one fails, those already made are disposed.
     /// </summary>
-    public static ModelWeights Create(ModelConfig config, Func<string, Shape, Tensor> make)
+    public static ModelWeights Create(IModelConfig config, Func<string, Shape, Tensor> make)
     {
-        var shapes = NativeTensorNames.Expected(config).ToDictionary(e => e.Name, e => e.Shape);
+        var schema = ModelFamilies.Of(config).Schema(config);
+        var byName = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var made = new List<Tensor>();
         try
         {
-            Tensor Up(string name)
+            foreach (var (name, shape) in schema.Stored)
             {
-                var tensor = make(name, shapes[name]);
+                var tensor = make(name, shape);
                 made.Add(tensor);
-                return tensor;
+                byName[name] = tensor;
             }
-
-            var embeddings = Up(NativeTensorNames.TokEmbeddings);
-            var layers = new LayerWeights[config.NLayers];
-            for (int i = 0; i < config.NLayers; i++)
-                layers[i] = new LayerWeights(
-                    Up(NativeTensorNames.Wq(i)), Up(NativeTensorNames.Wk(i)), Up(NativeTensorNames.Wv(i)), Up(NativeTensorNames.Wo(i)),
-                    Up(NativeTensorNames.W1(i)), Up(NativeTensorNames.W2(i)), Up(NativeTensorNames.W3(i)),
-                    Up(NativeTensorNames.AttentionNorm(i)), Up(NativeTensorNames.FfnNorm(i)));
-            var norm = Up(NativeTensorNames.Norm);
-            var output = config.TieWordEmbeddings ? embeddings : Up(NativeTensorNames.Output);
-            return new ModelWeights(config, embeddings, norm, output, layers);
+            foreach (var (name, sameAs) in schema.Tied) byName[name] = byName[sameAs];
+            return new ModelWeights(config, byName, made);
         }
         catch
         {
@@ -81,12 +69,10 @@ public sealed class ModelWeights : IDisposable
         }
     }
 
-    private bool _disposed;
-
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
-        foreach (var t in All) t.Dispose();
+        foreach (var t in _owned) t.Dispose();
     }
 }

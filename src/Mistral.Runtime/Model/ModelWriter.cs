@@ -7,15 +7,15 @@ namespace Mistral.Runtime.Model;
 /// <summary>
 /// Writes a model given as native tensors (e.g. base weights with LoRA merged) as a new model directory in the same
 /// layout and stored dtype as a source directory, so it loads wherever the source loads: native safetensors, native
-/// .pth, or HF (q/k rows permuted back for rotate-half, lm_head omitted when tied, sharded into as many shards as the
-/// source had). Weights are written first and the config last, each file atomically; tokenizer and generation files
+/// .pth, or HF (names and layout through the family's <see cref="Models.CheckpointSchema"/>, e.g. Mistral's q/k rows
+/// permuted back for rotate-half; tied tensors omitted; sharded into as many shards as the source had). Weights are written first and the config last, each file atomically; tokenizer and generation files
 /// are copied. Tensors are requested one at a time, so a whole model never has to be in memory.
 /// </summary>
 public static class ModelWriter
 {
     /// <summary>Small files copied verbatim from the source directory when present.</summary>
     private static readonly string[] SideFiles =
-        ["tokenizer.model", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json"];
+        ["tokenizer.model", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json", "vocab.json", "merges.txt"];
 
     /// <param name="nativeTensor">Supplies each tensor by native name, in any float dtype; it is converted to the source's stored dtype (round to nearest even).</param>
     public static void Write(ModelDirectory source, string destination, Func<string, HostTensor> nativeTensor)
@@ -24,9 +24,8 @@ public static class ModelWriter
             throw new ArgumentException($"{destination}: is the source model directory; write the new model to another folder", nameof(destination));
         Directory.CreateDirectory(destination);
 
-        var config = source.Config;
         var dtype = source.StoredDType;
-        var expected = NativeTensorNames.Expected(config);
+        var expected = source.Schema.Stored.ToList();
         HostTensor Produce(string name, Shape shape)
         {
             var t = nativeTensor(name);
@@ -61,25 +60,18 @@ public static class ModelWriter
         }
     }
 
-    private static void WriteHf(ModelDirectory source, string destination, IReadOnlyList<(string Name, Shape Shape)> expected, Func<string, Shape, HostTensor> produce)
+    private static void WriteHf(ModelDirectory source, string destination, IReadOnlyList<(string Name, Shape Shape)> tensors, Func<string, Shape, HostTensor> produce)
     {
-        var config = source.Config;
         var dtype = source.StoredDType;
-        var tensors = expected.Where(e => !(config.TieWordEmbeddings && e.Name == NativeTensorNames.Output)).ToList();
-        HostTensor ProduceHf((string Name, Shape Shape) e)
-        {
-            var native = produce(e.Name, e.Shape);
-            string hfName = HfTensorNames.ToHf(e.Name);
-            return HfTensorNames.RopePermutedHeads(e.Name, config) is int heads
-                ? HfRopePermutation.ToHf(native, hfName, heads, config.HeadDim)
-                : native.WithName(hfName);
-        }
+        var names = source.Schema.Hf;
+        HostTensor ProduceHf((string Name, Shape Shape) e) =>
+            names.ToStoredLayout(produce(e.Name, e.Shape), names.ToStored(e.Name), e.Name);
         var metadata = new Dictionary<string, string> { ["format"] = "pt" };
 
         if (!source.IsSharded)
         {
             SafeTensorsWriter.Write(Path.Combine(destination, HfCheckpoint.SingleFileName),
-                tensors.Select(e => new TensorSpec(HfTensorNames.ToHf(e.Name), dtype, e.Shape)).ToList(), i => ProduceHf(tensors[i]), metadata);
+                tensors.Select(e => new TensorSpec(names.ToStored(e.Name), dtype, e.Shape)).ToList(), i => ProduceHf(tensors[i]), metadata);
             return;
         }
 
@@ -100,8 +92,8 @@ public static class ModelWriter
             string file = $"model-{s + 1:D5}-of-{shardCount:D5}.safetensors";
             var list = shards[s];
             SafeTensorsWriter.Write(Path.Combine(destination, file),
-                list.Select(e => new TensorSpec(HfTensorNames.ToHf(e.Name), dtype, e.Shape)).ToList(), i => ProduceHf(list[i]), metadata);
-            foreach (var e in list) weightMap[HfTensorNames.ToHf(e.Name)] = file;
+                list.Select(e => new TensorSpec(names.ToStored(e.Name), dtype, e.Shape)).ToList(), i => ProduceHf(list[i]), metadata);
+            foreach (var e in list) weightMap[names.ToStored(e.Name)] = file;
         }
         AtomicFile.Write(Path.Combine(destination, HfCheckpoint.IndexFileName), stream =>
         {

@@ -5,7 +5,7 @@ namespace Mistral.Runtime.Parity;
 
 /// <summary>
 /// kind "intermediates": one prompt ("prompt") through a cache-free forward with an <see cref="ActivationObserver"/>;
-/// every tensor of the case's file that the transformer reports under the same name is compared (embed,
+/// every tensor of the case's file that the model reports under the same name is compared (embed,
 /// layers.{i}.q_rope, …, norm_out). Tensors it does not produce (rope tables, tokens) are listed, not compared.
 /// </summary>
 public sealed class IntermediatesCaseKind : IParityCaseKind
@@ -39,7 +39,7 @@ public sealed class IntermediatesCaseKind : IParityCaseKind
         }
         if (diff.Worst == "-")
             return new ParityCaseResult(testCase.Name, Kind, ParityStatus.Fail, null, tokensEqual, testCase.AbsTolerance,
-                "no tensor of the file matches an activation name the transformer reports");
+                "no tensor of the file matches an activation name the model reports");
         string detail = $"worst {diff.Worst}" + (notCompared.Count > 0 ? $"; not compared: {string.Join(", ", notCompared)}" : "");
         return ParityCaseResult.Judge(testCase, diff.Max, tokensEqual, testCase.AbsTolerance, detail);
     }

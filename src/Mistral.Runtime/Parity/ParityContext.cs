@@ -1,5 +1,6 @@
 using Mistral.Kernels.Ops;
 using Mistral.Runtime.Model;
+using Mistral.Runtime.Models;
 
 namespace Mistral.Runtime.Parity;
 
@@ -12,7 +13,7 @@ public sealed class ParityContext(string fixtureDir, IOps ops, string modelDir) 
     public IOps Ops { get; } = ops;
     public string ModelDir { get; } = modelDir;
 
-    public Transformer Model => (_model ??= LoadedModel.Load(ModelDir, Ops)).Transformer;
+    public ICausalLm Model => (_model ??= LoadedModel.Load(ModelDir, Ops)).Model;
 
     public void Dispose() => _model?.Dispose();
 }

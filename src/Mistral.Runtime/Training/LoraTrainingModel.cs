@@ -1,6 +1,7 @@
 using Mistral.Kernels.Ops;
 using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Model;
+using Mistral.Runtime.Models;
 using Mistral.Runtime.Numerics;
 using Mistral.Runtime.Training.Data;
 using Mistral.Runtime.Training.Lora;
@@ -8,10 +9,10 @@ using Mistral.Runtime.Training.Lora;
 namespace Mistral.Runtime.Training;
 
 /// <summary>
-/// The base model plus what LoRA training changes: adapters on the target projections and, when trained, fp32 copies of
-/// the RMSNorm weights. The forward is the inference <see cref="Transformer"/>'s, run with a <see cref="TrainingPass"/>.
+/// The base model (any family) plus what LoRA training changes: adapters on the target projections and, when trained,
+/// fp32 copies of the norm weights. The forward is the inference model's, run with a <see cref="TrainingPass"/>.
 /// Loss (CONVENTIONS.md "Training loss"): Σ_t w_t · CE_t / Σ_t w_t over every target of the optimizer step.
-/// Owns the norm copies; not the weights, the adapters or the ops.
+/// Owns the norm copies; not the model, the adapters or the ops.
 /// </summary>
 public sealed class LoraTrainingModel : IDisposable
 {
@@ -21,23 +22,15 @@ public sealed class LoraTrainingModel : IDisposable
     private readonly float _dropout;
     private Xoshiro256StarStar _dropoutRng;
 
-    public LoraTrainingModel(IOps ops, ModelWeights weights, LoraAdapters lora, bool trainNorms, float dropout, Xoshiro256StarStar dropoutRng)
+    public LoraTrainingModel(IOps ops, ICausalLm model, LoraAdapters lora, bool trainNorms, float dropout, Xoshiro256StarStar dropoutRng)
     {
         _ops = ops;
         _lora = lora;
         _dropout = dropout;
         _dropoutRng = dropoutRng;
-        Config = weights.Config;
-        Transformer = new Transformer(ops, Config, weights);
+        Model = model;
         if (trainNorms)
-        {
-            for (int i = 0; i < Config.NLayers; i++)
-            {
-                AddNorm(NativeTensorNames.AttentionNorm(i), weights.Layers[i].AttentionNorm);
-                AddNorm(NativeTensorNames.FfnNorm(i), weights.Layers[i].FfnNorm);
-            }
-            AddNorm(NativeTensorNames.Norm, weights.Norm);
-        }
+            foreach (var norm in model.NormWeights) AddNorm(norm.Name, norm.Tensor);
         Parameters = [.. lora.Parameters, .. _norms.Values];
     }
 
@@ -51,8 +44,8 @@ public sealed class LoraTrainingModel : IDisposable
     /// <summary>Replaces the dropout RNG (resume restores its saved state).</summary>
     public void SetDropoutRng(Xoshiro256StarStar rng) => _dropoutRng = rng;
 
-    public ModelConfig Config { get; }
-    public Transformer Transformer { get; }
+    public IModelConfig Config => Model.Config;
+    public ICausalLm Model { get; }
     public LoraAdapters Lora => _lora;
 
     /// <summary>LoRA A/B in model order, then the norm weights (layer by layer, then the final norm).</summary>
@@ -97,7 +90,7 @@ public sealed class LoraTrainingModel : IDisposable
     private (Tensor Logits, Tensor Targets, Tensor Weights, double Sum) Loss(TrainBatch batch, TrainingPass pass, Span<float> perTokenCe)
     {
         int T = batch.TokenCount;
-        var logits = Transformer.Forward(batch.Inputs, batch.Attention, pass);    // [T, V], tape-owned
+        var logits = Model.Forward(batch.Inputs, batch.Attention, pass);    // [T, V], tape-owned
         var targets = _ops.Upload(batch.Targets, new Shape(T));                   // I32 [T]
         var weights = _ops.Upload(batch.Weights, new Shape(T), DType.F32);        // [T]
         var losses = pass.Tape.New(DType.F32, T);                                 // [T]
@@ -131,7 +124,6 @@ public sealed class LoraTrainingModel : IDisposable
 
     public void Dispose()
     {
-        Transformer.Dispose();
         foreach (var p in _norms.Values)
         {
             p.Value.Dispose();

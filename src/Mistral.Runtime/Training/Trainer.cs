@@ -3,6 +3,7 @@ using Mistral.Kernels.Distributed;
 using Mistral.Kernels.Ops;
 using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Model;
+using Mistral.Runtime.Models;
 using Mistral.Runtime.Numerics;
 using Mistral.Runtime.Tokenizer;
 using Mistral.Runtime.Training.Config;
@@ -53,9 +54,10 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
         // Frozen base weights in the ops' activation dtype (the device ops take one dtype per call); the precision
         // itself is chosen when the ops are created (config.precision / --precision).
         using var weights = ModelWeights.Load(model, ops, ops.ActivationDType);
-        using var adapters = LoraAdapters.Create(ops, model.Config, config.Lora, Xoshiro256StarStar.ForStream(config.Seed, LoraInitStream));
+        using var baseModel = ModelFamilies.Create(ops, weights);
+        using var adapters = LoraAdapters.Create(ops, baseModel, config.Lora, Xoshiro256StarStar.ForStream(config.Seed, LoraInitStream));
         var dropoutRng = Xoshiro256StarStar.ForStream(config.Seed, DropoutStream);
-        using var lm = new LoraTrainingModel(ops, weights, adapters, config.Lora.TrainNorms, (float)config.Lora.Dropout, dropoutRng);
+        using var lm = new LoraTrainingModel(ops, baseModel, adapters, config.Lora.TrainNorms, (float)config.Lora.Dropout, dropoutRng);
         using var adam = new AdamW(ops, lm.Parameters, config.Optim.Beta1, config.Optim.Beta2, config.Optim.Eps, config.Optim.WeightDecay);
         var schedule = LrSchedule.From(config.Optim, config.MaxSteps);
         var sync = new GradientSync(_comm, lm.Parameters);

@@ -2,8 +2,8 @@ namespace Mistral.Serving.Engine;
 
 /// <summary>
 /// What the scheduler needs from a model, and nothing more: cache rows that sequences own, and one forward over a
-/// packed step of them. The model behind it (today the Mistral <c>Transformer</c>; any causal LM later) is named in one
-/// file only, <see cref="TransformerServingLm"/>.
+/// packed step of them. The model behind it (any family's ICausalLm) is named in one
+/// file only, <see cref="CausalLmServingLm"/>.
 /// </summary>
 public interface IServingLm : IDisposable
 {

@@ -5,6 +5,8 @@ using Mistral.Runtime.Generation;
 using Mistral.Runtime.Model;
 using Mistral.Testing;
 using Xunit;
+using Mistral.Runtime.Models;
+using Mistral.Runtime.Models.Mistral;
 
 namespace Mistral.Cli.Tests.Commands;
 
@@ -28,7 +30,7 @@ public sealed class DemoChatBenchCommandTests
         using var model = LoadedModel.Load(Fixtures.TinyNative, ops);
         var tokenizer = model.RequireTokenizer();
         var prompts = DemoCommand.Prompts.Select(p => tokenizer.Encode(p, bos: true)).ToArray();
-        var result = new Generator(model.Transformer).Generate(prompts, new GenerationOptions { MaxTokens = 35 });
+        var result = new Generator(model.Model).Generate(prompts, new GenerationOptions { MaxTokens = 35 });
         for (int i = 0; i < 3; i++)
         {
             Assert.Equal(35, result.Sequences[i].Tokens.Length);

@@ -6,6 +6,8 @@ using Mistral.Runtime.Generation;
 using Mistral.Runtime.Model;
 using Mistral.Testing;
 using Xunit;
+using Mistral.Runtime.Models;
+using Mistral.Runtime.Models.Mistral;
 
 namespace Mistral.Cli.Tests.Commands;
 
@@ -43,7 +45,7 @@ public sealed class GenerateCommandTests : IDisposable
         for (int t = 0; t < ids.Length; t++)
         {
             var logits = new float[sequence.Count * model.Config.VocabSize];
-            ops.Download(model.Transformer.Forward(sequence.ToArray(), AttentionBatch.FromLengths([sequence.Count])), logits);
+            ops.Download(model.Model.Forward(sequence.ToArray(), AttentionBatch.FromLengths([sequence.Count])), logits);
             var last = logits.AsSpan((sequence.Count - 1) * model.Config.VocabSize);
             Assert.Equal(Sampler.ArgMax(last), ids[t]);
             Assert.Equal(LogSoftmax.LogProb(last, ids[t]), logprobs[t], 1e-5); // two fp32 evaluations of the same sums

@@ -70,6 +70,26 @@ public sealed class InfoCommandTests
     }
 
     [Fact]
+    public void Unsupported_model_type_is_one_line_naming_it_and_exit_code_2()
+    {
+        var dir = Directory.CreateTempSubdirectory("mistral-cli-info-").FullName;
+        try
+        {
+            var config = File.ReadAllText(Path.Combine(Fixtures.TinyHf, "config.json")).Replace("\"model_type\": \"mistral\"", "\"model_type\": \"llama\"");
+            File.WriteAllText(Path.Combine(dir, "config.json"), config);
+            File.Copy(Path.Combine(Fixtures.TinyHf, "model.safetensors"), Path.Combine(dir, "model.safetensors"));
+            var result = CliRunner.Run("info", dir);
+            Assert.Equal(2, result.ExitCode);
+            var line = Assert.Single(result.ErrLines);
+            Assert.StartsWith($"error: {Path.Combine(dir, "config.json")}: field 'model_type' is 'llama', which this engine does not run (supported: ", line);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Verbose_adds_the_stack_trace()
     {
         var path = Path.Combine(Path.GetTempPath(), $"no-such-model-{Guid.NewGuid():N}");

@@ -2,13 +2,15 @@ using Mistral.Kernels.Ops.Reference;
 using Mistral.Runtime.Cache;
 using Mistral.Runtime.Model;
 using Xunit;
+using Mistral.Runtime.Models;
+using Mistral.Runtime.Models.Mistral;
 
 namespace Mistral.Runtime.Tests.Cache;
 
 /// <summary>Rewind undoes the host bookkeeping of a step that did not run (a failed CUDA graph capture), and only that.</summary>
 public sealed class RollingKvCacheRewindTests
 {
-    private static readonly ModelConfig Config = new(Dim: 8, NLayers: 1, HeadDim: 4, HiddenDim: 8, NHeads: 2, NKvHeads: 1, SlidingWindow: 16,
+    private static readonly MistralConfig Config = new(Dim: 8, NLayers: 1, HeadDim: 4, HiddenDim: 8, NHeads: 2, NKvHeads: 1, SlidingWindow: 16,
         NormEps: 1e-5f, VocabSize: 10, RopeTheta: 10000f);
 
     [Fact]

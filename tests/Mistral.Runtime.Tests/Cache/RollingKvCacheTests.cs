@@ -3,6 +3,8 @@ using Mistral.Runtime.Cache;
 using Mistral.Runtime.Model;
 using Mistral.Testing;
 using Xunit;
+using Mistral.Runtime.Models;
+using Mistral.Runtime.Models.Mistral;
 
 namespace Mistral.Runtime.Tests.Cache;
 
@@ -10,7 +12,7 @@ public class RollingKvCacheTests(TinyModel model) : IClassFixture<TinyModel>
 {
     private const double SameMathTolerance = 1e-5; // two fp32 evaluations of the same sums
 
-    private static readonly ModelConfig Window8 = new(Dim: 8, NLayers: 2, HeadDim: 4, HiddenDim: 16, NHeads: 2, NKvHeads: 1,
+    private static readonly MistralConfig Window8 = new(Dim: 8, NLayers: 2, HeadDim: 4, HiddenDim: 16, NHeads: 2, NKvHeads: 1,
         SlidingWindow: 8, NormEps: 1e-5f, VocabSize: 10, RopeTheta: 10000f);
 
     [Fact]
@@ -22,13 +24,13 @@ public class RollingKvCacheTests(TinyModel model) : IClassFixture<TinyModel>
         var prompts = TinyModel.RandomPrompts(seed: 21, 40, 30);
         int[] prefill = [5, 23];
         int vocab = model.Config.VocabSize;
-        var oneShot = model.Download(model.Transformer.Forward(prompts.SelectMany(p => p).ToArray(),
+        var oneShot = model.Download(model.Model.Forward(prompts.SelectMany(p => p).ToArray(),
             AttentionBatch.FromLengths(prompts.Select(p => p.Length).ToArray())));
         int[] oneShotOffset = [0, prompts[0].Length];
 
         using var cache = new RollingKvCache(model.Ops, model.Config, rows: 2, slots: 16);
         var first = cache.NextBatch([0, 1], prefill);
-        model.Transformer.Forward(prompts[0][..5].Concat(prompts[1][..23]).ToArray(), first, cache, LogitsFor.LastTokens);
+        model.Model.Forward(prompts[0][..5].Concat(prompts[1][..23]).ToArray(), first, cache, LogitsFor.LastTokens);
 
         int steps = 0;
         while (true)
@@ -38,7 +40,7 @@ public class RollingKvCacheTests(TinyModel model) : IClassFixture<TinyModel>
             var tokens = rows.Select(b => prompts[b][cache.Length(b)]).ToArray();
             var positions = rows.Select(cache.Length).ToArray();
             var batch = cache.NextBatch(rows, Enumerable.Repeat(1, rows.Length).ToArray());
-            var logits = model.Download(model.Transformer.Forward(tokens, batch, cache, LogitsFor.LastTokens));
+            var logits = model.Download(model.Model.Forward(tokens, batch, cache, LogitsFor.LastTokens));
             for (int i = 0; i < rows.Length; i++)
             {
                 var expected = oneShot.AsSpan((oneShotOffset[rows[i]] + positions[i]) * vocab, vocab);

@@ -3,6 +3,8 @@ using Mistral.Runtime.Cache;
 using Mistral.Runtime.Model;
 using Mistral.Testing;
 using Xunit;
+using Mistral.Runtime.Models;
+using Mistral.Runtime.Models.Mistral;
 
 namespace Mistral.Runtime.Tests.Generation;
 
@@ -51,7 +53,7 @@ public class ChunkedPrefillTests(TinyModel model) : IClassFixture<TinyModel>
     private float[][] OneShotLogits(int[][] prompts)
     {
         var batch = AttentionBatch.FromLengths(prompts.Select(p => p.Length).ToArray());
-        var all = model.Download(model.Transformer.Forward(prompts.SelectMany(p => p).ToArray(), batch));
+        var all = model.Download(model.Model.Forward(prompts.SelectMany(p => p).ToArray(), batch));
         int vocab = model.Config.VocabSize;
         return prompts.Select((p, b) => all.AsSpan(batch.TokenOffsets[b] * vocab, p.Length * vocab).ToArray()).ToArray();
     }
@@ -67,7 +69,7 @@ public class ChunkedPrefillTests(TinyModel model) : IClassFixture<TinyModel>
             var lengths = rows.Select(b => Math.Min(chunk, prompts[b].Length - offset)).ToArray();
             var tokens = rows.SelectMany((b, i) => prompts[b].Skip(offset).Take(lengths[i])).ToArray();
             var batch = cache.NextBatch(rows, lengths);
-            var logits = model.Download(model.Transformer.Forward(tokens, batch, cache));
+            var logits = model.Download(model.Model.Forward(tokens, batch, cache));
             for (int i = 0; i < rows.Length; i++)
                 logits.AsSpan(batch.TokenOffsets[i] * vocab, lengths[i] * vocab).CopyTo(result[rows[i]].AsSpan(offset * vocab));
         }

@@ -7,6 +7,8 @@ using Mistral.Runtime.Model;
 using Mistral.Testing;
 using Mistral.Testing.Devices;
 using Xunit;
+using Mistral.Runtime.Models;
+using Mistral.Runtime.Models.Mistral;
 
 namespace Mistral.Runtime.Tests.Generation;
 
@@ -33,13 +35,13 @@ public sealed class DecodeGraphTests
 
         // prefill all prompts in one call; the first token of each is the argmax of its last logits
         var batch = cache.NextBatch(rows, prompts.Select(p => p.Length).ToArray());
-        var logits = model.Transformer.Forward(prompts.SelectMany(p => p).ToArray(), batch, cache, LogitsFor.LastTokens);
+        var logits = model.Model.Forward(prompts.SelectMany(p => p).ToArray(), batch, cache, LogitsFor.LastTokens);
         using var ids = ops.Allocate(new Shape(prompts.Length), DType.I32);
         ops.Argmax(logits, ids);
         var next = new int[prompts.Length];
         ops.Download(ids, next);
 
-        using var step = new DecodeGraph(model.Transformer, ops, cache, rows);
+        using var step = new DecodeGraph(model.Model, ops, cache, rows);
         var generated = new int[prompts.Length, steps];
         long slabsAfterFirstStep = 0;
         for (int s = 0; s < steps; s++)

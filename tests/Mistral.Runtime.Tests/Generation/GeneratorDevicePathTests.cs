@@ -6,6 +6,8 @@ using Mistral.Runtime.Model;
 using Mistral.Testing;
 using Mistral.Testing.Devices;
 using Xunit;
+using Mistral.Runtime.Models;
+using Mistral.Runtime.Models.Mistral;
 
 namespace Mistral.Runtime.Tests.Generation;
 
@@ -29,8 +31,8 @@ public sealed class GeneratorDevicePathTests(TinyModel cpu) : IClassFixture<Tiny
         using var ops = new CudaOps(TestDevices.Open(deviceKind), DType.F32, ownsDevice: true);
         using var model = LoadedModel.Load(Fixtures.TinyNative, ops);
 
-        var onDevice = new Generator(model.Transformer).Generate(prompts, Greedy20);
-        var onHost = new Generator(cpu.Transformer).Generate(prompts, Greedy20);
+        var onDevice = new Generator(model.Model).Generate(prompts, Greedy20);
+        var onHost = new Generator(cpu.Model).Generate(prompts, Greedy20);
 
         Assert.Equal(DecodePath.DeviceArgmax, onDevice.Path);
         Assert.Equal(0, onDevice.LogitsDownloads);
@@ -60,7 +62,7 @@ public sealed class GeneratorDevicePathTests(TinyModel cpu) : IClassFixture<Tiny
         using var ops = new CudaOps(TestDevices.Open("emu"), DType.F32, ownsDevice: true);
         using var model = LoadedModel.Load(Fixtures.TinyNative, ops);
 
-        (GenerationResult Result, List<(int, int)> Seen) Run(Transformer transformer)
+        (GenerationResult Result, List<(int, int)> Seen) Run(ICausalLm transformer)
         {
             var seen = new List<(int, int)>();
             var result = new Generator(transformer).Generate(prompts, options, (b, token) =>
@@ -70,8 +72,8 @@ public sealed class GeneratorDevicePathTests(TinyModel cpu) : IClassFixture<Tiny
             });
             return (result, seen);
         }
-        var (onDevice, deviceSeen) = Run(model.Transformer);
-        var (onHost, hostSeen) = Run(cpu.Transformer);
+        var (onDevice, deviceSeen) = Run(model.Model);
+        var (onHost, hostSeen) = Run(cpu.Model);
 
         Assert.Equal(DecodePath.DeviceArgmax, onDevice.Path);
         Assert.Equal(0, onDevice.LogitsDownloads);
@@ -91,7 +93,7 @@ public sealed class GeneratorDevicePathTests(TinyModel cpu) : IClassFixture<Tiny
     {
         using var ops = new CudaOps(TestDevices.Open("emu"), DType.F32, ownsDevice: true);
         using var model = LoadedModel.Load(Fixtures.TinyNative, ops);
-        var generator = new Generator(model.Transformer);
+        var generator = new Generator(model.Model);
         int[][] prompt = [TinyModel.ReferencePrompts()[0]];
         var withLogprobs = generator.Generate(prompt, Greedy20 with { MaxTokens = 3, TokenLogprobs = true });
         Assert.Equal(DecodePath.HostLogits, withLogprobs.Path);

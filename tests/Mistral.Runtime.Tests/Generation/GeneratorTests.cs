@@ -1,6 +1,8 @@
 using Mistral.Runtime.Generation;
 using Mistral.Runtime.Model;
 using Xunit;
+using Mistral.Runtime.Models;
+using Mistral.Runtime.Models.Mistral;
 
 namespace Mistral.Runtime.Tests.Generation;
 
@@ -18,7 +20,7 @@ public class GeneratorTests(TinyModel model) : IClassFixture<TinyModel>
         int eos = Greedy0[3];
         Assert.DoesNotContain(eos, Greedy0[..3]);
         var prompts = new[] { Prompt0, TinyModel.ReferencePrompts()[1] };
-        var result = new Generator(model.Transformer).Generate(prompts, new GenerationOptions { MaxTokens = 20, EosId = eos });
+        var result = new Generator(model.Model).Generate(prompts, new GenerationOptions { MaxTokens = 20, EosId = eos });
         Assert.Equal(Greedy0[..4], result.Sequences[0].Tokens);
         Assert.Equal(FinishReason.Eos, result.Sequences[0].Finish);
         var reference1 = TinyModel.ReferenceInts("greedy.safetensors", "generated")[20..40];
@@ -30,7 +32,7 @@ public class GeneratorTests(TinyModel model) : IClassFixture<TinyModel>
     public void Callback_SeesEveryTokenInOrder_AndCanStop()
     {
         var seen = new List<int>();
-        var result = new Generator(model.Transformer).Generate([Prompt0], new GenerationOptions { MaxTokens = 20 }, (b, token) =>
+        var result = new Generator(model.Model).Generate([Prompt0], new GenerationOptions { MaxTokens = 20 }, (b, token) =>
         {
             Assert.Equal(0, b);
             seen.Add(token);
@@ -46,7 +48,7 @@ public class GeneratorTests(TinyModel model) : IClassFixture<TinyModel>
     [Fact]
     public void MaxTokensZero_OnlyPrefills()
     {
-        var result = new Generator(model.Transformer).Generate([Prompt0], new GenerationOptions { MaxTokens = 0 });
+        var result = new Generator(model.Model).Generate([Prompt0], new GenerationOptions { MaxTokens = 0 });
         Assert.Empty(result.Sequences[0].Tokens);
         Assert.Equal(FinishReason.Length, result.Sequences[0].Finish);
     }
@@ -54,7 +56,7 @@ public class GeneratorTests(TinyModel model) : IClassFixture<TinyModel>
     [Fact]
     public void Sampling_SameSeedSameTokens_DifferentSeedDifferentTokens()
     {
-        int[] Run(ulong seed) => new Generator(model.Transformer).Generate([Prompt0], new GenerationOptions
+        int[] Run(ulong seed) => new Generator(model.Model).Generate([Prompt0], new GenerationOptions
         {
             MaxTokens = 12,
             Sampling = new SamplingOptions(Temperature: 1.5f, TopP: 0.95f, Seed: seed),
@@ -66,15 +68,15 @@ public class GeneratorTests(TinyModel model) : IClassFixture<TinyModel>
     [Fact]
     public void EmptyPrompt_Throws()
     {
-        var e = Assert.Throws<ArgumentException>(() => new Generator(model.Transformer).Generate([Prompt0, []], new GenerationOptions()));
+        var e = Assert.Throws<ArgumentException>(() => new Generator(model.Model).Generate([Prompt0, []], new GenerationOptions()));
         Assert.Contains("prompt 1 is empty", e.Message);
     }
 
     [Fact]
     public void PromptLongerThanContext_Throws_AndGenerationStopsAtContext()
     {
-        using var transformer = new Transformer(model.Ops, model.Config with { ContextLength = 8 }, model.Loaded.Weights);
-        var generator = new Generator(transformer);
+        using var shortContext = new MistralModel(model.Ops, model.Config with { ContextLength = 8 }, model.Loaded.Weights);
+        var generator = new Generator(shortContext);
         var e = Assert.Throws<ArgumentException>(() => generator.Generate([new int[9]], new GenerationOptions()));
         Assert.Contains("context of 8", e.Message);
         // A 5-token prompt may grow to 8 positions: 3 new tokens, then Length.
@@ -88,6 +90,6 @@ public class GeneratorTests(TinyModel model) : IClassFixture<TinyModel>
     {
         // 8 slots cannot hold the 16-key window of a 25-position sequence.
         Assert.Throws<InvalidOperationException>(() =>
-            new Generator(model.Transformer).Generate([Prompt0], new GenerationOptions { MaxTokens = 20, CacheSlots = 8 }));
+            new Generator(model.Model).Generate([Prompt0], new GenerationOptions { MaxTokens = 20, CacheSlots = 8 }));
     }
 }

@@ -1,6 +1,8 @@
 using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Model;
 using Xunit;
+using Mistral.Runtime.Models;
+using Mistral.Runtime.Models.Mistral;
 
 namespace Mistral.Runtime.Tests.Model;
 
@@ -45,11 +47,11 @@ public sealed class HfRopePermutationTests
     [InlineData("model.layers.3.mlp.down_proj.weight", "layers.3.feed_forward.w2.weight")]
     public void Names_map_both_ways(string hf, string native)
     {
-        Assert.Equal(native, HfTensorNames.ToNative(hf));
-        Assert.Equal(hf, HfTensorNames.ToHf(native));
+        Assert.Equal(native, MistralHfTensorNames.ToNative(hf));
+        Assert.Equal(hf, MistralHfTensorNames.ToHf(native));
     }
 
     [Fact]
     public void Unused_hf_tensors_have_no_native_name() =>
-        Assert.Null(HfTensorNames.ToNative("model.layers.0.self_attn.rotary_emb.inv_freq"));
+        Assert.Null(MistralHfTensorNames.ToNative("model.layers.0.self_attn.rotary_emb.inv_freq"));
 }

@@ -3,6 +3,8 @@ using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Model;
 using Mistral.Testing;
 using Xunit;
+using Mistral.Runtime.Models;
+using Mistral.Runtime.Models.Mistral;
 
 namespace Mistral.Runtime.Tests.Model;
 
@@ -19,7 +21,7 @@ public sealed class ModelDirectoryTests : IDisposable
         Assert.Equal(ModelLayout.NativeSafeTensors, model.Layout);
         Assert.False(model.IsSharded);
         Assert.Equal(DType.BF16, model.StoredDType);
-        Assert.Equal(new ModelConfig(64, 2, 16, 176, 4, 2, 16, 1e-5f, 32000, 10000f), model.Config);
+        Assert.Equal(new MistralConfig(64, 2, 16, 176, 4, 2, 16, 1e-5f, 32000, 10000f), model.Config);
         Assert.Equal(Path.Combine(Fixtures.TinyNative, "tokenizer.model"), model.TokenizerPath);
         Assert.Equal(new FileInfo(Path.Combine(Fixtures.TinyNative, "consolidated.safetensors")).Length, model.WeightBytes);
     }
@@ -45,16 +47,16 @@ public sealed class ModelDirectoryTests : IDisposable
         // permutation is not the identity for this fixture, and that v (not permuted) is stored as is.
         using var hfFile = SafeTensorsFile.Open(Path.Combine(Fixtures.TinyHf, "model.safetensors"));
         using var native = ModelDirectory.Open(Fixtures.TinyNative);
-        Assert.False(hfFile["model.layers.0.self_attn.q_proj.weight"].Bytes.SequenceEqual(native.Read(NativeTensorNames.Wq(0)).Bytes));
-        Assert.False(hfFile["model.layers.1.self_attn.k_proj.weight"].Bytes.SequenceEqual(native.Read(NativeTensorNames.Wk(1)).Bytes));
-        Assert.True(hfFile["model.layers.0.self_attn.v_proj.weight"].Bytes.SequenceEqual(native.Read(NativeTensorNames.Wv(0)).Bytes));
+        Assert.False(hfFile["model.layers.0.self_attn.q_proj.weight"].Bytes.SequenceEqual(native.Read(MistralTensorNames.Wq(0)).Bytes));
+        Assert.False(hfFile["model.layers.1.self_attn.k_proj.weight"].Bytes.SequenceEqual(native.Read(MistralTensorNames.Wk(1)).Bytes));
+        Assert.True(hfFile["model.layers.0.self_attn.v_proj.weight"].Bytes.SequenceEqual(native.Read(MistralTensorNames.Wv(0)).Bytes));
     }
 
     [Fact]
     public void Config_from_params_json_equals_config_from_config_json()
     {
-        var native = ModelConfigReader.FromParamsJson(Path.Combine(Fixtures.TinyNative, "params.json"));
-        var hf = ModelConfigReader.FromHfConfigJson(Path.Combine(Fixtures.TinyHf, "config.json"));
+        var native = MistralConfigReader.FromParamsJson(Path.Combine(Fixtures.TinyNative, "params.json"));
+        var hf = MistralConfigReader.FromHfConfigJson(Path.Combine(Fixtures.TinyHf, "config.json"));
         Assert.Equal(32768, hf.ContextLength);
         Assert.Equal(native, hf with { ContextLength = null });
     }
@@ -82,7 +84,7 @@ public sealed class ModelDirectoryTests : IDisposable
         using var tied = ModelDirectory.Open(_dir.Path);
         using var native = ModelDirectory.Open(Fixtures.TinyNative);
         Assert.True(tied.Config.TieWordEmbeddings);
-        Assert.True(tied.Read(NativeTensorNames.Output).Bytes.SequenceEqual(native.Read(NativeTensorNames.TokEmbeddings).Bytes));
+        Assert.True(tied.Read(MistralTensorNames.Output).Bytes.SequenceEqual(native.Read(MistralTensorNames.TokEmbeddings).Bytes));
     }
 
     [Fact]
@@ -204,8 +206,8 @@ public sealed class ModelDirectoryTests : IDisposable
 
     internal static void AssertSameTensors(ModelDirectory expected, ModelDirectory actual)
     {
-        Assert.Equal(expected.Config with { ContextLength = null, TieWordEmbeddings = false }, actual.Config with { ContextLength = null, TieWordEmbeddings = false });
-        foreach (var (name, shape) in NativeTensorNames.Expected(expected.Config))
+        Assert.Equal((MistralConfig)expected.Config with { ContextLength = null, TieWordEmbeddings = false }, (MistralConfig)actual.Config with { ContextLength = null, TieWordEmbeddings = false });
+        foreach (var (name, shape) in expected.Schema.Expected)
         {
             var e = expected.Read(name);
             var a = actual.Read(name);

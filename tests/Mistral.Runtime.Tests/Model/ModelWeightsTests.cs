@@ -3,6 +3,8 @@ using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Model;
 using Mistral.Testing;
 using Xunit;
+using Mistral.Runtime.Models;
+using Mistral.Runtime.Models.Mistral;
 
 namespace Mistral.Runtime.Tests.Model;
 
@@ -16,24 +18,10 @@ public sealed class ModelWeightsTests
         using var ops = new CpuOps();
         using var weights = ModelWeights.Load(hf, ops, DType.F32);
 
-        Assert.Equal(2, weights.Layers.Count);
         Assert.Equal(2 * 9 + 3, weights.All.Count());
-        var byName = new Dictionary<string, Tensor>
+        foreach (var (name, shape) in MistralTensorNames.Expected((MistralConfig)native.Config))
         {
-            [NativeTensorNames.TokEmbeddings] = weights.TokEmbeddings,
-            [NativeTensorNames.Norm] = weights.Norm,
-            [NativeTensorNames.Output] = weights.Output,
-        };
-        for (int i = 0; i < 2; i++)
-        {
-            var l = weights.Layers[i];
-            byName[NativeTensorNames.Wq(i)] = l.Wq; byName[NativeTensorNames.Wk(i)] = l.Wk; byName[NativeTensorNames.Wv(i)] = l.Wv;
-            byName[NativeTensorNames.Wo(i)] = l.Wo; byName[NativeTensorNames.W1(i)] = l.W1; byName[NativeTensorNames.W2(i)] = l.W2;
-            byName[NativeTensorNames.W3(i)] = l.W3; byName[NativeTensorNames.AttentionNorm(i)] = l.AttentionNorm; byName[NativeTensorNames.FfnNorm(i)] = l.FfnNorm;
-        }
-        foreach (var (name, shape) in NativeTensorNames.Expected(native.Config))
-        {
-            var tensor = byName[name];
+            var tensor = weights[name];
             Assert.Equal(shape, tensor.Shape);
             Assert.Equal(DType.F32, tensor.DType);
             var actual = new float[tensor.ElementCount];
@@ -42,8 +30,9 @@ public sealed class ModelWeightsTests
         }
 
         // First embedding values, read from the file with Python's struct module.
-        var embeddings = new float[weights.TokEmbeddings.ElementCount];
-        ops.Download(weights.TokEmbeddings, embeddings);
+        var table = weights[MistralTensorNames.TokEmbeddings];
+        var embeddings = new float[table.ElementCount];
+        ops.Download(table, embeddings);
         Assert.Equal([-0.11181640625f, -0.49609375f, 0.1630859375f, -0.8828125f], embeddings[..4]);
     }
 }

@@ -2,6 +2,8 @@ using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Model;
 using Mistral.Testing;
 using Xunit;
+using Mistral.Runtime.Models;
+using Mistral.Runtime.Models.Mistral;
 
 namespace Mistral.Runtime.Tests.Model;
 
@@ -93,7 +95,7 @@ public sealed class ModelWriterTests : IDisposable
         using var source = ModelDirectory.Open(Fixtures.TinyNative);
         var destination = _dir.File("out");
         var e = Assert.Throws<ArgumentException>(() => ModelWriter.Write(source, destination, name =>
-            name == NativeTensorNames.Norm ? HostTensor.FromFloat32(name, new float[63], new Shape(63), DType.BF16) : source.Read(name)));
+            name == MistralTensorNames.Norm ? HostTensor.FromFloat32(name, new float[63], new Shape(63), DType.BF16) : source.Read(name)));
         Assert.Contains("asked for 'norm.weight' [64] and got 'norm.weight' [63]", e.Message);
         Assert.Empty(Directory.GetFiles(destination));
     }

@@ -5,6 +5,8 @@ using Mistral.Runtime.Model;
 using Mistral.Runtime.Model.Pth;
 using Mistral.Testing;
 using Xunit;
+using Mistral.Runtime.Models;
+using Mistral.Runtime.Models.Mistral;
 
 namespace Mistral.Runtime.Tests.Model;
 
@@ -52,7 +54,7 @@ public sealed class PthCheckpointTests : IDisposable
     public void Fixture_model_written_as_pth_loads_like_the_original()
     {
         using var native = ModelDirectory.Open(Fixtures.TinyNative);
-        var tensors = NativeTensorNames.Expected(native.Config).Select(e => native.Read(e.Name)).ToList();
+        var tensors = native.Schema.Expected.Select(e => native.Read(e.Name)).ToList();
         PthWriter.Write(_dir.File("consolidated.00.pth"), tensors);
         File.Copy(Path.Combine(Fixtures.TinyNative, "params.json"), _dir.File("params.json"));
         using var copy = ModelDirectory.Open(_dir.Path);

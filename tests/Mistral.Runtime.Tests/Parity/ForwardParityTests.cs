@@ -2,6 +2,8 @@ using Mistral.Kernels.Ops;
 using Mistral.Runtime.Model;
 using Mistral.Testing;
 using Xunit;
+using Mistral.Runtime.Models;
+using Mistral.Runtime.Models.Mistral;
 
 namespace Mistral.Runtime.Tests.Parity;
 
@@ -17,7 +19,7 @@ public class ForwardParityTests(ITestOutputHelper output)
         using var model = TinyModel.Open(Path.Combine(Fixtures.TinyMistral, layout));
         var prompts = TinyModel.ReferencePrompts();
         var batch = AttentionBatch.FromLengths(prompts.Select(p => p.Length).ToArray());
-        var logits = model.Download(model.Transformer.Forward(prompts.SelectMany(p => p).ToArray(), batch));
+        var logits = model.Download(model.Model.Forward(prompts.SelectMany(p => p).ToArray(), batch));
 
         int vocab = model.Config.VocabSize;
         double worst = 0;
@@ -38,8 +40,8 @@ public class ForwardParityTests(ITestOutputHelper output)
         var prompts = TinyModel.ReferencePrompts();
         var tokens = prompts.SelectMany(p => p).ToArray();
         var batch = AttentionBatch.FromLengths(prompts.Select(p => p.Length).ToArray());
-        var all = model.Download(model.Transformer.Forward(tokens, batch, logitsFor: LogitsFor.AllTokens));
-        var last = model.Download(model.Transformer.Forward(tokens, batch, logitsFor: LogitsFor.LastTokens));
+        var all = model.Download(model.Model.Forward(tokens, batch, logitsFor: LogitsFor.AllTokens));
+        var last = model.Download(model.Model.Forward(tokens, batch, logitsFor: LogitsFor.LastTokens));
 
         int vocab = model.Config.VocabSize;
         Assert.Equal(prompts.Length * vocab, last.Length);
@@ -57,7 +59,7 @@ public class ForwardParityTests(ITestOutputHelper output)
         using var model = new TinyModel();
         var prompt = TinyModel.ReferenceInts("forward_debug.safetensors", "tokens");
         var seen = new Dictionary<string, float[]>();
-        model.Transformer.Forward(prompt, AttentionBatch.FromLengths([prompt.Length]), observe: (name, t) => seen[name] = model.Download(t));
+        model.Model.Forward(prompt, AttentionBatch.FromLengths([prompt.Length]), observe: (name, t) => seen[name] = model.Download(t));
 
         using var file = SafeTensorsFile.Open(Path.Combine(Fixtures.TinyReference, "forward_debug.safetensors"));
         var expectedNames = file.Names.Where(n => n != "tokens" && !n.StartsWith("rope.", StringComparison.Ordinal)).ToList();
@@ -73,7 +75,7 @@ public class ForwardParityTests(ITestOutputHelper output)
     public void Forward_TokenOutsideVocabulary_Throws()
     {
         using var model = new TinyModel();
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => model.Transformer.Forward([1, 32000], AttentionBatch.FromLengths([2])));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => model.Model.Forward([1, 32000], AttentionBatch.FromLengths([2])));
         Assert.Contains("32000", e.Message);
     }
 }

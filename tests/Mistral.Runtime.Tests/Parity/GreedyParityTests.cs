@@ -2,6 +2,8 @@ using Mistral.Runtime.Cache;
 using Mistral.Runtime.Generation;
 using Mistral.Testing;
 using Xunit;
+using Mistral.Runtime.Models;
+using Mistral.Runtime.Models.Mistral;
 
 namespace Mistral.Runtime.Tests.Parity;
 
@@ -28,7 +30,7 @@ public class GreedyParityTests(TinyModel model, ITestOutputHelper output) : ICla
         Assert.All(prompts, p => Assert.True(p.Length + MaxTokens > 16, "the case must wrap the cache"));
 
         var options = new GenerationOptions { MaxTokens = MaxTokens, ChunkSize = chunkSize, EosId = null };
-        var result = new Generator(_model.Transformer).Generate(prompts, options);
+        var result = new Generator(_model.Model).Generate(prompts, options);
 
         var expectedTokens = TinyModel.ReferenceInts("greedy.safetensors", "generated");          // [3, 20]
         var expectedLogprobs = TinyModel.ReferenceFloats("greedy.safetensors", "chosen_logprobs"); // [3, 20]
@@ -44,7 +46,7 @@ public class GreedyParityTests(TinyModel model, ITestOutputHelper output) : ICla
     {
         var prompts = TinyModel.ReferencePrompts();
         var options = new GenerationOptions { MaxTokens = MaxTokens, CacheSlots = 16, EosId = null, PromptLogprobs = true };
-        var result = new Generator(_model.Transformer).Generate(prompts, options);
+        var result = new Generator(_model.Model).Generate(prompts, options);
         for (int i = 0; i < prompts.Length; i++)
         {
             var s = result.Sequences[i];
@@ -61,7 +63,7 @@ public class GreedyParityTests(TinyModel model, ITestOutputHelper output) : ICla
         var prompts = TinyModel.ReferencePrompts();
         var expected = TinyModel.ReferenceInts("greedy.safetensors", "generated");
         var options = new GenerationOptions { MaxTokens = MaxTokens, EosId = null };
-        var alone = new Generator(_model.Transformer).Generate([prompts[1]], options);
+        var alone = new Generator(_model.Model).Generate([prompts[1]], options);
         Assert.Equal(expected.AsSpan(MaxTokens, MaxTokens).ToArray(), alone.Sequences[0].Tokens);
     }
 }

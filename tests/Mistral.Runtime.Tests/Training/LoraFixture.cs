@@ -3,6 +3,7 @@ using Mistral.Kernels.Ops.Cuda;
 using Mistral.Kernels.Ops.Reference;
 using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Model;
+using Mistral.Runtime.Models;
 using Mistral.Runtime.Numerics;
 using Mistral.Runtime.Training;
 using Mistral.Runtime.Training.Config;
@@ -35,14 +36,16 @@ public sealed class LoraFixture : IDisposable
         Directory = ModelDirectory.Open(Fixtures.TinyNative);
         Weights = ModelWeights.Load(Directory, Ops, DType.F32);
         var lora = new LoraConfig(Rank, 0, Scaling, LoraConfig.AllTargets, Path.Combine(Fixtures.TinyLora, "init.safetensors"), TrainNorms: true);
-        Adapters = LoraAdapters.Create(Ops, Directory.Config, lora, Xoshiro256StarStar.ForStream(0, 0));
-        Model = new LoraTrainingModel(Ops, Weights, Adapters, trainNorms: true, dropout: 0, Xoshiro256StarStar.ForStream(0, 0));
+        BaseModel = ModelFamilies.Create(Ops, Weights);
+        Adapters = LoraAdapters.Create(Ops, BaseModel, lora, Xoshiro256StarStar.ForStream(0, 0));
+        Model = new LoraTrainingModel(Ops, BaseModel, Adapters, trainNorms: true, dropout: 0, Xoshiro256StarStar.ForStream(0, 0));
         Batch = LoadBatch();
     }
 
     public IOps Ops { get; }
     public ModelDirectory Directory { get; }
     public ModelWeights Weights { get; }
+    public ICausalLm BaseModel { get; }
     public LoraAdapters Adapters { get; }
     public LoraTrainingModel Model { get; }
     public TrainBatch Batch { get; }
@@ -70,6 +73,7 @@ public sealed class LoraFixture : IDisposable
     {
         Model.Dispose();
         Adapters.Dispose();
+        BaseModel.Dispose();
         Weights.Dispose();
         Directory.Dispose();
         Ops.Dispose();

@@ -3,6 +3,7 @@ using Mistral.Kernels.Ops;
 using Mistral.Kernels.Ops.Reference;
 using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Model;
+using Mistral.Runtime.Models;
 using Mistral.Runtime.Numerics;
 using Mistral.Runtime.Training;
 using Mistral.Runtime.Training.Config;
@@ -33,8 +34,9 @@ public sealed class LoraGradTests
         using var model = ModelDirectory.Open(dir.Path);
         using var weights = ModelWeights.Load(model, ops, DType.F32);
         var loraConfig = new LoraConfig(dir.Rank, 0, 1.5, LoraConfig.AllTargets, dir.InitFile, TrainNorms: true);
-        using var adapters = LoraAdapters.Create(ops, model.Config, loraConfig, Xoshiro256StarStar.ForStream(1, 0));
-        using var lm = new LoraTrainingModel(ops, weights, adapters, trainNorms: true, 0, Xoshiro256StarStar.ForStream(1, 0));
+        using var baseModel = ModelFamilies.Create(ops, weights);
+        using var adapters = LoraAdapters.Create(ops, baseModel, loraConfig, Xoshiro256StarStar.ForStream(1, 0));
+        using var lm = new LoraTrainingModel(ops, baseModel, adapters, trainNorms: true, 0, Xoshiro256StarStar.ForStream(1, 0));
 
         // Three documents packed as sequences of 7, 3 and 9 tokens (window 5 binds), a third of the targets masked.
         var rnd = new CaseRandom(11);

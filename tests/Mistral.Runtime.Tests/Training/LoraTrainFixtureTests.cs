@@ -3,6 +3,8 @@ using Mistral.Runtime.Training;
 using Mistral.Runtime.Training.Lora;
 using Mistral.Testing;
 using Xunit;
+using Mistral.Runtime.Models;
+using Mistral.Runtime.Models.Mistral;
 
 namespace Mistral.Runtime.Tests.Training;
 
@@ -63,7 +65,7 @@ public sealed class LoraTrainFixtureTests
 
         // Merged layer-0 wq: W + 2·B·A, in fp32 and rounded to bf16 (what a bf16 checkpoint stores).
         var trained = f.Model.Export(f.Model.Parameters).ToDictionary(t => t.Name);
-        var merged = LoraMerge.MergedWeights(f.Directory, trained, LoraFixture.Scaling, "test")[NativeTensorNames.Wq(0)];
+        var merged = LoraMerge.MergedWeights(f.Directory, trained, LoraFixture.Scaling, "test")[MistralTensorNames.Wq(0)];
         var reference = LoraFixture.Reference("merged.safetensors");
         TensorAssert.Close(reference["layers.0.attention.wq.weight"].ToFloat32(), merged, FinalWeightTolerance, what: "merged wq");
         var bf16 = (float[])merged.Clone();

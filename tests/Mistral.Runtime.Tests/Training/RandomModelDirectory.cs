@@ -3,6 +3,8 @@ using Mistral.Kernels.Checks.Cases;
 using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Model;
 using Mistral.Runtime.Training.Lora;
+using Mistral.Runtime.Models;
+using Mistral.Runtime.Models.Mistral;
 
 namespace Mistral.Runtime.Tests.Training;
 
@@ -16,7 +18,7 @@ public sealed class RandomModelDirectory : IDisposable
         int kvHeads = 2, int hidden = 24, int window = 5, int rank = 2)
     {
         Path = Directory.CreateTempSubdirectory("random-model").FullName;
-        Config = new ModelConfig(dim, layers, headDim, hidden, heads, kvHeads, window, 1e-5f, vocab, 10000f);
+        Config = new MistralConfig(dim, layers, headDim, hidden, heads, kvHeads, window, 1e-5f, vocab, 10000f);
         File.WriteAllText(System.IO.Path.Combine(Path, "params.json"), JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["dim"] = dim, ["n_layers"] = layers, ["head_dim"] = headDim, ["hidden_dim"] = hidden, ["n_heads"] = heads,
@@ -24,7 +26,7 @@ public sealed class RandomModelDirectory : IDisposable
         }));
         var rnd = new CaseRandom(seed);
         var tensors = new List<HostTensor>();
-        foreach (var (name, shape) in NativeTensorNames.Expected(Config))
+        foreach (var (name, shape) in MistralTensorNames.Expected(Config))
         {
             int count = (int)shape.ElementCount;
             float[] values = name.EndsWith("norm.weight", StringComparison.Ordinal)
@@ -35,11 +37,12 @@ public sealed class RandomModelDirectory : IDisposable
         SafeTensorsWriter.Write(System.IO.Path.Combine(Path, ModelDirectory.ConsolidatedSafeTensors), tensors);
 
         var lora = new List<HostTensor>();
+        var shapes = MistralTensorNames.Expected(Config).ToDictionary(e => e.Name, e => e.Shape);
         for (int layer = 0; layer < layers; layer++)
             foreach (var target in Mistral.Runtime.Training.Config.LoraConfig.AllTargets)
             {
-                var module = LoraAdapter.ModuleName(layer, target);
-                var (o, i) = LoraAdapter.TargetShape(Config, target);
+                var module = target is "w1" or "w2" or "w3" ? $"layers.{layer}.feed_forward.{target}" : $"layers.{layer}.attention.{target}";
+                var (o, i) = (shapes[module + ".weight"][0], shapes[module + ".weight"][1]);
                 lora.Add(HostTensor.FromFloat32(LoraAdapter.AName(module), rnd.Normal(rank * i, 0.3f), new Shape(rank, i)));
                 lora.Add(HostTensor.FromFloat32(LoraAdapter.BName(module), rnd.Normal(o * rank, 0.3f), new Shape(o, rank)));
             }
@@ -49,7 +52,7 @@ public sealed class RandomModelDirectory : IDisposable
     }
 
     public string Path { get; }
-    public ModelConfig Config { get; }
+    public MistralConfig Config { get; }
     public string InitFile { get; }
     public int Rank { get; }
 

@@ -9,6 +9,8 @@ using Mistral.Runtime.Training.Metrics;
 using Mistral.Testing;
 using Mistral.Testing.Devices;
 using Xunit;
+using Mistral.Runtime.Models;
+using Mistral.Runtime.Models.Mistral;
 
 namespace Mistral.Runtime.Tests.Training;
 
@@ -81,7 +83,7 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(baseModel.StoredDType, merged.StoredDType);
         Assert.True(File.Exists(Path.Combine(result.MergedModelPath!, "tokenizer.model")));
         var lora = SafeTensorsFile.ReadAll(Path.Combine(result.LastCheckpoint!, TrainingCheckpoint.LoraFile));
-        var w = baseModel.Read(NativeTensorNames.Wq(1)).ToFloat32();
+        var w = baseModel.Read(MistralTensorNames.Wq(1)).ToFloat32();
         var a = lora["layers.1.attention.wq.lora_A.weight"].ToFloat32();
         var b = lora["layers.1.attention.wq.lora_B.weight"].ToFloat32();
         int rank = config.Lora.Rank, outDim = 64, inDim = 64;
@@ -94,7 +96,7 @@ public sealed class TrainerTests : IDisposable
                 expected[o * inDim + i] = (float)acc;
             }
         FloatBits.RoundToBFloat16(expected); // stored in the base model's dtype
-        var actual = merged.Read(NativeTensorNames.Wq(1)).ToFloat32();
+        var actual = merged.Read(MistralTensorNames.Wq(1)).ToFloat32();
         Assert.Equal(expected, actual);
         Assert.NotEqual(w, actual);
     }

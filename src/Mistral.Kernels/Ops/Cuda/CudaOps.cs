@@ -12,7 +12,7 @@ namespace Mistral.Kernels.Ops.Cuda;
 /// Memory comes from a <see cref="DeviceMemoryPool"/> (the arena), so a decode step allocates nothing from the driver.
 /// Decode steps (every sequence one token, with a cache) take the split-KV decode kernel, everything else the flash prefill.
 /// </summary>
-public sealed partial class CudaOps : IOps
+public sealed partial class CudaOps : IOps, IDeviceOps
 {
     private readonly IDevice _device;
     private readonly bool _ownsDevice;
@@ -38,6 +38,7 @@ public sealed partial class CudaOps : IOps
     public string Name => _device.Name;
     public DType ActivationDType { get; }
     public IDevice Device => _device;
+    public IDeviceOps? OnDevice => this;
     public DeviceMemoryPool Pool { get; }
 
     // ---- memory ---------------------------------------------------------------------------------------------------
@@ -154,10 +155,17 @@ public sealed partial class CudaOps : IOps
     /// Fills a float tensor with uniform values in [low, high) made on the device from (seed, element index): synthetic
     /// weights for benchmarks, without drawing and copying gigabytes on the host.
     /// </summary>
-    public void FillUniform(Tensor dst, ulong seed, float low, float high)
+    public void FillUniform(Tensor destination, ulong seed, float low, float high)
     {
-        var d = DeviceChecks.On(this, "fill_uniform", "dst", dst);
+        var d = DeviceChecks.On(this, "fill_uniform", "dst", destination);
         RandomKernel.Uniform(_device, d.Pointer, d.ElementCount, d.DType, seed, low, high);
+    }
+
+    public void Write(ReadOnlySpan<int> source, Tensor destination)
+    {
+        var d = DeviceChecks.On(this, "write", "destination", destination);
+        OpContract.Write(source.Length, destination);
+        _device.CopyToDevice(source, d.Memory.Cast<int>());
     }
 
     private void UploadConverted(ReadOnlySpan<byte> data, DType sourceDType, CudaTensor tensor)

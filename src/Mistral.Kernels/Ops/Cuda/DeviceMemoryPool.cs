@@ -5,7 +5,7 @@ namespace Mistral.Kernels.Ops.Cuda;
 
 /// <summary>
 /// The activation arena of <see cref="CudaOps"/>: device memory taken from the driver in a few large slabs (the first
-/// one sized from the model config and batch, see <see cref="ArenaPlan"/>) and handed out in 256-byte granules.
+/// one as large as the caller reserves, else grown on demand) and handed out in 256-byte granules.
 /// A returned block goes to a free list of its exact size, so a model step that allocates and frees the same
 /// tensors every token reuses the same memory without calling the driver: after the first step,
 /// <see cref="SlabCount"/> stops growing (the tests assert it).
@@ -45,8 +45,8 @@ public sealed class DeviceMemoryPool : IDisposable
     public long InUseBytes { get; private set; }
 
     /// <summary>
-    /// Makes sure at least <paramref name="bytes"/> more can be rented without another driver allocation: sizes the
-    /// arena once, at load, from what a run will need (<c>ArenaPlan</c> in the runtime).
+    /// Makes sure at least <paramref name="bytes"/> more can be rented without another driver allocation (a caller
+    /// that knows what a run will need sizes the arena once, at load).
     /// </summary>
     public void Reserve(long bytes)
     {

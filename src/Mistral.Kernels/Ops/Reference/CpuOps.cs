@@ -13,6 +13,9 @@ public sealed partial class CpuOps : IOps
     public string Name => "cpu";
     public DType ActivationDType => DType.F32;
 
+    /// <summary>Tensors live in host memory: nothing to keep on a device.</summary>
+    public IDeviceOps? OnDevice => null;
+
     // ---- memory ---------------------------------------------------------------------------------------------------
 
     public Tensor Allocate(Shape shape, DType dtype) => new CpuTensor(shape, dtype);

@@ -31,6 +31,7 @@ public sealed class Gpt2Checkpoint : Checkpoint
     private readonly List<string> _files = [];
     private readonly Dictionary<string, (Checkpoint Source, TensorInfo Stored)> _stored = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TensorInfo> _tensors = new(StringComparer.Ordinal);
+    private bool _sharded;
 
     private Gpt2Checkpoint(Gpt2Config config)
     {
@@ -42,10 +43,10 @@ public sealed class Gpt2Checkpoint : Checkpoint
     public override IReadOnlyDictionary<string, TensorInfo> Tensors => _tensors;
 
     /// <summary>True when the weights come from shards listed in an index file.</summary>
-    public bool IsSharded { get; private set; }
+    public override bool IsSharded => _sharded;
 
     /// <summary>The weight files (one, or every shard in index order).</summary>
-    public IReadOnlyList<string> Files => _files;
+    public override IReadOnlyList<string> Files => _files;
 
     /// <summary>Is there a GPT-2 weight file (single or index, safetensors or torch) in this folder?</summary>
     public static bool Exists(string directory) => WeightFileNames.Any(n => File.Exists(Path.Combine(directory, n)));
@@ -100,7 +101,7 @@ public sealed class Gpt2Checkpoint : Checkpoint
 
     private void OpenShards(ShardIndex index, bool safeTensors)
     {
-        IsSharded = true;
+        _sharded = true;
         foreach (var shard in index.ShardPaths)
         {
             var source = OpenFile(shard, safeTensors);

@@ -1,6 +1,8 @@
 using Mistral.Kernels.Ops;
 using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Model;
+using Mistral.Runtime.Models;
+using Mistral.Runtime.Modules;
 using Mistral.Runtime.Numerics;
 using Mistral.Runtime.Training.Config;
 
@@ -14,13 +16,14 @@ public sealed class LoraAdapters : IDisposable
 {
     private readonly Dictionary<string, LoraAdapter> _byModule;
 
-    private LoraAdapters(List<LoraAdapter> adapters)
+    /// <param name="adapters">in model order; the collection owns their tensors from here on.</param>
+    public LoraAdapters(IReadOnlyList<LoraAdapter> adapters)
     {
         All = adapters;
         _byModule = adapters.ToDictionary(a => a.Module, StringComparer.Ordinal);
     }
 
-    /// <summary>In model order: layer by layer, targets in the config's order.</summary>
+    /// <summary>In model order: block by block, targets in the config's order.</summary>
     public IReadOnlyList<LoraAdapter> All { get; }
 
     public LoraAdapter? Find(string module) => _byModule.GetValueOrDefault(module);
@@ -29,18 +32,23 @@ public sealed class LoraAdapters : IDisposable
     public IEnumerable<TrainableParameter> Parameters => All.SelectMany(a => new[] { a.A, a.B });
 
     /// <summary>
-    /// mistral-src LoRALinear's initialisation: A Kaiming-uniform with a = √5 (U(−1/√in, 1/√in)), B zero, so training
-    /// starts exactly at the base model. With <see cref="LoraConfig.InitFile"/>, A and B come from that file instead.
+    /// An adapter on each of the model's <see cref="Linear"/> modules whose target name (e.g. "wq") the config lists, named
+    /// and shaped as that module. mistral-src LoRALinear's initialisation: A Kaiming-uniform with a = √5
+    /// (U(−1/√in, 1/√in)), B zero, so training starts exactly at the base model. With <see cref="LoraConfig.InitFile"/>,
+    /// A and B come from that file instead.
     /// </summary>
-    public static LoraAdapters Create(IOps ops, ModelConfig model, LoraConfig lora, Xoshiro256StarStar rng)
+    public static LoraAdapters Create(IOps ops, ICausalLm model, LoraConfig lora, Xoshiro256StarStar rng)
     {
         IReadOnlyDictionary<string, HostTensor>? init = lora.InitFile is null ? null : SafeTensorsFile.ReadAll(lora.InitFile);
         var adapters = new List<LoraAdapter>();
-        for (int layer = 0; layer < model.NLayers; layer++)
+        var blocks = model.Linears.Where(l => l.Block is not null && l.Target is not null).GroupBy(l => l.Block!.Value).OrderBy(g => g.Key);
+        foreach (var block in blocks)
             foreach (var target in lora.Targets)
             {
-                var module = LoraAdapter.ModuleName(layer, target);
-                var (outDim, inDim) = LoraAdapter.TargetShape(model, target);
+                var linear = block.FirstOrDefault(l => l.Target == target) ?? throw new ArgumentException(
+                    $"lora.targets: '{target}' is no projection of a {model.Config.Family} block (it has {string.Join(", ", block.Select(l => l.Target))})");
+                var module = linear.Name;
+                var (outDim, inDim) = (linear.Out, linear.In);
                 float[] a, b;
                 if (init is not null)
                 {

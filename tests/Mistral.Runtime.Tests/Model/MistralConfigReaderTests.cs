@@ -1,9 +1,11 @@
 using Mistral.Runtime.Model;
 using Xunit;
+using Mistral.Runtime.Models;
+using Mistral.Runtime.Models.Mistral;
 
 namespace Mistral.Runtime.Tests.Model;
 
-public sealed class ModelConfigReaderTests : IDisposable
+public sealed class MistralConfigReaderTests : IDisposable
 {
     private const string Mistral7BParams = """
         {"dim": 4096, "n_layers": 32, "head_dim": 128, "hidden_dim": 14336, "n_heads": 32, "n_kv_heads": 8,
@@ -18,15 +20,15 @@ public sealed class ModelConfigReaderTests : IDisposable
     public void Mistral_7b_v01_params_get_rope_theta_10000_because_it_has_a_window()
     {
         // The params.json shipped in mistral-7B-v0.1.tar: no rope_theta, so mistral-src uses 10000.
-        var c = ModelConfigReader.FromParamsJson(Write("params.json", Mistral7BParams));
-        Assert.Equal(new ModelConfig(4096, 32, 128, 14336, 32, 8, 4096, 1e-5f, 32000, 10000f), c);
+        var c = MistralConfigReader.FromParamsJson(Write("params.json", Mistral7BParams));
+        Assert.Equal(new MistralConfig(4096, 32, 128, 14336, 32, 8, 4096, 1e-5f, 32000, 10000f), c);
         Assert.Equal(7_241_732_096, c.ParameterCount); // Mistral 7B's published parameter count
     }
 
     [Fact]
     public void Params_without_window_or_rope_theta_get_1e6()
     {
-        var c = ModelConfigReader.FromParamsJson(Write("params.json", """
+        var c = MistralConfigReader.FromParamsJson(Write("params.json", """
             {"dim": 64, "n_layers": 1, "hidden_dim": 128, "n_heads": 4, "norm_eps": 1e-6, "vocab_size": 100}
             """));
         Assert.Null(c.SlidingWindow);
@@ -38,19 +40,19 @@ public sealed class ModelConfigReaderTests : IDisposable
     [Fact]
     public void Hf_null_window_means_none_and_null_head_dim_is_derived()
     {
-        var c = ModelConfigReader.FromHfConfigJson(Write("config.json", """
+        var c = MistralConfigReader.FromHfConfigJson(Write("config.json", """
             {"architectures": ["MistralForCausalLM"], "model_type": "mistral", "hidden_size": 4096, "intermediate_size": 14336,
              "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": null,
              "sliding_window": null, "rms_norm_eps": 1e-05, "rope_theta": 1000000.0, "vocab_size": 32768,
              "max_position_embeddings": 32768, "tie_word_embeddings": false}
             """));
-        Assert.Equal(new ModelConfig(4096, 32, 128, 14336, 32, 8, null, 1e-5f, 32768, 1e6f, false, 32768), c);
+        Assert.Equal(new MistralConfig(4096, 32, 128, 14336, 32, 8, null, 1e-5f, 32768, 1e6f, false, 32768), c);
     }
 
     [Fact]
     public void Hf_absent_window_takes_the_transformers_default_4096()
     {
-        var c = ModelConfigReader.FromHfConfigJson(Write("config.json", """
+        var c = MistralConfigReader.FromHfConfigJson(Write("config.json", """
             {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 1, "num_attention_heads": 4, "vocab_size": 10,
              "tie_word_embeddings": true}
             """));
@@ -74,7 +76,7 @@ public sealed class ModelConfigReaderTests : IDisposable
     public void Bad_params_json_names_the_file_and_field(string json, string expected)
     {
         var path = Write("params.json", json);
-        var e = Assert.Throws<CheckpointFormatException>(() => ModelConfigReader.FromParamsJson(path));
+        var e = Assert.Throws<CheckpointFormatException>(() => MistralConfigReader.FromParamsJson(path));
         Assert.StartsWith(path + ": ", e.Message);
         Assert.Contains(expected, e.Message);
     }
@@ -87,7 +89,7 @@ public sealed class ModelConfigReaderTests : IDisposable
     public void Bad_config_json_names_the_file_and_field(string json, string expected)
     {
         var path = Write("config.json", json);
-        var e = Assert.Throws<CheckpointFormatException>(() => ModelConfigReader.FromHfConfigJson(path));
+        var e = Assert.Throws<CheckpointFormatException>(() => MistralConfigReader.FromHfConfigJson(path));
         Assert.StartsWith(path + ": ", e.Message);
         Assert.Contains(expected, e.Message);
     }

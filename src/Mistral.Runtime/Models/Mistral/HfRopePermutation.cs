@@ -1,6 +1,7 @@
 using Mistral.Kernels.Tensors;
+using Mistral.Runtime.Model;
 
-namespace Mistral.Runtime.Model;
+namespace Mistral.Runtime.Models.Mistral;
 
 /// <summary>
 /// HF stores wq/wk rows permuted within each head so that rotate-half RoPE pairs (r, r + Dh/2) act like the native

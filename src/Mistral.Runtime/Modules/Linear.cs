@@ -1,39 +1,66 @@
 using Mistral.Kernels.Ops;
 using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Numerics;
+using Mistral.Runtime.Training;
+using Mistral.Runtime.Training.Lora;
 
-namespace Mistral.Runtime.Training.Lora;
+namespace Mistral.Runtime.Modules;
 
 /// <summary>
-/// A LoRA-wrapped linear layer on the tape: y = x·Wᵀ + s·(drop(x)·Aᵀ)·Bᵀ with W [out, in] frozen, A [r, in], B [out, r].
-/// Backward (dY [T, out]):
+/// A linear layer y = x·Wᵀ with W [out, in] as checkpoints store it; every projection of a model goes through one.
+/// While training, the LoRA adapter the pass holds for <see cref="Name"/> is added: y = x·Wᵀ + s·(drop(x)·Aᵀ)·Bᵀ with
+/// W frozen, A [r, in], B [out, r]. Backward (dY [T, out]):
 /// <code>
 /// dB += s · dYᵀ · u          u = drop(x)·Aᵀ [T, r], saved
 /// du  = s · dY · B           [T, r]
 /// dA += duᵀ · drop(x)
 /// dx += dY · W  +  drop'(du · A)
 /// </code>
+/// A bias [out] belongs right after the base GEMM in <see cref="Forward"/> (IOps bias add), its gradient (the column
+/// sums of dY) first in the recorded backward.
 /// Dropout (inverted, p = rate) is drawn on the host from the training RNG: correct everywhere, fast nowhere — a device
 /// kernel is future work; the default rate is 0 and then nothing leaves the device.
 /// Legend: T = tokens, r = rank.
 /// </summary>
-public static class LoraLinear
+/// <param name="name">the module name adapters and trained weights are keyed by, e.g. "layers.0.attention.wq".</param>
+/// <param name="block">the transformer block holding it, or null (the output head).</param>
+/// <param name="target">its LoRA target name within the block, e.g. "wq"; null when LoRA does not adapt it.</param>
+public sealed class Linear(string name, Tensor weight, int? block = null, string? target = null)
 {
-    public static void Forward(Tape tape, Tensor x, Tensor weight, LoraAdapter? lora, float dropout, Xoshiro256StarStar? rng, Tensor y)
+    public string Name { get; } = name;
+    public Tensor Weight { get; } = weight;
+    public int? Block { get; } = block;
+    public string? Target { get; } = target;
+
+    public int Out => Weight.Shape[0];
+    public int In => Weight.Shape[1];
+
+    /// <summary>x [T, in] → y [T, out] (overwritten).</summary>
+    public void Forward(ForwardPass pass, Tensor x, Tensor y)
     {
+        pass.Ops.Gemm(x, false, Weight, true, 1f, 0f, y);
+        if (pass.Train is { } train) Record(train, x, y);
+    }
+
+    /// <summary>Adds the LoRA update when the pass adapts this module, and records the backward.</summary>
+    private void Record(TrainingPass train, Tensor x, Tensor y)
+    {
+        var tape = train.Tape;
         var ops = tape.Ops;
-        ops.Gemm(x, false, weight, true, 1f, 0f, y);
+        var lora = train.Lora(Name);
         if (lora is null)
         {
             tape.Record(() =>
             {
-                if (tape.GradOf(y) is { } dY) tape.AccumulateGemm(x, dY, false, weight, false, 1f);
+                if (tape.GradOf(y) is { } dY) tape.AccumulateGemm(x, dY, false, Weight, false, 1f);
             });
             return;
         }
 
         int T = x.Shape.Rows, r = lora.Rank;
-        float[]? mask = dropout > 0 ? DropoutMask((int)x.ElementCount, dropout, rng ?? throw new ArgumentNullException(nameof(rng))) : null;
+        float[]? mask = train.LoraDropout > 0
+            ? DropoutMask((int)x.ElementCount, train.LoraDropout, train.DropoutRng ?? throw new InvalidOperationException("LoRA dropout needs the pass's dropout RNG"))
+            : null;
         var xd = mask is null ? x : Masked(tape, x, mask);   // [T, in]
         var u = tape.NewActivation(T, r);                     // [T, r]
         ops.Gemm(xd, false, lora.A.Value, true, 1f, 0f, u);
@@ -46,7 +73,7 @@ public static class LoraLinear
             using var du = ops.Allocate(new Shape(T, r), ops.ActivationDType);
             ops.Gemm(dY, false, lora.B.Value, false, lora.Scaling, 0f, du);
             ops.Gemm(du, true, xd, false, 1f, 1f, lora.A.Grad);
-            tape.AccumulateGemm(x, dY, false, weight, false, 1f);
+            tape.AccumulateGemm(x, dY, false, Weight, false, 1f);
             if (mask is null)
             {
                 tape.AccumulateGemm(x, du, false, lora.A.Value, false, 1f);

@@ -1,16 +1,18 @@
-namespace Mistral.Runtime.Model;
+using Mistral.Runtime.Model;
+
+namespace Mistral.Runtime.Models.Mistral;
 
 /// <summary>
-/// Reads <see cref="ModelConfig"/> from a native params.json or a Hugging Face config.json. Both spellings of the same
+/// Reads <see cref="MistralConfig"/> from a native params.json or a Hugging Face config.json. Both spellings of the same
 /// model give equal records. Defaults follow what each reference does when a field is absent.
 /// </summary>
-public static class ModelConfigReader
+public static class MistralConfigReader
 {
     /// <summary>
     /// Native params.json (mistral-src). rope_theta absent: 10000 when sliding_window is set, else 1e6, as mistral-src's
     /// loader does; head_dim absent: dim / n_heads; n_kv_heads absent: n_heads.
     /// </summary>
-    public static ModelConfig FromParamsJson(string path)
+    public static MistralConfig FromParamsJson(string path)
     {
         var json = JsonFields.Load(path);
         if (json.Has("moe"))
@@ -19,7 +21,7 @@ public static class ModelConfigReader
         int dim = json.PositiveInt("dim");
         int nHeads = json.PositiveInt("n_heads");
         int? slidingWindow = json.PositiveIntOr("sliding_window", null);
-        var config = new ModelConfig(
+        var config = new MistralConfig(
             Dim: dim,
             NLayers: json.PositiveInt("n_layers"),
             HeadDim: json.PositiveIntOr("head_dim", null) ?? DeriveHeadDim(json, "dim", dim, "n_heads", nHeads),
@@ -38,7 +40,7 @@ public static class ModelConfigReader
     /// (sliding_window 4096, rope_theta 10000, rms_norm_eps 1e-6); an explicit null sliding_window means none.
     /// head_dim absent or null: hidden_size / num_attention_heads.
     /// </summary>
-    public static ModelConfig FromHfConfigJson(string path)
+    public static MistralConfig FromHfConfigJson(string path)
     {
         var json = JsonFields.Load(path);
         CheckArchitecture(json);
@@ -48,7 +50,7 @@ public static class ModelConfigReader
         int hidden = json.PositiveInt("hidden_size");
         int nHeads = json.PositiveInt("num_attention_heads");
         int? slidingWindow = json.Present("sliding_window") ? json.PositiveIntOr("sliding_window", null) : 4096;
-        var config = new ModelConfig(
+        var config = new MistralConfig(
             Dim: hidden,
             NLayers: json.PositiveInt("num_hidden_layers"),
             HeadDim: json.PositiveIntOr("head_dim", null) ?? DeriveHeadDim(json, "hidden_size", hidden, "num_attention_heads", nHeads),
@@ -84,7 +86,7 @@ public static class ModelConfigReader
         return dim / heads;
     }
 
-    private static ModelConfig Validate(string path, ModelConfig c, string headsField, string kvHeadsField, string headDimField)
+    private static MistralConfig Validate(string path, MistralConfig c, string headsField, string kvHeadsField, string headDimField)
     {
         if (c.NHeads % c.NKvHeads != 0)
             throw new CheckpointFormatException(path, $"{headsField} {c.NHeads} must be a multiple of {kvHeadsField} {c.NKvHeads} (grouped-query attention)");

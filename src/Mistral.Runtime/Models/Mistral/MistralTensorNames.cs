@@ -1,12 +1,12 @@
 using Mistral.Kernels.Tensors;
 
-namespace Mistral.Runtime.Model;
+namespace Mistral.Runtime.Models.Mistral;
 
 /// <summary>
-/// The native (mistral-src) tensor names and the shape each must have under a config. Every layout is loaded to these
+/// The Mistral family's native (mistral-src) tensor names and the shape each must have under a config. Every layout is loaded to these
 /// names; linear weights are [out, in].
 /// </summary>
-public static class NativeTensorNames
+public static class MistralTensorNames
 {
     public const string TokEmbeddings = "tok_embeddings.weight";
     public const string Norm = "norm.weight";
@@ -23,7 +23,7 @@ public static class NativeTensorNames
     public static string FfnNorm(int layer) => $"layers.{layer}.ffn_norm.weight";
 
     /// <summary>Every tensor a model of this config has, with its shape, in checkpoint order (embeddings, layers, norm, output).</summary>
-    public static IReadOnlyList<(string Name, Shape Shape)> Expected(ModelConfig c)
+    public static IReadOnlyList<(string Name, Shape Shape)> Expected(MistralConfig c)
     {
         int qOut = c.NHeads * c.HeadDim, kvOut = c.NKvHeads * c.HeadDim;
         var list = new List<(string, Shape)> { (TokEmbeddings, new Shape(c.VocabSize, c.Dim)) };

@@ -2,6 +2,7 @@ using Mistral.Kernels.Checks.Cases;
 using Mistral.Kernels.Ops;
 using Mistral.Kernels.Ops.Reference;
 using Mistral.Kernels.Tensors;
+using Mistral.Runtime.Modules;
 using Mistral.Runtime.Numerics;
 using Mistral.Runtime.Training;
 using Mistral.Runtime.Training.Lora;
@@ -10,8 +11,8 @@ using Xunit;
 
 namespace Mistral.Runtime.Tests.Training;
 
-/// <summary>LoraLinear's backward against central finite differences of L = Σ y ⊙ G (so dY = G).</summary>
-public sealed class LoraLinearTests
+/// <summary>The LoRA branch of the Linear module: its backward against central finite differences of L = Σ y ⊙ G (so dY = G).</summary>
+public sealed class LinearLoraTests
 {
     private const int T = 5, In = 7, Out = 6, Rank = 3;
     private const float Scaling = 2f;
@@ -23,7 +24,7 @@ public sealed class LoraLinearTests
     private readonly CpuOps _ops = new();
     private readonly float[] _x, _w, _a, _b, _g;
 
-    public LoraLinearTests()
+    public LinearLoraTests()
     {
         var rnd = new CaseRandom(17);
         (_x, _w, _a, _b, _g) = (rnd.Normal(T * In), rnd.Normal(Out * In, 0.3f), rnd.Normal(Rank * In, 0.3f), rnd.Normal(Out * Rank, 0.3f), rnd.Normal(T * Out));
@@ -34,6 +35,13 @@ public sealed class LoraLinearTests
         new TrainableParameter("b", _ops.Upload(b, new Shape(Out, Rank), DType.F32), _ops.Allocate(new Shape(Out, Rank), DType.F32)),
         Scaling);
 
+    /// <summary>One <see cref="Linear"/> module "m" with the adapter, run on the tape as a model's training forward runs it.</summary>
+    private static void LoraForward(Tape tape, Tensor x, Tensor w, LoraAdapter adapter, float dropout, Xoshiro256StarStar? rng, Tensor y)
+    {
+        var train = new TrainingPass(tape, new LoraAdapters([adapter]), new Dictionary<string, TrainableParameter>(), dropout, rng);
+        new Linear("m", w).Forward(new ForwardPass(train), x, y);
+    }
+
     private double Loss(float[] x, float[] a, float[] b)
     {
         using var tape = new Tape(_ops);
@@ -41,7 +49,7 @@ public sealed class LoraLinearTests
         using (var up = _ops.Upload(x, new Shape(T, In), DType.F32)) _ops.Copy(up, xt);
         using var w = _ops.Upload(_w, new Shape(Out, In), DType.F32);
         var y = tape.NewActivation(T, Out);
-        LoraLinear.Forward(tape, xt, w, Adapter(a, b), 0f, null, y);
+        LoraForward(tape, xt, w, Adapter(a, b), 0f, null, y);
         var host = new float[T * Out];
         _ops.Download(y, host);
         return host.Select((v, i) => (double)v * _g[i]).Sum();
@@ -70,7 +78,7 @@ public sealed class LoraLinearTests
         using var w = _ops.Upload(_w, new Shape(Out, In), DType.F32);
         var adapter = Adapter(_a, _b);
         var y = tape.NewActivation(T, Out);
-        LoraLinear.Forward(tape, x, w, adapter, 0f, null, y);
+        LoraForward(tape, x, w, adapter, 0f, null, y);
         tape.Backward(y, _ops.Upload(_g, new Shape(T, Out), DType.F32));
 
         float[] Get(Tensor t)
@@ -91,7 +99,7 @@ public sealed class LoraLinearTests
         using var x = _ops.Upload(_x, new Shape(T, In), DType.F32);
         using var w = _ops.Upload(_w, new Shape(Out, In), DType.F32);
         var y = tape.NewActivation(T, Out);
-        LoraLinear.Forward(tape, x, w, Adapter(_a, _b), 0f, null, y);
+        LoraForward(tape, x, w, Adapter(_a, _b), 0f, null, y);
         var actual = new float[T * Out];
         _ops.Download(y, actual);
         var expected = new float[T * Out];
@@ -125,7 +133,7 @@ public sealed class LoraLinearTests
         var b = new float[Out * Rank];
         b[0] = 1f; // y[:, 0] = s · u[:, 0]
         var y = tape.NewActivation(rows, Out);
-        LoraLinear.Forward(tape, x, w, Adapter(a, b), 0.25f, Xoshiro256StarStar.ForStream(3, 0), y);
+        LoraForward(tape, x, w, Adapter(a, b), 0.25f, Xoshiro256StarStar.ForStream(3, 0), y);
         var host = new float[rows * Out];
         _ops.Download(y, host);
         var col = Enumerable.Range(0, rows).Select(r => host[r * Out]).ToArray();

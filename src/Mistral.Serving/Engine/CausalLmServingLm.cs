@@ -1,25 +1,26 @@
 using Mistral.Runtime.Cache;
 using Mistral.Runtime.Model;
+using Mistral.Runtime.Models;
 
 namespace Mistral.Serving.Engine;
 
 /// <summary>
-/// <see cref="IServingLm"/> over the transformer and a rolling KV cache with one row per running sequence. The cache
+/// <see cref="IServingLm"/> over a model of any family (<see cref="ICausalLm"/>) and a rolling KV cache with one row per running sequence. The cache
 /// keeps the model's sliding window per row (a sequence may outgrow it: the window rolls), or the whole sequence when
 /// attention is unbounded.
 /// </summary>
-public sealed class TransformerServingLm : IServingLm
+public sealed class CausalLmServingLm : IServingLm
 {
     /// <summary>A sequence limit for models that state no context length (native params.json): mistral-src's 7B setting.</summary>
     public const int DefaultMaxSequenceLength = 32768;
 
-    private readonly Transformer _model;
+    private readonly ICausalLm _model;
     private readonly RollingKvCache _cache;
 
     /// <param name="model">not owned.</param>
     /// <param name="rows">the largest running batch.</param>
     /// <param name="maxSequenceLength">the limit to serve (default: the model's context length, else <see cref="DefaultMaxSequenceLength"/>); never above the model's.</param>
-    public TransformerServingLm(Transformer model, int rows, int? maxSequenceLength = null)
+    public CausalLmServingLm(ICausalLm model, int rows, int? maxSequenceLength = null)
     {
         var config = model.Config;
         int limit = maxSequenceLength ?? config.ContextLength ?? DefaultMaxSequenceLength;

@@ -1,13 +1,14 @@
 using System.Text.RegularExpressions;
+using Mistral.Runtime.Model;
 
-namespace Mistral.Runtime.Model;
+namespace Mistral.Runtime.Models.Mistral;
 
 /// <summary>
 /// The one-to-one name map between Hugging Face MistralForCausalLM and native names (fixture CONVENTIONS.md):
 /// embed_tokens = tok_embeddings, lm_head = output, model.norm = norm, input_layernorm = attention_norm,
 /// post_attention_layernorm = ffn_norm, q/k/v/o_proj = wq/wk/wv/wo, gate_proj = w1, up_proj = w3, down_proj = w2.
 /// </summary>
-public static partial class HfTensorNames
+public sealed partial class MistralHfTensorNames(MistralConfig config) : ITensorNameMap
 {
     private static readonly (string Hf, string Native)[] LayerParts =
     [
@@ -24,9 +25,9 @@ public static partial class HfTensorNames
 
     private static readonly (string Hf, string Native)[] Globals =
     [
-        ("model.embed_tokens.weight", NativeTensorNames.TokEmbeddings),
-        ("model.norm.weight", NativeTensorNames.Norm),
-        ("lm_head.weight", NativeTensorNames.Output),
+        ("model.embed_tokens.weight", MistralTensorNames.TokEmbeddings),
+        ("model.norm.weight", MistralTensorNames.Norm),
+        ("lm_head.weight", MistralTensorNames.Output),
     ];
 
     [GeneratedRegex(@"^model\.layers\.(\d+)\.(.+)$")]
@@ -59,8 +60,22 @@ public static partial class HfTensorNames
         throw new ArgumentException($"'{nativeName}' is not a native Mistral tensor name", nameof(nativeName));
     }
 
+    string? ITensorNameMap.ToNative(string storedName) => ToNative(storedName);
+    string ITensorNameMap.ToStored(string nativeName) => ToHf(nativeName);
+
+    /// <summary>wq/wk rows un-permuted (<see cref="HfRopePermutation"/>); every other tensor as stored.</summary>
+    public HostTensor ToNativeLayout(HostTensor stored, string nativeName) =>
+        RopePermutedHeads(nativeName, config) is int heads
+            ? HfRopePermutation.ToNative(stored, nativeName, heads, config.HeadDim)
+            : stored.WithName(nativeName);
+
+    public HostTensor ToStoredLayout(HostTensor native, string storedName, string nativeName) =>
+        RopePermutedHeads(nativeName, config) is int heads
+            ? HfRopePermutation.ToHf(native, storedName, heads, config.HeadDim)
+            : native.WithName(storedName);
+
     /// <summary>Heads whose rows HF permutes for rotate-half RoPE: n_heads for wq, n_kv_heads for wk, none otherwise.</summary>
-    public static int? RopePermutedHeads(string nativeName, ModelConfig config) =>
+    public static int? RopePermutedHeads(string nativeName, MistralConfig config) =>
         nativeName.EndsWith(".attention.wq.weight", StringComparison.Ordinal) ? config.NHeads
         : nativeName.EndsWith(".attention.wk.weight", StringComparison.Ordinal) ? config.NKvHeads
         : null;

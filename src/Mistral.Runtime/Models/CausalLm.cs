@@ -1,0 +1,103 @@
+using Mistral.Kernels.Ops;
+using Mistral.Kernels.Tensors;
+using Mistral.Runtime.Cache;
+using Mistral.Runtime.Model;
+using Mistral.Runtime.Modules;
+using Mistral.Runtime.Training;
+
+namespace Mistral.Runtime.Models;
+
+/// <summary>
+/// What every family's forward shares: input checks, uploading ids and positions, the scratch buffers of inference
+/// (one <see cref="ForwardPass"/> per call: scratch, or tape-owned activations while training) and the gather of each
+/// sequence's last token. A family implements <see cref="Run"/>, its forward composed of modules.
+/// </summary>
+public abstract class CausalLm : ICausalLm
+{
+    private readonly ScratchTensors _scratch;
+
+    protected CausalLm(IOps ops, IModelConfig config)
+    {
+        Ops = ops;
+        Config = config;
+        _scratch = new ScratchTensors(ops, ops.ActivationDType);
+    }
+
+    public IOps Ops { get; }
+    public IModelConfig Config { get; }
+    public abstract IReadOnlyList<Linear> Linears { get; }
+    public abstract IReadOnlyList<NamedTensor> NormWeights { get; }
+
+    public Tensor Forward(ReadOnlySpan<int> tokens, AttentionBatch batch, RollingKvCache? cache = null,
+        LogitsFor logitsFor = LogitsFor.AllTokens, ActivationObserver? observe = null)
+    {
+        int T = batch.TotalTokens;
+        Validate(tokens, batch, cache, logitsFor);
+        using var tokenIds = Ops.Upload(tokens, new Shape(T));                  // I32 [T]
+        using var positions = Ops.Upload(batch.Positions(), new Shape(T));      // I32 [T]
+        return Forward(tokenIds, positions, batch, cache, logitsFor, observe);
+    }
+
+    public Tensor Forward(Tensor tokenIds, Tensor positions, AttentionBatch batch, RollingKvCache? cache = null,
+        LogitsFor logitsFor = LogitsFor.AllTokens, ActivationObserver? observe = null) =>
+        Checked(new ForwardPass(Ops, _scratch, null), tokenIds, positions, batch, cache, logitsFor, observe);
+
+    public Tensor Forward(ReadOnlySpan<int> tokens, AttentionBatch batch, TrainingPass train, ActivationObserver? observe = null)
+    {
+        int T = batch.TotalTokens;
+        Validate(tokens, batch, null, LogitsFor.AllTokens);
+        var tokenIds = Ops.Upload(tokens, new Shape(T));                        // I32 [T]
+        train.Tape.Own(tokenIds);
+        var positions = Ops.Upload(batch.Positions(), new Shape(T));            // I32 [T]
+        train.Tape.Own(positions);
+        return Checked(new ForwardPass(Ops, _scratch, train), tokenIds, positions, batch, null, LogitsFor.AllTokens, observe);
+    }
+
+    /// <summary>
+    /// The family's forward of ids [T] at positions [T]: returns logits [T, V], or [B, V] for <see cref="LogitsFor.LastTokens"/>
+    /// (<see cref="LastTokens"/> before the head). With a cache, every layer reads and appends its row of the cache and
+    /// the forward ends with <see cref="RollingKvCache.Advance"/>.
+    /// </summary>
+    protected abstract Tensor Run(ForwardPass pass, Tensor tokenIds, Tensor positions, AttentionBatch batch, RollingKvCache? cache,
+        LogitsFor logitsFor, ActivationObserver? observe);
+
+    /// <summary>Gathers the last row of each sequence, h [T, D] → [B, D], with the embedding gather (rows of h as the table).</summary>
+    protected Tensor LastTokens(Tensor h, AttentionBatch batch)
+    {
+        var lastIndex = new int[batch.SequenceCount];
+        for (int b = 0; b < lastIndex.Length; b++) lastIndex[b] = batch.TokenOffsets[b] + batch.Lengths[b] - 1;
+        using var index = Ops.Upload(lastIndex, new Shape(lastIndex.Length));
+        var last = _scratch.Get("last", lastIndex.Length, h.Shape[-1]);
+        Ops.EmbeddingForward(index, h, last);
+        return last;
+    }
+
+    private Tensor Checked(ForwardPass pass, Tensor tokenIds, Tensor positions, AttentionBatch batch, RollingKvCache? cache,
+        LogitsFor logitsFor, ActivationObserver? observe)
+    {
+        int T = batch.TotalTokens;
+        if (tokenIds.ElementCount != T || positions.ElementCount != T)
+            throw new ArgumentException($"forward: {tokenIds.ElementCount} token ids and {positions.ElementCount} positions for a batch of {T}");
+        return Run(pass, tokenIds, positions, batch, cache, logitsFor, observe);
+    }
+
+    private void Validate(ReadOnlySpan<int> tokens, AttentionBatch batch, RollingKvCache? cache, LogitsFor logitsFor)
+    {
+        if (batch.TotalTokens == 0) throw new ArgumentException("forward: the batch holds no tokens");
+        if (tokens.Length != batch.TotalTokens) throw new ArgumentException($"forward: {tokens.Length} tokens for a batch of {batch.TotalTokens}");
+        for (int t = 0; t < tokens.Length; t++)
+            if ((uint)tokens[t] >= (uint)Config.VocabSize)
+                throw new ArgumentOutOfRangeException(nameof(tokens), $"forward: token {t} has id {tokens[t]}, outside the vocabulary [0, {Config.VocabSize})");
+        if (logitsFor == LogitsFor.LastTokens)
+            for (int b = 0; b < batch.SequenceCount; b++)
+                if (batch.Lengths[b] == 0) throw new ArgumentException($"forward: sequence {b} is empty, so it has no last token; leave it out of the batch");
+        if (cache is not null && cache.LayerCount != Config.LayerCount)
+            throw new ArgumentException($"forward: the cache has {cache.LayerCount} layers, the model {Config.LayerCount}");
+    }
+
+    public virtual void Dispose()
+    {
+        _scratch.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}

@@ -1,0 +1,74 @@
+using Mistral.Kernels.Ops;
+using Mistral.Kernels.Tensors;
+using Mistral.Runtime.Model;
+
+namespace Mistral.Runtime.Modules;
+
+/// <summary>
+/// Multi-head causal self-attention, x [T, D] → y [T, D]: q, k, v projections, optional <see cref="Rope"/> on q and k,
+/// grouped-query attention over a sliding window or the full causal past (<see cref="AttentionConfig"/>), then the
+/// output projection. With a KV cache the chunk attends to the cached positions before it plus itself, and only then
+/// enters the cache. Observation points (prefixed by the caller's layer name): q_rope, k_rope (q, k without RoPE), v.
+/// Legend: T = packed tokens, H = heads, Hkv = kv heads, Dh = head dim.
+/// </summary>
+public sealed class Attention(Linear wq, Linear wk, Linear wv, Linear wo, AttentionConfig config, Rope? rope)
+{
+    public Linear Wq { get; } = wq;
+    public Linear Wk { get; } = wk;
+    public Linear Wv { get; } = wv;
+    public Linear Wo { get; } = wo;
+    public AttentionConfig Config { get; } = config;
+    public Rope? Rope { get; } = rope;
+
+    public void Forward(ForwardPass pass, Tensor x, Tensor positions, AttentionBatch batch, KvCacheLayer? cache, Tensor y,
+        ActivationObserver? observe = null, string observePrefix = "")
+    {
+        int T = batch.TotalTokens, Dh = Config.HeadDim;
+        var q = pass.Buffer("q", T, Config.NHeads * Dh);     // [T, H·Dh]
+        var k = pass.Buffer("k", T, Config.NKvHeads * Dh);   // [T, Hkv·Dh]
+        var v = pass.Buffer("v", T, Config.NKvHeads * Dh);   // [T, Hkv·Dh]
+        var att = pass.Buffer("att", T, Config.NHeads * Dh); // [T, H·Dh]
+
+        Wq.Forward(pass, x, q);
+        Wk.Forward(pass, x, k);
+        Wv.Forward(pass, x, v);
+        if (Rope is not null)
+        {
+            Rope.Apply(pass, q, positions);
+            Rope.Apply(pass, k, positions);
+        }
+        string rotated = Rope is null ? "" : "_rope";
+        observe?.Invoke(observePrefix + "q" + rotated, q);
+        observe?.Invoke(observePrefix + "k" + rotated, k);
+        observe?.Invoke(observePrefix + "v", v);
+
+        Scores(pass, q, k, v, batch, cache, att);
+        if (cache is not null) pass.Ops.KvCacheAppend(k, v, batch, cache);
+        Wo.Forward(pass, att, y);
+    }
+
+    /// <summary>softmax(q·kᵀ·scale, causal/window mask)·v; while training (no cache) its backward adds dQ, dK, dV.</summary>
+    private void Scores(ForwardPass pass, Tensor q, Tensor k, Tensor v, AttentionBatch batch, KvCacheLayer? cache, Tensor y)
+    {
+        var ops = pass.Ops;
+        if (pass.Train is not { } train)
+        {
+            ops.AttentionForward(q, k, v, batch, Config, cache, y, null);
+            return;
+        }
+        var tape = train.Tape;
+        var lse = tape.New(DType.F32, Config.NHeads, batch.TotalTokens); // [H, T]
+        ops.AttentionForward(q, k, v, batch, Config, null, y, lse);
+        tape.Record(() =>
+        {
+            if (tape.GradOf(y) is not { } dY) return;
+            using var dQ = ops.Allocate(q.Shape, ops.ActivationDType);
+            using var dK = ops.Allocate(k.Shape, ops.ActivationDType);
+            using var dV = ops.Allocate(v.Shape, ops.ActivationDType);
+            ops.AttentionBackward(q, k, v, y, lse, dY, batch, Config, dQ, dK, dV);
+            tape.AccumulateGrad(q, g => ops.Copy(dQ, g));
+            tape.AccumulateGrad(k, g => ops.Copy(dK, g));
+            tape.AccumulateGrad(v, g => ops.Copy(dV, g));
+        });
+    }
+}

@@ -1,0 +1,39 @@
+using Mistral.Kernels.Ops;
+using Mistral.Kernels.Tensors;
+using Mistral.Runtime.Model;
+using Mistral.Runtime.Training;
+
+namespace Mistral.Runtime.Modules;
+
+/// <summary>
+/// One forward call as the modules see it: the ops, and either the model's scratch buffers (inference: a buffer per
+/// named slot, reused from step to step) or a <see cref="TrainingPass"/> (every buffer a fresh tape-owned activation,
+/// every op recording its backward). One code path serves both; a module asks <see cref="Train"/> only to record.
+/// </summary>
+public sealed class ForwardPass
+{
+    private readonly ScratchTensors? _scratch;
+
+    internal ForwardPass(IOps ops, ScratchTensors scratch, TrainingPass? train)
+    {
+        Ops = ops;
+        _scratch = scratch;
+        Train = train;
+    }
+
+    /// <summary>A training pass on its own (no scratch: every buffer is an activation of the tape), e.g. to run one module.</summary>
+    public ForwardPass(TrainingPass train)
+    {
+        Ops = train.Tape.Ops;
+        Train = train;
+    }
+
+    public IOps Ops { get; }
+
+    /// <summary>The training pass whose tape records each op's backward, or null for inference.</summary>
+    public TrainingPass? Train { get; }
+
+    /// <summary>A reused scratch buffer [rows, cols] for inference; a fresh tape-owned activation while training.</summary>
+    public Tensor Buffer(string slot, int rows, int cols) =>
+        Train?.Activation(rows, cols) ?? _scratch!.Get(slot, rows, cols);
+}
