@@ -34,7 +34,7 @@ public sealed class HfCheckpoint : Checkpoint
 
     public static HfCheckpoint Open(string directory, CheckpointSchema schema)
     {
-        var checkpoint = new HfCheckpoint(schema.Hf);
+        var checkpoint = new HfCheckpoint(schema.Hf ?? throw new ArgumentException("HfCheckpoint needs the family's Hugging Face name map", nameof(schema)));
         try
         {
             string single = Path.Combine(directory, SingleFileName);

@@ -63,7 +63,8 @@ public static class ModelWriter
     private static void WriteHf(ModelDirectory source, string destination, IReadOnlyList<(string Name, Shape Shape)> tensors, Func<string, Shape, HostTensor> produce)
     {
         var dtype = source.StoredDType;
-        var names = source.Schema.Hf;
+        var names = source.Schema.Hf ?? throw new CheckpointFormatException(source.DirectoryPath,
+            $"writing a {source.Family.Name} model in the Hugging Face layout is not supported yet");
         HostTensor ProduceHf((string Name, Shape Shape) e) =>
             names.ToStoredLayout(produce(e.Name, e.Shape), names.ToStored(e.Name), e.Name);
         var metadata = new Dictionary<string, string> { ["format"] = "pt" };

@@ -5,9 +5,10 @@ namespace Mistral.Runtime.Models;
 /// <summary>
 /// Every tensor a family's model of one config has: native names with their shapes in checkpoint order (what a
 /// directory is validated against on open and what a writer writes), the tensors that share another's storage
-/// (tied output → embeddings: read from it, never written twice) and the Hugging Face name map.
+/// (tied output → embeddings: read from it, never written twice) and the Hugging Face name map, or null for a family
+/// whose Hugging Face layout the engine reads but does not write.
 /// </summary>
-public sealed record CheckpointSchema(IReadOnlyList<(string Name, Shape Shape)> Expected, IReadOnlyDictionary<string, string> Tied, ITensorNameMap Hf)
+public sealed record CheckpointSchema(IReadOnlyList<(string Name, Shape Shape)> Expected, IReadOnlyDictionary<string, string> Tied, ITensorNameMap? Hf)
 {
     /// <summary>The tensor whose dtype is the checkpoint's stored dtype (the first one, the embeddings).</summary>
     public string First => Expected[0].Name;

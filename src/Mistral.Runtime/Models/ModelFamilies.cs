@@ -1,5 +1,6 @@
 using Mistral.Kernels.Ops;
 using Mistral.Runtime.Model;
+using Mistral.Runtime.Models.Gpt2;
 using Mistral.Runtime.Models.Mistral;
 
 namespace Mistral.Runtime.Models;
@@ -13,6 +14,7 @@ public static class ModelFamilies
     public static IReadOnlyList<ModelFamily> All { get; } =
     [
         MistralFamily.Instance,
+        Gpt2Family.Instance,
     ];
 
     /// <summary>The family whose native layout is params.json + consolidated.* (mistral-src's).</summary>

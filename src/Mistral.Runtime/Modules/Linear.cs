@@ -16,8 +16,8 @@ namespace Mistral.Runtime.Modules;
 /// dA += duᵀ · drop(x)
 /// dx += dY · W  +  drop'(du · A)
 /// </code>
-/// A bias [out] belongs right after the base GEMM in <see cref="Forward"/> (IOps bias add), its gradient (the column
-/// sums of dY) first in the recorded backward.
+/// An optional bias [out] is added right after the base GEMM; while training, its trainable fp32 copy (named
+/// <see cref="BiasName"/>) is used when the pass trains it, and its gradient is the column sums of dY.
 /// Dropout (inverted, p = rate) is drawn on the host from the training RNG: correct everywhere, fast nowhere — a device
 /// kernel is future work; the default rate is 0 and then nothing leaves the device.
 /// Legend: T = tokens, r = rank.
@@ -25,12 +25,17 @@ namespace Mistral.Runtime.Modules;
 /// <param name="name">the module name adapters and trained weights are keyed by, e.g. "layers.0.attention.wq".</param>
 /// <param name="block">the transformer block holding it, or null (the output head).</param>
 /// <param name="target">its LoRA target name within the block, e.g. "wq"; null when LoRA does not adapt it.</param>
-public sealed class Linear(string name, Tensor weight, int? block = null, string? target = null)
+/// <param name="bias">[out], or null for a projection without one.</param>
+public sealed class Linear(string name, Tensor weight, int? block = null, string? target = null, Tensor? bias = null)
 {
     public string Name { get; } = name;
     public Tensor Weight { get; } = weight;
     public int? Block { get; } = block;
     public string? Target { get; } = target;
+    public Tensor? Bias { get; } = bias;
+
+    /// <summary>The checkpoint name of the bias, e.g. "h.0.attn.c_proj.bias".</summary>
+    public string BiasName => Name + ".bias";
 
     public int Out => Weight.Shape[0];
     public int In => Weight.Shape[1];
@@ -39,7 +44,26 @@ public sealed class Linear(string name, Tensor weight, int? block = null, string
     public void Forward(ForwardPass pass, Tensor x, Tensor y)
     {
         pass.Ops.Gemm(x, false, Weight, true, 1f, 0f, y);
-        if (pass.Train is { } train) Record(train, x, y);
+        if (pass.Train is not { } train)
+        {
+            if (Bias is not null) pass.Ops.BiasAdd(y, Bias, y);
+            return;
+        }
+        Record(train, x, y);
+        if (Bias is not null) RecordBias(train, y);
+    }
+
+    /// <summary>y += bias; its backward adds the column sums of dY to the trained bias (dx does not depend on it).</summary>
+    private void RecordBias(TrainingPass train, Tensor y)
+    {
+        var tape = train.Tape;
+        var trained = train.Trainable(BiasName);
+        tape.Ops.BiasAdd(y, trained?.Value ?? Bias!, y);
+        if (trained is null) return;
+        tape.Record(() =>
+        {
+            if (tape.GradOf(y) is { } dY) tape.Ops.BiasBackward(dY, trained.Grad);
+        });
     }
 
     /// <summary>Adds the LoRA update when the pass adapts this module, and records the backward.</summary>

@@ -19,8 +19,18 @@ public sealed record Gpt2Config(
     bool ReorderAndUpcastAttn = false,
     bool TieWordEmbeddings = true,
     int? BosTokenId = null,
-    int? EosTokenId = null)
+    int? EosTokenId = null) : IModelConfig
 {
+    public string Family => Gpt2Family.FamilyName;
+    int IModelConfig.LayerCount => NLayer;
+    int IModelConfig.KvHeads => NHead;
+
+    /// <summary>GPT-2 attends to the whole causal past: no window, so the KV cache holds up to NPositions positions.</summary>
+    public int? SlidingWindow => null;
+    public int? ContextLength => NPositions;
+    public int? BosId => BosTokenId;
+    public int? EosId => EosTokenId;
+
     /// <summary>GPT-2 small (the hub's "gpt2"): 124,439,808 parameters. Synthetic shapes for benches.</summary>
     public static Gpt2Config Small { get; } = new(50257, 1024, 768, 12, 12, 3072, Gpt2Activation.GeluTanh, 1e-5f, BosTokenId: 50256, EosTokenId: 50256);
 
@@ -53,4 +63,33 @@ public sealed record Gpt2Config(
             return (long)VocabSize * c + (long)NPositions * c + NLayer * perLayer + 2 * c + head;
         }
     }
+
+    /// <summary>
+    /// The multiplier the engine's attention applies on top of its own 1/sqrt(HeadDim) in layer <paramref name="layer"/>
+    /// (<see cref="Mistral.Kernels.Ops.AttentionConfig.ScoreScale"/>): exactly 1 for the usual config, so the scores
+    /// round as a plain 1/sqrt(HeadDim) scaling does; sqrt(HeadDim) undoes it when ScaleAttnWeights is off.
+    /// </summary>
+    public float EngineScoreScale(int layer)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(layer);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(layer, NLayer);
+        float scale = ScaleAttnWeights ? 1f : MathF.Sqrt(HeadDim);
+        return ScaleAttnByInverseLayerIdx ? scale / (layer + 1) : scale;
+    }
+
+    public IReadOnlyList<(string Name, string Value)> Describe() =>
+    [
+        ("n_embd", NEmbd.ToString()),
+        ("n_layer", NLayer.ToString()),
+        ("n_head", NHead.ToString()),
+        ("head_dim", HeadDim.ToString()),
+        ("n_inner", NInner.ToString()),
+        ("n_positions (context)", NPositions.ToString()),
+        ("activation", Activation == Gpt2Activation.GeluTanh ? "gelu_new (tanh)" : "gelu (erf)"),
+        ("layer_norm_epsilon", $"{LayerNormEpsilon:G}"),
+        ("vocab_size", VocabSize.ToString()),
+        ("scale_attn_by_inverse_layer_idx", ScaleAttnByInverseLayerIdx ? "yes" : "no"),
+        ("tied embeddings", TieWordEmbeddings ? "yes" : "no"),
+        ("bos / eos", $"{BosTokenId?.ToString() ?? "none"} / {EosTokenId?.ToString() ?? "none"}"),
+    ];
 }

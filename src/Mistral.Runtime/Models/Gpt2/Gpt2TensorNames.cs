@@ -34,6 +34,37 @@ public static class Gpt2TensorNames
     public static string MlpCProjWeight(int layer) => Layer(layer, "mlp.c_proj.weight");
     public static string MlpCProjBias(int layer) => Layer(layer, "mlp.c_proj.bias");
 
+    /// <summary>
+    /// The q, k or v third of c_attn (<paramref name="part"/> 'q', 'k' or 'v'): the engine splits the fused projection at
+    /// load (<see cref="Gpt2SplitCheckpoint"/>) so GPT-2's attention runs the same three projections as every family's.
+    /// </summary>
+    public static string QkvWeight(int layer, char part) => Layer(layer, $"attn.c_attn.{part}.weight");
+    public static string QkvBias(int layer, char part) => Layer(layer, $"attn.c_attn.{part}.bias");
+
+    /// <summary>The thirds of c_attn in row order.</summary>
+    public static ReadOnlySpan<char> QkvParts => "qkv";
+
+    /// <summary>
+    /// <see cref="Expected"/> as the engine holds the model: each c_attn weight [3C, C] and bias [3C] replaced by its q,
+    /// k and v thirds ([C, C] and [C]), in that order.
+    /// </summary>
+    public static IReadOnlyList<(string Name, Shape Shape)> EngineExpected(Gpt2Config c)
+    {
+        var list = new List<(string, Shape)>();
+        foreach (var (name, shape) in Expected(c))
+        {
+            if (LayerOf(name) is not int layer || (name != CAttnWeight(layer) && name != CAttnBias(layer)))
+            {
+                list.Add((name, shape));
+                continue;
+            }
+            bool weight = name == CAttnWeight(layer);
+            foreach (char part in QkvParts)
+                list.Add(weight ? (QkvWeight(layer, part), new Shape(c.NEmbd, c.NEmbd)) : (QkvBias(layer, part), new Shape(c.NEmbd)));
+        }
+        return list;
+    }
+
     /// <summary>The matrix the logits are computed with: wte.weight when tied, else lm_head.weight.</summary>
     public static string Output(Gpt2Config c) => c.TieWordEmbeddings ? Wte : LmHead;
 

@@ -1,0 +1,43 @@
+using Mistral.Kernels.Ops;
+using Mistral.Runtime.Model;
+
+namespace Mistral.Runtime.Models.Gpt2;
+
+/// <summary>
+/// The GPT-2 family: Hugging Face GPT2LMHeadModel checkpoints (config.json model_type "gpt2"; model.safetensors with or
+/// without the "transformer." prefix, sharded, or pytorch_model.bin; Conv1D weights transposed and c_attn split into
+/// q, k, v at load); learned positions, LayerNorm with bias, GELU, full causal attention, tied head (<see cref="Gpt2Model"/>).
+/// </summary>
+public sealed class Gpt2Family : ModelFamily
+{
+    public const string FamilyName = "gpt2";
+
+    public static Gpt2Family Instance { get; } = new();
+
+    private Gpt2Family() { }
+
+    public override string Name => FamilyName;
+    public override IReadOnlyList<string> HfModelTypes { get; } = [Gpt2ConfigReader.ModelType];
+
+    public override IModelConfig ReadHfConfig(string path) => Gpt2ConfigReader.FromConfigJson(path);
+
+    /// <summary>
+    /// The engine's tensors (c_attn as q, k, v thirds); the tied head is wte itself, so nothing is listed twice. No
+    /// Hugging Face name map: the engine does not write GPT-2 checkpoints in this layout yet (fusing q|k|v back).
+    /// </summary>
+    public override CheckpointSchema Schema(IModelConfig config) =>
+        new(Gpt2TensorNames.EngineExpected(ConfigOf<Gpt2Config>(config)), new Dictionary<string, string>(), Hf: null);
+
+    public override bool HasHfWeights(string directory) => Gpt2Checkpoint.Exists(directory);
+
+    public override Checkpoint OpenHf(string directory, IModelConfig config)
+    {
+        var c = ConfigOf<Gpt2Config>(config);
+        return new Gpt2SplitCheckpoint(Gpt2Checkpoint.Open(directory, c), c);
+    }
+
+    public override string HfWeightFiles =>
+        $"{Gpt2Checkpoint.SafeTensorsFileName}, {Gpt2Checkpoint.SafeTensorsIndexFileName}, {Gpt2Checkpoint.PytorchFileName} or {Gpt2Checkpoint.PytorchIndexFileName}";
+
+    public override ICausalLm Create(IOps ops, ModelWeights weights) => new Gpt2Model(ops, ConfigOf<Gpt2Config>(weights.Config), weights);
+}
