@@ -45,7 +45,7 @@ internal static class BenchServeCommand
             {
                 using var client = new HttpClient { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromMinutes(30) };
                 output.WriteLine($"model {Path.GetFileName(Path.TrimEndingDirectorySeparator(loaded.DirectoryPath))} on {ops.Name}, " +
-                                 $"{tokenizer.Encode(parse.GetValue(prompt)!, bos: tokenizer.BosId >= 0).Length} prompt tokens, {parse.GetValue(maxTokens)} generated per request, {lm.Rows} rows");
+                                 $"{tokenizer.Encode(parse.GetValue(prompt)!, bos: tokenizer.AddsBos).Length} prompt tokens, {parse.GetValue(maxTokens)} generated per request, {lm.Rows} rows");
                 // Warm-up (JIT, first allocations), not reported.
                 ServeBench.RunAsync(client, "bench", parse.GetValue(prompt)!, parse.GetValue(maxTokens), 2, 4).GetAwaiter().GetResult();
                 output.WriteLine(ServeFigure.Header);

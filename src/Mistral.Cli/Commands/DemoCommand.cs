@@ -32,7 +32,7 @@ internal static class DemoCommand
             using var ops = CommonOptions.OpenOps(parse, device, precision);
             using var loaded = LoadedModel.Load(parse.GetValue(model)!, ops);
             var tokenizer = loaded.RequireTokenizer();
-            var prompts = Prompts.Select(p => tokenizer.Encode(p, bos: true)).ToArray();
+            var prompts = Prompts.Select(p => tokenizer.Encode(p, bos: tokenizer.AddsBos)).ToArray();
             var options = new GenerationOptions { MaxTokens = parse.GetValue(maxTokens), Sampling = SamplingOptions.Greedy, EosId = null, TokenLogprobs = false };
             var result = new Generator(loaded.Model).Generate(prompts, options);
             foreach (var sequence in result.Sequences)

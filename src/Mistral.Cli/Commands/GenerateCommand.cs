@@ -33,19 +33,22 @@ internal static class GenerateCommand
             using var ops = CommonOptions.OpenOps(parse, device, precision);
             using var loaded = LoadedModel.Load(parse.GetValue(model)!, ops);
             var tokenizer = loaded.RequireTokenizer();
-            int[] ids = tokenizer.Encode(text, bos: true);
+            int[] ids = tokenizer.Encode(text, bos: tokenizer.AddsBos);
             ulong seed = sampling.Seed(parse);
             bool asJson = parse.GetValue(json);
             // Only --json reports logprobs; without them greedy decoding on a device keeps the logits there.
-            var options = sampling.Generation(parse, seed, tokenizer.EosId >= 0 ? tokenizer.EosId : null) with { TokenLogprobs = asJson };
+            var options = sampling.Generation(parse, seed, tokenizer.EosId >= 0 ? tokenizer.EosId : null, loaded.Model.Config.PositionLimit - ids.Length)
+                with { TokenLogprobs = asJson };
 
             var streams = new TextStreams(tokenizer, 1, sampling.StopStrings(parse), asJson ? null : (_, delta) =>
             {
                 output.Write(delta);
                 output.Flush();
             });
+            var generator = new Generator(loaded.Model);
+            generator.Validate([ids], options); // an over-long request fails before the prompt is echoed
             if (!asJson) output.Write(text);
-            var result = new Generator(loaded.Model).Generate([ids], options, streams.OnToken);
+            var result = generator.Generate([ids], options, streams.OnToken);
             streams.Finish();
 
             if (asJson)

@@ -35,14 +35,14 @@ internal static class InfoCommand
         foreach (var (name, value) in c.Describe()) Line(o, name, value);
     }
 
-    private static void Line(TextWriter o, string label, string value) => o.WriteLine($"{label,-16}{value}");
+    private static void Line(TextWriter o, string label, string value) => o.WriteLine($"{label,-15} {value}");
 
     private static string Describe(ModelDirectory dir) => dir.Layout switch
     {
         ModelLayout.NativeSafeTensors => "native (consolidated.safetensors)",
         ModelLayout.NativePth => "native (consolidated.00.pth, torch.save)",
-        ModelLayout.HuggingFace when dir.IsSharded => $"Hugging Face ({dir.WeightFiles.Count} shards, model.safetensors.index.json)",
-        _ => "Hugging Face (model.safetensors)",
+        ModelLayout.HuggingFace when dir.IsSharded => $"Hugging Face ({dir.WeightFiles.Count} shards with an index)",
+        _ => $"Hugging Face ({Path.GetFileName(dir.WeightFiles[0])})",
     };
 
     private static string Scaled(long value, double step, string[] units)

@@ -14,6 +14,7 @@ internal sealed class SamplingCliOptions
     private readonly Option<float> _repeatPenalty = new("--repeat-penalty") { Description = "Penalise the last 64 tokens (1 = off)", DefaultValueFactory = _ => 1f };
     private readonly Option<ulong?> _seed = new("--seed") { Description = "Random seed; the same seed gives the same tokens (default: a fresh one, printed)" };
     private readonly Option<string[]> _stop = new("--stop") { Description = "Stop when the text contains this string (repeatable)", AllowMultipleArgumentsPerToken = false };
+    private readonly Option<bool> _ignoreEos = new("--ignore-eos") { Description = "Keep generating past the end-of-sequence token" };
     private readonly Option<int?> _chunkSize = new("--chunk-size") { Description = "Prefill the prompt in chunks of this many tokens (default: in one piece)" };
 
     public SamplingCliOptions(int defaultMaxTokens, float defaultTemperature)
@@ -24,7 +25,7 @@ internal sealed class SamplingCliOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _maxTokens, _temperature, _topP, _topK, _minP, _repeatPenalty, _seed, _stop, _chunkSize })
+        foreach (var option in new Option[] { _maxTokens, _temperature, _topP, _topK, _minP, _repeatPenalty, _seed, _stop, _ignoreEos, _chunkSize })
             command.Options.Add(option);
     }
 
@@ -33,8 +34,15 @@ internal sealed class SamplingCliOptions
     /// <summary>The seed the user gave, or a fresh one (reported so the run can be repeated).</summary>
     public ulong Seed(ParseResult parse) => parse.GetValue(_seed) ?? (ulong)Random.Shared.NextInt64();
 
-    public GenerationOptions Generation(ParseResult parse, ulong seed, int? eosId)
+    /// <param name="room">
+    /// the positions the model has left after the prompt when it has a hard limit (<c>IModelConfig.PositionLimit</c>):
+    /// the default --max-tokens shrinks to it, while an explicit one beyond it is refused by the generator.
+    /// </param>
+    public GenerationOptions Generation(ParseResult parse, ulong seed, int? eosId, int? room = null)
     {
+        int maxTokens = parse.GetValue(_maxTokens);
+        if (room is int left && parse.GetResult(_maxTokens) is null or { Implicit: true })
+            maxTokens = Math.Min(maxTokens, Math.Max(0, left));
         var sampling = new SamplingOptions(
             Temperature: parse.GetValue(_temperature),
             TopK: parse.GetValue(_topK),
@@ -44,10 +52,10 @@ internal sealed class SamplingCliOptions
             Seed: seed);
         var options = new GenerationOptions
         {
-            MaxTokens = parse.GetValue(_maxTokens),
+            MaxTokens = maxTokens,
             Sampling = sampling,
             ChunkSize = parse.GetValue(_chunkSize),
-            EosId = eosId,
+            EosId = parse.GetValue(_ignoreEos) ? null : eosId,
         };
         options.Validate(); // before anything is printed
         return options;

@@ -169,7 +169,8 @@ public sealed class Generator(ICausalLm model)
 
     private bool AtContextLimit(int length) => Model.Config.ContextLength is int context && length >= context;
 
-    private void Validate(IReadOnlyList<int[]> prompts, GenerationOptions options)
+    /// <summary>Throws what <see cref="Generate"/> would refuse (empty or over-long prompts, bad options), before any work.</summary>
+    public void Validate(IReadOnlyList<int[]> prompts, GenerationOptions options)
     {
         if (prompts.Count == 0) throw new ArgumentException("generate: no prompts");
         options.Validate();
@@ -178,6 +179,9 @@ public sealed class Generator(ICausalLm model)
             if (prompts[b].Length == 0) throw new ArgumentException($"generate: prompt {b} is empty");
             if (Model.Config.ContextLength is int context && prompts[b].Length > context)
                 throw new ArgumentException($"generate: prompt {b} has {prompts[b].Length} tokens, longer than the model's context of {context}");
+            if (Model.Config.PositionLimit is int limit && prompts[b].Length + options.MaxTokens > limit)
+                throw new ArgumentException($"generate: prompt {b} has {prompts[b].Length} tokens and up to {options.MaxTokens} more are asked for " +
+                    $"({prompts[b].Length + options.MaxTokens} positions), but the model has {limit} positions (n_positions); ask for at most {Math.Max(0, limit - prompts[b].Length)} tokens");
         }
     }
 }

@@ -20,6 +20,13 @@ public interface IModelConfig
     /// <summary>The longest sequence the model was trained for when the checkpoint says so, else null.</summary>
     int? ContextLength { get; }
 
+    /// <summary>
+    /// The hard limit on positions when the model has one (a learned position table, as GPT-2's n_positions): no
+    /// sequence may grow past it, so a request that would is refused before any work. Null when positions are
+    /// computed (RoPE) and the context is only what the model was trained for.
+    /// </summary>
+    int? PositionLimit => null;
+
     int VocabSize { get; }
     bool TieWordEmbeddings { get; }
     long ParameterCount { get; }

@@ -31,6 +31,7 @@ public sealed partial class Gpt2ByteLevelBpe : ITokenizer
 
     public int VocabSize => _tokens.Length;
     public int BosId => EosId;
+    public bool AddsBos => false;
     public int EosId { get; }
     public int UnkId => -1; // every byte has a token, so nothing is unknown
 

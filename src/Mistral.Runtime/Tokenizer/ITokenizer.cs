@@ -15,6 +15,13 @@ public interface ITokenizer
     /// <summary>End-of-sequence id, or -1 if the tokenizer has none.</summary>
     int EosId { get; }
 
+    /// <summary>
+    /// Whether a prompt starts with BOS by this tokenizer's convention, as Hugging Face and llama.cpp apply it:
+    /// SentencePiece vocabularies (Mistral, Llama) do; GPT-2's byte-level BPE does not (its &lt;|endoftext|&gt; only
+    /// separates documents).
+    /// </summary>
+    bool AddsBos { get; }
+
     /// <summary>The unknown-token id, or -1 if every input can be spelled without one (byte-level BPE).</summary>
     int UnkId { get; }
 

@@ -43,6 +43,7 @@ public sealed class SentencePieceBpe : ITokenizer
 
     public int VocabSize => _spec.Pieces.Count;
     public int BosId => _spec.BosId;
+    public bool AddsBos => BosId >= 0;
     public int EosId => _spec.EosId;
     public int UnkId => _spec.UnkId;
     public NormalizerSpec Normalizer => _spec.Normalizer;

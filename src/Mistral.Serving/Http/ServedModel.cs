@@ -15,7 +15,7 @@ public sealed record ServedModel(string Name, ITokenizer Tokenizer, ChatTemplate
     public IReadOnlyList<int> StopTokenIds { get; } = Tokenizer.EosId >= 0 ? [Tokenizer.EosId] : [];
 
     /// <summary>A prompt's ids from text: BOS first when the vocabulary has one (as generate does).</summary>
-    public int[] Encode(string text) => Tokenizer.Encode(text, bos: Tokenizer.BosId >= 0);
+    public int[] Encode(string text) => Tokenizer.Encode(text, bos: Tokenizer.AddsBos);
 
     /// <summary>
     /// The text a token stands for on its own, for logprobs: its decoding, with the space a SentencePiece "▁" marks at a

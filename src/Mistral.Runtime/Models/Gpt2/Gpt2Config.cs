@@ -28,6 +28,7 @@ public sealed record Gpt2Config(
     /// <summary>GPT-2 attends to the whole causal past: no window, so the KV cache holds up to NPositions positions.</summary>
     public int? SlidingWindow => null;
     public int? ContextLength => NPositions;
+    public int? PositionLimit => NPositions;
     public int? BosId => BosTokenId;
     public int? EosId => EosTokenId;
 
@@ -84,7 +85,7 @@ public sealed record Gpt2Config(
         ("n_head", NHead.ToString()),
         ("head_dim", HeadDim.ToString()),
         ("n_inner", NInner.ToString()),
-        ("n_positions (context)", NPositions.ToString()),
+        ("context", $"{NPositions} positions (n_positions)"),
         ("activation", Activation == Gpt2Activation.GeluTanh ? "gelu_new (tanh)" : "gelu (erf)"),
         ("layer_norm_epsilon", $"{LayerNormEpsilon:G}"),
         ("vocab_size", VocabSize.ToString()),

@@ -252,6 +252,7 @@ public sealed class PretrainDataTests : IDisposable
     // A tokenizer whose ids do not fit uint16: one id per character, 70000 + code.
     private sealed class WideTokenizer : ITokenizer
     {
+        public bool AddsBos => false;
         public int VocabSize => 70_200;
         public int BosId => 70_000;
         public int EosId => 70_001;
