@@ -1,11 +1,10 @@
 using Mistral.Kernels.Ops;
 using Mistral.Runtime.Model;
 using Mistral.Runtime.Models;
-using Mistral.Runtime.Models.Mistral;
 
 namespace Mistral.Bench;
 
-/// <summary>A Mistral-family model over <see cref="SyntheticWeights"/> of a named shape (`bench --shape 7b`): owns both.</summary>
+/// <summary>A model of any family over <see cref="SyntheticWeights"/> of a named shape (`bench --shape 7b`): owns both.</summary>
 public sealed class SyntheticModel : IDisposable
 {
     public SyntheticModel(IOps ops, string shape)
@@ -17,7 +16,7 @@ public sealed class SyntheticModel : IDisposable
     }
 
     public string Name { get; }
-    public MistralConfig Config { get; }
+    public IModelConfig Config { get; }
     public ModelWeights Weights { get; }
     public ICausalLm Model { get; }
 

@@ -9,7 +9,8 @@ namespace Mistral.Bench;
 /// <summary>
 /// Random weights with a model's shapes, for `bench --shape 7b`: no checkpoint needed. On a device (CUDA, emulated) they are
 /// drawn by a kernel, directly in device memory (14.5 GB of bf16 for 7B); elsewhere uploaded from a seeded host draw.
-/// Linear weights are uniform in ±1/√in (keeps activations of order 1 through the layers), norms are 1, embeddings ±1.
+/// Linear weights are uniform in ±1/√in (keeps activations of order 1 through the layers), norm weights 1, biases 0,
+/// embeddings ±1.
 /// </summary>
 public static class SyntheticWeights
 {
@@ -20,6 +21,8 @@ public static class SyntheticWeights
         return ModelWeights.Create(config, (name, shape) =>
         {
             index++;
+            if (name.EndsWith(".bias", StringComparison.Ordinal))
+                return ops.Allocate(shape, dtype); // zero-filled
             bool norm = shape.Rank == 1;
             float bound = norm || name == embeddings ? 1f : 1f / MathF.Sqrt(shape[-1]);
             if (norm)

@@ -15,7 +15,7 @@ internal static class BenchKernelsCommand
     {
         var device = CommonOptions.Device();
         var precision = CommonOptions.Precision();
-        var shape = new Option<string>("--shape") { Description = $"Model shape preset: {string.Join(", ", ShapePresets.All.Keys)}", DefaultValueFactory = _ => "7b" };
+        var shape = new Option<string>("--shape") { Description = $"Model shape preset: {string.Join(", ", ShapePresets.Mistral.Keys)}", DefaultValueFactory = _ => "7b" };
         var command = new Command("kernels", "Time each kernel family at a model's shapes: µs, GB/s or TFLOP/s, % of peak") { device, precision, shape };
         command.SetAction(parse => ErrorReporter.Run(parse, () =>
         {
@@ -24,7 +24,7 @@ internal static class BenchKernelsCommand
             if (ops.OnDevice is not { } onDevice)
                 throw new ArgumentException($"bench kernels times the CUDA kernels: use --device cuda or --device emu, not {ops.Name}");
             bool emulated = onDevice.Device.Name == "emu";
-            var config = ShapePresets.Get(emulated ? "tiny" : parse.GetValue(shape)!);
+            var config = ShapePresets.GetMistral(emulated ? "tiny" : parse.GetValue(shape)!);
             var options = KernelBenchOptions.For(config, emulated);
             var info = onDevice.Device.Info;
             var peaks = DevicePeaks.For(info.Name);

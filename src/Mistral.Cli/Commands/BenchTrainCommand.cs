@@ -16,7 +16,7 @@ internal static class BenchTrainCommand
         var device = CommonOptions.Device();
         device.DefaultValueFactory = _ => "cuda";
         var precision = CommonOptions.Precision();
-        var shape = new Option<string>("--shape") { Description = $"Model shape preset: {string.Join(", ", ShapePresets.All.Keys)}", DefaultValueFactory = _ => "7b" };
+        var shape = new Option<string>("--shape") { Description = $"Model shape preset: {string.Join(", ", ShapePresets.Mistral.Keys)}", DefaultValueFactory = _ => "7b" };
         var seqLen = new Option<int>("--seq-len") { Description = "Tokens per training step (one sequence)", DefaultValueFactory = _ => 4096 };
         var rank = new Option<int>("--rank") { Description = "LoRA rank on wq, wk, wv, wo, w1, w2, w3", DefaultValueFactory = _ => 16 };
         var repetitions = new Option<int>("--repetitions", "-r") { Description = "Measured steps after one warm-up step", DefaultValueFactory = _ => 3 };
