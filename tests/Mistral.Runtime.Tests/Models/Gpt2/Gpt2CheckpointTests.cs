@@ -19,11 +19,7 @@ public sealed class Gpt2CheckpointTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    public static TheoryData<string> Variants() =>
-    [
-        "fixture", "safetensors-no-prefix", "safetensors-prefix-lm_head", "safetensors-hub-buffers", "safetensors-bool-buffers",
-        "safetensors-sharded", "pytorch-torch-save", "pytorch-pthwriter", "pytorch-sharded", "safetensors-fp16", "pytorch-bf16",
-    ];
+    public static TheoryData<string> Variants() => [.. TinyGpt2Files.Variants];
 
     [Theory]
     [MemberData(nameof(Variants))]
@@ -106,33 +102,7 @@ public sealed class Gpt2CheckpointTests : IDisposable
     }
 
     /// <summary>Writes a variant into the temp folder (the fixture itself for "fixture"); returns it and its dtype.</summary>
-    private (string Directory, DType DType) Write(string variant)
-    {
-        if (variant == "fixture")
-            return (Fixtures.TinyGpt2Hf, DType.F32);
-        string directory = TinyGpt2Files.NewModelDir(_dir);
-        var plain = TinyGpt2Files.WithoutPrefix(_stored);
-        var withHead = _stored.Append(TinyGpt2Files.LmHeadFrom(_stored)).ToList();
-        string safetensors = _dir.File(Gpt2Checkpoint.SafeTensorsFileName), bin = _dir.File(Gpt2Checkpoint.PytorchFileName);
-        var tied = new Dictionary<string, string> { ["lm_head.weight"] = "transformer.wte.weight" };
-        switch (variant)
-        {
-            case "safetensors-no-prefix": SafeTensorsWriter.Write(safetensors, plain); break;
-            case "safetensors-prefix-lm_head": SafeTensorsWriter.Write(safetensors, withHead); break;
-            case "safetensors-hub-buffers": SafeTensorsWriter.Write(safetensors, TinyGpt2Files.WithBuffers(plain, DType.F32)); break;
-            case "safetensors-bool-buffers": SafeTensorsWriter.Write(safetensors, TinyGpt2Files.WithBuffers(_stored, DType.Bool)); break;
-            case "safetensors-sharded": TinyGpt2Files.WriteSharded(directory, withHead, shards: 3, safeTensors: true); break;
-            case "pytorch-torch-save": TorchStateDictWriter.Write(bin, TinyGpt2Files.WithBuffers(withHead, DType.Bool), tied); break;
-            case "pytorch-pthwriter": PthWriter.Write(bin, plain.Append(TinyGpt2Files.LmHeadFrom(plain)).ToList()); break;
-            case "pytorch-sharded": TinyGpt2Files.WriteSharded(directory, TinyGpt2Files.WithBuffers(_stored, DType.F32), shards: 2, safeTensors: false); break;
-            case "safetensors-fp16": SafeTensorsWriter.Write(safetensors, TinyGpt2Files.As(plain, DType.F16)); return (directory, DType.F16);
-            case "pytorch-bf16":
-                TorchStateDictWriter.Write(bin, TinyGpt2Files.WithBuffers(TinyGpt2Files.As(withHead, DType.BF16), DType.U8), tied);
-                return (directory, DType.BF16);
-            default: throw new ArgumentException(variant);
-        }
-        return (directory, DType.F32);
-    }
+    private (string Directory, DType DType) Write(string variant) => TinyGpt2Files.WriteVariant(_dir, _stored, variant);
 
     /// <summary>fp32: bit-identical. fp16/bf16: the fp32 value rounded to nearest even, computed here independently.</summary>
     private static void AssertStoredAs(string name, float[] fp32, float[] got, DType dtype)

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Model;
 using Mistral.Runtime.Model.Pth;
+using Mistral.Runtime.Models.Gpt2;
 using Mistral.Runtime.Tests.Model;
 using Mistral.Testing;
 
@@ -110,5 +111,41 @@ internal static class TinyGpt2Files
         }
         var index = new JsonObject { ["metadata"] = new JsonObject { ["total_size"] = tensors.Sum(t => t.Bytes.Length) }, ["weight_map"] = map };
         File.WriteAllText(Path.Combine(directory, $"{stem}.{ext}.index.json"), index.ToJsonString());
+    }
+
+    /// <summary>Every layout users have, as <see cref="WriteVariant"/> names them.</summary>
+    public static readonly string[] Variants =
+    [
+        "fixture", "safetensors-no-prefix", "safetensors-prefix-lm_head", "safetensors-hub-buffers", "safetensors-bool-buffers",
+        "safetensors-sharded", "pytorch-torch-save", "pytorch-pthwriter", "pytorch-sharded", "safetensors-fp16", "pytorch-bf16",
+    ];
+
+    /// <summary>The fixture's model written as <paramref name="variant"/> into <paramref name="dir"/> ("fixture": the fixture itself), and its stored dtype.</summary>
+    public static (string Directory, DType DType) WriteVariant(TempDir dir, IReadOnlyList<HostTensor> stored, string variant)
+    {
+        if (variant == "fixture")
+            return (Fixtures.TinyGpt2Hf, DType.F32);
+        string directory = NewModelDir(dir);
+        var plain = WithoutPrefix(stored);
+        var withHead = stored.Append(LmHeadFrom(stored)).ToList();
+        string safetensors = dir.File(Gpt2Checkpoint.SafeTensorsFileName), bin = dir.File(Gpt2Checkpoint.PytorchFileName);
+        var tied = new Dictionary<string, string> { ["lm_head.weight"] = "transformer.wte.weight" };
+        switch (variant)
+        {
+            case "safetensors-no-prefix": SafeTensorsWriter.Write(safetensors, plain); break;
+            case "safetensors-prefix-lm_head": SafeTensorsWriter.Write(safetensors, withHead); break;
+            case "safetensors-hub-buffers": SafeTensorsWriter.Write(safetensors, WithBuffers(plain, DType.F32)); break;
+            case "safetensors-bool-buffers": SafeTensorsWriter.Write(safetensors, WithBuffers(stored, DType.Bool)); break;
+            case "safetensors-sharded": WriteSharded(directory, withHead, shards: 3, safeTensors: true); break;
+            case "pytorch-torch-save": TorchStateDictWriter.Write(bin, WithBuffers(withHead, DType.Bool), tied); break;
+            case "pytorch-pthwriter": PthWriter.Write(bin, plain.Append(LmHeadFrom(plain)).ToList()); break;
+            case "pytorch-sharded": WriteSharded(directory, WithBuffers(stored, DType.F32), shards: 2, safeTensors: false); break;
+            case "safetensors-fp16": SafeTensorsWriter.Write(safetensors, As(plain, DType.F16)); return (directory, DType.F16);
+            case "pytorch-bf16":
+                TorchStateDictWriter.Write(bin, WithBuffers(As(withHead, DType.BF16), DType.U8), tied);
+                return (directory, DType.BF16);
+            default: throw new ArgumentException(variant);
+        }
+        return (directory, DType.F32);
     }
 }
