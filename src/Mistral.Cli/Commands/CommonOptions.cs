@@ -2,6 +2,7 @@ using System.CommandLine;
 using Mistral.Kernels.Native;
 using Mistral.Kernels.Ops;
 using Mistral.Runtime.Devices;
+using Mistral.Runtime.Model;
 
 namespace Mistral.Cli.Commands;
 
@@ -19,6 +20,14 @@ internal static class CommonOptions
     {
         Description = "Activation storage on cuda/emu: bf16 (default there) or fp32 (exact parity); the cpu is always fp32",
     };
+
+    public static Option<bool> AllowNonFinite() => new("--allow-nonfinite")
+    {
+        Description = "Load weights holding NaN or infinity (refused by default: such a model writes garbage)",
+    };
+
+    /// <summary>How the verb's model is loaded: strict unless --allow-nonfinite was given.</summary>
+    public static ModelLoadOptions LoadOptions(ParseResult parse, Option<bool> allowNonFinite) => new(parse.GetValue(allowNonFinite));
 
     public static Argument<string> ModelDir() => new("MODEL")
     {

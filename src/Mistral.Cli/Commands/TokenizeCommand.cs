@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Mistral.Cli.Console;
+using Mistral.Runtime.Model;
 using Mistral.Runtime.Tokenizer;
 
 namespace Mistral.Cli.Commands;
@@ -71,8 +72,8 @@ internal static class TokenizeCommand
 
     private static (int Lines, long Tokens) EncodeJsonl(ITokenizer tokenizer, string path, bool bos, bool eos, TextWriter output)
     {
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"{path}: no such file (--jsonl)");
+        if (RegularFile.Problem(path) is string problem)
+            throw new FileNotFoundException($"{path}: {(problem == "file not found" ? "no such file" : problem)} (--jsonl)");
         var (lines, tokens, lineNumber) = (0, 0L, 0);
         foreach (var line in File.ReadLines(path))
         {

@@ -25,6 +25,8 @@ public sealed class ModelDirectory : IDisposable
     public const string ConsolidatedSafeTensors = "consolidated.safetensors";
     public const string ConsolidatedPth = "consolidated.00.pth";
 
+    private ModelLoadOptions _options = ModelLoadOptions.Strict;
+
     private ModelDirectory(string path, ModelLayout layout, string configPath, ModelConfig config, Checkpoint checkpoint, IReadOnlyList<string> weightFiles)
     {
         DirectoryPath = path;
@@ -35,7 +37,7 @@ public sealed class ModelDirectory : IDisposable
         WeightFiles = weightFiles;
         IsSharded = checkpoint is HfCheckpoint { IsSharded: true };
         StoredDType = checkpoint.Tensors[NativeTensorNames.TokEmbeddings].DType;
-        WeightBytes = weightFiles.Sum(f => new FileInfo(f).Length);
+        WeightBytes = weightFiles.Sum(RegularFile.Length);
         TokenizerPath = Tokenizer.TokenizerFiles.FindInDirectory(path);
     }
 
@@ -60,10 +62,31 @@ public sealed class ModelDirectory : IDisposable
     /// <summary>The tokenizer file (<see cref="Tokenizer.TokenizerFiles.FindInDirectory"/>), or null.</summary>
     public string? TokenizerPath { get; }
 
-    /// <summary>A weight in native layout by native name (<see cref="NativeTensorNames"/>).</summary>
-    public HostTensor Read(string nativeName) => Checkpoint.Read(nativeName);
+    /// <summary>
+    /// A weight in native layout by native name (<see cref="NativeTensorNames"/>). A NaN or infinity in it is refused
+    /// with the file, tensor and first bad element (such a model writes garbage with exit 0) unless the options allow it.
+    /// </summary>
+    public HostTensor Read(string nativeName)
+    {
+        var tensor = Checkpoint.Read(nativeName);
+        if (!_options.AllowNonFinite && tensor.FirstNonFinite() is var bad and >= 0)
+        {
+            var info = Checkpoint.Tensors[nativeName];
+            throw new CheckpointFormatException(info.FilePath,
+                $"tensor {Describe(info)} holds {tensor.ElementAsSingle(bad)} at element {tensor.IndexOf(bad)} (flat index {bad}); " +
+                "a model with non-finite weights writes garbage (--allow-nonfinite loads it anyway)");
+        }
+        return tensor;
+    }
 
-    public static ModelDirectory Open(string path)
+    public static ModelDirectory Open(string path, ModelLoadOptions? options = null)
+    {
+        var directory = OpenLayout(path);
+        directory._options = options ?? ModelLoadOptions.Strict;
+        return directory;
+    }
+
+    private static ModelDirectory OpenLayout(string path)
     {
         if (File.Exists(path))
             throw new CheckpointFormatException(path, "is a file; expected a model directory (params.json or config.json plus weights)");
@@ -104,6 +127,12 @@ public sealed class ModelDirectory : IDisposable
         try
         {
             string configName = Path.GetFileName(configPath);
+            // Before the per-tensor table is built: a config declaring far more parameters than the files hold (a
+            // hostile n_layers of 10^9) is refused at once instead of building a table of billions of names.
+            long stored = checkpoint.Tensors.Values.DistinctBy(t => (t.FilePath, t.StoredName ?? t.Name)).Sum(t => t.Shape.ElementCount);
+            if (config.ParameterCount > 2 * stored)
+                throw new CheckpointFormatException(configPath,
+                    $"declares {config.ParameterCount:N0} parameters but the weight files hold only {stored:N0} values: the config does not describe these weights");
             foreach (var (name, shape) in NativeTensorNames.Expected(config))
             {
                 if (!checkpoint.Tensors.TryGetValue(name, out var info))

@@ -110,9 +110,11 @@ public sealed partial class Gpt2ByteLevelBpe : ITokenizer
 
     private static string[] ReadVocab(string path)
     {
+        if (Model.RegularFile.Problem(path) is string problem)
+            throw new TokenizerFormatException(path, problem);
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            using var doc = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { AllowDuplicateProperties = false });
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 throw new TokenizerFormatException(path, "expected a JSON object of token → id");
             var byId = new Dictionary<int, string>();
@@ -140,6 +142,8 @@ public sealed partial class Gpt2ByteLevelBpe : ITokenizer
 
     private static List<(string, string)> ReadMerges(string path)
     {
+        if (Model.RegularFile.Problem(path) is string problem)
+            throw new TokenizerFormatException(path, problem);
         string[] lines;
         try
         {

@@ -28,8 +28,7 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
         var tokenizer = model.TokenizerPath is { } tp
             ? TokenizerFiles.Load(tp)
             : throw new CheckpointFormatException(model.DirectoryPath, "no tokenizer.model or tokenizer.json: training needs the model's tokenizer");
-        if (tokenizer.VocabSize > model.Config.VocabSize)
-            throw new CheckpointFormatException(model.DirectoryPath, $"the tokenizer has {tokenizer.VocabSize} ids, the model only {model.Config.VocabSize} embeddings");
+        LoadedModel.CheckVocabulary(model, tokenizer);
 
         var data = TrainingData.Load(config.Data, tokenizer, config.Seed);
         foreach (var bad in data.BadLines.Take(JsonlDataset.BadLinesShown)) log?.Invoke($"skipped bad line {bad}");

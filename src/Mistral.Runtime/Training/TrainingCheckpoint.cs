@@ -18,7 +18,7 @@ public static partial class TrainingCheckpoint
     public const string StateFile = "state.json";
     public const string ConfigFile = "config.yaml";
 
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, IncludeFields = true };
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, IncludeFields = true, AllowDuplicateProperties = false };
 
     [GeneratedRegex(@"^step_(\d+)$")]
     private static partial Regex StepFolder();

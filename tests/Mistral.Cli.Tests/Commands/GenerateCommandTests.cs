@@ -133,6 +133,33 @@ public sealed class GenerateCommandTests : IDisposable
     }
 
     [Fact]
+    public void NanWeights_RefusedWithExit2_AndWithAllowNonFiniteJsonWritesNullLogprobs()
+    {
+        // A NaN in the final norm makes every logit NaN: the model would print garbage with exit 0.
+        string dir = Directory.CreateDirectory(Path.Combine(_temp, "nan")).FullName;
+        foreach (var name in new[] { "params.json", "tokenizer.model" })
+            File.Copy(Path.Combine(Fixtures.TinyNative, name), Path.Combine(dir, name));
+        var tensors = SafeTensorsFile.ReadAll(Path.Combine(Fixtures.TinyNative, "consolidated.safetensors")).Values.Select(t =>
+        {
+            if (t.Name != NativeTensorNames.Norm) return t;
+            var values = t.ToFloat32();
+            values[7] = float.NaN;
+            return HostTensor.FromFloat32(t.Name, values, t.Shape, t.DType);
+        });
+        SafeTensorsWriter.Write(Path.Combine(dir, "consolidated.safetensors"), tensors.ToList());
+
+        var refused = Run("generate", dir, "--prompt", Prompt, "-n", "2");
+        Assert.Equal(ExitCodes.BadInput, refused.ExitCode);
+        Assert.Equal($"error: {Path.Combine(dir, "consolidated.safetensors")}: tensor 'norm.weight' holds NaN at element [7] (flat index 7); " +
+                     "a model with non-finite weights writes garbage (--allow-nonfinite loads it anyway)", Assert.Single(refused.ErrLines));
+
+        var allowed = Run("generate", dir, "--prompt", Prompt, "-n", "2", "--temperature", "0", "--json", "--allow-nonfinite");
+        Assert.True(allowed.ExitCode == ExitCodes.Ok, allowed.ToString());
+        using var json = JsonDocument.Parse(allowed.Out);
+        Assert.All(json.RootElement.GetProperty("logprobs").EnumerateArray(), lp => Assert.Equal(JsonValueKind.Null, lp.ValueKind));
+    }
+
+    [Fact]
     public void MissingModelDirectory_ExitCode2NamingIt()
     {
         string missing = Path.Combine(_temp, "no-such-model");

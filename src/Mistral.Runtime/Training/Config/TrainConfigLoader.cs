@@ -14,7 +14,7 @@ public static class TrainConfigLoader
     public static TrainConfig Load(string file, IEnumerable<string>? overrides = null)
     {
         var full = System.IO.Path.GetFullPath(file);
-        if (!File.Exists(full)) throw new TrainConfigException(file, "", "config file not found");
+        if (Model.RegularFile.Problem(full) is string problem) throw new TrainConfigException(file, "", problem == "file not found" ? "config file not found" : problem);
         return Parse(File.ReadAllText(full), full, overrides);
     }
 

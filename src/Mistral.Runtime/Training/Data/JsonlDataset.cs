@@ -32,7 +32,7 @@ public sealed class JsonlDataset
         int lines = 0;
         foreach (var file in files)
         {
-            if (!System.IO.File.Exists(file)) throw new DataFormatException(file, "data file not found");
+            if (Model.RegularFile.Problem(file) is string unreadable) throw new DataFormatException(file, unreadable);
             int number = 0, before = documents.Count;
             foreach (var line in System.IO.File.ReadLines(file))
             {
@@ -59,7 +59,7 @@ public sealed class JsonlDataset
     {
         try
         {
-            using var json = JsonDocument.Parse(line);
+            using var json = JsonDocument.Parse(line, new JsonDocumentOptions { AllowDuplicateProperties = false });
             var root = json.RootElement;
             if (root.ValueKind != JsonValueKind.Object) return (null, "expected a JSON object");
             return instruct ? ParseInstruct(root) : ParsePretrain(root);
