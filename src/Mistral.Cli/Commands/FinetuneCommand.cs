@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Mistral.Cli.Console;
 using Mistral.Runtime.Devices;
 using Mistral.Runtime.Training;
@@ -10,7 +11,8 @@ namespace Mistral.Cli.Commands;
 /// `mistral-cu finetune CONFIG.yaml [--set key.path=value ...] [--resume] [--device cpu]`: LoRA fine-tuning as the
 /// YAML says. One progress line per logged step (step, loss, lr, tok/s, ETA) and per evaluation on stdout; run_dir gets
 /// metrics.jsonl, checkpoints/step_N and, at the end, merged/ (the base model with LoRA folded in, same layout).
-/// Ctrl+C stops after the current step and writes a checkpoint to --resume from.
+/// Ctrl+C (SIGINT) or SIGTERM stops after the current step and writes a checkpoint to --resume from, then exits 130 or
+/// 143 (128 + the signal), as shells and schedulers expect of a process a signal stopped.
 /// </summary>
 internal static class FinetuneCommand
 {
@@ -21,7 +23,8 @@ internal static class FinetuneCommand
         var resume = new Option<bool>("--resume") { Description = "Continue from the latest checkpoint in run_dir" };
         var device = new Option<string?>("--device") { Description = $"Override the config's device ({OpsFactory.Auto}, {string.Join(", ", OpsFactory.Names)})" };
         var precision = new Option<string?>("--precision") { Description = "Override the config's precision: fp32 (exact parity) or bf16 (cuda/emu activations)" };
-        var command = new Command("finetune", "LoRA fine-tuning from a YAML config: checkpoints, resume, merged model") { config, set, resume, device, precision };
+        var allowConfigChange = new Option<bool>("--allow-config-change") { Description = "With --resume: continue even if lr, seq_len or another setting that shapes the run differs from the checkpoint's" };
+        var command = new Command("finetune", "LoRA fine-tuning from a YAML config: checkpoints, resume, merged model") { config, set, resume, allowConfigChange, device, precision };
         command.SetAction(parse => ErrorReporter.Run(parse, () =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -31,25 +34,21 @@ internal static class FinetuneCommand
             output.WriteLine($"finetune on {ops.Name}: {cfg.InitialModelPath} -> {cfg.RunDir} ({cfg.MaxSteps} steps of {cfg.NumMicrobatches}×{cfg.BatchSize}×{cfg.SeqLen} tokens)");
 
             using var cancel = new CancellationTokenSource();
-            ConsoleCancelEventHandler onCancel = (_, e) =>
+            int exitCode = ExitCodes.Ok;
+            void Stop(PosixSignalContext context, int code)
             {
-                e.Cancel = true; // stop between steps, not mid-write
+                context.Cancel = true; // stop between steps, not mid-write: the trainer checkpoints, then we exit
+                exitCode = code;
                 cancel.Cancel();
-            };
-            System.Console.CancelKeyPress += onCancel;
-            try
-            {
-                var trainer = new Trainer(cfg, ops, p => Report(output, p, cfg.LogFreq), message => output.WriteLine(message));
-                var result = trainer.Run(parse.GetValue(resume), cancel.Token);
-                output.WriteLine($"done: {result.Steps} steps, train loss {result.LastTrainLoss:F4}" +
-                    (result.LastEvalLoss is { } e ? $", eval loss {result.FirstEvalLoss:F4} -> {e:F4}" : "") +
-                    $", {result.TokensPerSecond:N0} tok/s" + (result.LastCheckpoint is { } c ? $", checkpoint {c}" : ""));
-                return ExitCodes.Ok;
             }
-            finally
-            {
-                System.Console.CancelKeyPress -= onCancel;
-            }
+            using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => Stop(c, ExitCodes.Interrupted));
+            using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => Stop(c, ExitCodes.Terminated));
+            var trainer = new Trainer(cfg, ops, p => Report(output, p, cfg.LogFreq), message => output.WriteLine(message));
+            var result = trainer.Run(parse.GetValue(resume), cancel.Token, parse.GetValue(allowConfigChange));
+            output.WriteLine($"{(cancel.IsCancellationRequested ? "stopped" : "done")}: {result.Steps} steps, train loss {result.LastTrainLoss:F4}" +
+                (result.LastEvalLoss is { } e ? $", eval loss {result.FirstEvalLoss:F4} -> {e:F4}" : "") +
+                $", {result.TokensPerSecond:N0} tok/s" + (result.LastCheckpoint is { } c ? $", checkpoint {c}" : ""));
+            return cancel.IsCancellationRequested ? exitCode : ExitCodes.Ok;
         }));
         return command;
     }

@@ -71,7 +71,15 @@ internal static class GenerateCommand
         {
             if (RegularFile.Problem(file.FullName) is string problem)
                 throw new FileNotFoundException($"{file.FullName}: {(problem == "file not found" ? "prompt file not found" : problem)}");
-            prompt = File.ReadAllText(file.FullName).TrimEnd('\n', '\r');
+            try
+            {
+                // Strict UTF-8: a replacement character would send the model text nobody wrote.
+                prompt = File.ReadAllText(file.FullName, new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true)).TrimEnd('\n', '\r');
+            }
+            catch (System.Text.DecoderFallbackException)
+            {
+                throw new ArgumentException($"{file.FullName}: the prompt file is not valid UTF-8");
+            }
         }
         if (prompt is null) throw new ArgumentException("no prompt: give --prompt TEXT or --prompt-file FILE");
         if (prompt.Length == 0) throw new ArgumentException("the prompt is empty");

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Mistral.Cli.Console;
 using Mistral.Runtime.Model;
 using Mistral.Runtime.Tokenizer;
+using Mistral.Runtime.Training.Data;
 
 namespace Mistral.Cli.Commands;
 
@@ -75,9 +76,11 @@ internal static class TokenizeCommand
         if (RegularFile.Problem(path) is string problem)
             throw new FileNotFoundException($"{path}: {(problem == "file not found" ? "no such file" : problem)} (--jsonl)");
         var (lines, tokens, lineNumber) = (0, 0L, 0);
-        foreach (var line in File.ReadLines(path))
+        foreach (var (number, line) in Utf8Lines.Read(path))
         {
-            lineNumber++;
+            lineNumber = number;
+            if (line is null)
+                throw new FormatException($"{path}:{number}: not valid UTF-8");
             if (string.IsNullOrWhiteSpace(line))
                 continue;
             var text = ReadText(line, path, lineNumber);

@@ -22,8 +22,11 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
 {
     private const ulong LoraInitStream = 0x4C4F_5241, DropoutStream = 0x4452_4F50;
 
-    public TrainResult Run(bool resume, CancellationToken cancel = default)
+    /// <param name="allowConfigChange">resume even when the settings that shape the numbers differ from the checkpoint's config.</param>
+    public TrainResult Run(bool resume, CancellationToken cancel = default, bool allowConfigChange = false)
     {
+        // Before anything is read or written: one process per run_dir.
+        using var runLock = RunDirLock.Acquire(config.RunDir);
         using var model = ModelDirectory.Open(config.InitialModelPath);
         var tokenizer = model.TokenizerPath is { } tp
             ? TokenizerFiles.Load(tp)
@@ -36,6 +39,8 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
         bool evaluate = !config.NoEval && data.Eval.Count > 0;
         if (config.Recompute) log?.Invoke("note: recompute is not implemented yet; every activation is kept for the backward pass");
         log?.Invoke($"{data.Train.Count} training documents ({data.Train.Sum(d => d.Tokens.Length)} tokens), {data.Eval.Count} eval documents");
+
+        CheckSizes(model.Config);
 
         // Frozen base weights in the ops' activation dtype (the device ops take one dtype per call); the precision
         // itself is chosen when the ops are created (config.precision / --precision).
@@ -53,6 +58,8 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
         if (resume && TrainingCheckpoint.Latest(config.RunDir) is { } latest)
         {
             var state = TrainingCheckpoint.ReadState(latest);
+            var saved = CheckConfigUnchanged(latest, allowConfigChange);
+            ResumeCheck.State(state, config, saved, latest, new TrainDataLoader(data.Train, saved.SeqLen, saved.BatchSize, saved.Seed).WindowsOf(0).Count);
             var trained = TrainingCheckpoint.ReadTrained(latest);
             lm.Import(trained, lm.Parameters, latest);
             var optimizerFile = Path.Combine(latest, TrainingCheckpoint.OptimizerFile);
@@ -68,7 +75,7 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
         }
 
         Directory.CreateDirectory(config.RunDir);
-        using var metrics = new MetricsLog(config.RunDir);
+        using var metrics = new MetricsLog(config.RunDir, startStep: step);
         var loader = new TrainDataLoader(data.Train, config.SeqLen, config.BatchSize, config.Seed, position);
         var evalBatches = evaluate ? EvalBatches(data.Eval) : [];
         double? firstEval = null, lastEval = null;
@@ -94,7 +101,14 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
             loss = denominator > 0 ? sum / denominator : 0;
             double norm = GradientClipping.GlobalNorm(ops, lm.Parameters);
             double lr = schedule.At(step);
-            adam.Update(lr, GradientClipping.Scale(norm, config.MaxGradNorm));
+            bool finite = double.IsFinite(loss) && double.IsFinite(norm);
+            if (!finite && !config.SkipNonFinite)
+                throw new TrainingStoppedException(
+                    $"step {step + 1}: the {(double.IsFinite(loss) ? "gradient norm" : "loss")} is not finite (loss {loss}, gradient norm {norm}); " +
+                    $"stopped before updating the weights. Last good checkpoint: {lastCheckpoint ?? "none"}. " +
+                    "Resume from it with a lower optim.lr, or set skip_nonfinite: true to skip such steps");
+            if (finite) adam.Update(lr, GradientClipping.Scale(norm, config.MaxGradNorm));
+            else log?.Invoke($"step {step + 1}: loss {loss}, gradient norm {norm}: not finite, skipped without an update (skip_nonfinite)");
             step++;
 
             int tokens = batches.Sum(b => b.TokenCount);
@@ -135,6 +149,42 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
         LoraMerge.WriteMergedModel(model, LoraMerge.MergedWeights(model, trainedNow, (float)config.Lora.Scaling, config.SourceFile), mergedPath);
         log?.Invoke($"merged model written to {mergedPath}");
         return new TrainResult(step, loss, firstEval, lastEval, throughput, lastCheckpoint, mergedPath);
+    }
+
+    /// <summary>
+    /// Sizes that come from the YAML, checked against the model and the memory before anything is allocated: a LoRA
+    /// rank above the model's width adds nothing, a seq_len past a stated context was never trained, and the weights,
+    /// adapters with their gradients and AdamW moments, and one micro-batch's activations and logits must fit.
+    /// </summary>
+    private void CheckSizes(ModelConfig m)
+    {
+        if (config.Lora.Rank > m.Dim)
+            throw new TrainConfigException(config.SourceFile, "lora.rank", $"{config.Lora.Rank} is larger than the model's dim {m.Dim}: a rank above the smaller side of an adapted matrix adds nothing");
+        if (m.ContextLength is int context && config.SeqLen > context)
+            throw new TrainConfigException(config.SourceFile, "seq_len", $"{config.SeqLen} is longer than the model's context of {context}");
+        double element = ops.ActivationDType.SizeOf();
+        double perLayerAdapterWidth = 2.0 * m.Dim + m.NHeads * m.HeadDim + 2.0 * m.NKvHeads * m.HeadDim + 3.0 * m.HiddenDim + 3.0 * m.Dim + 2.0 * m.HiddenDim;
+        double adapters = 4.0 * sizeof(float) * config.Lora.Rank * perLayerAdapterWidth * m.NLayers;    // A and B: value, gradient, m, v
+        double tokens = (double)config.BatchSize * config.SeqLen;
+        double activations = tokens * m.NLayers * (6.0 * m.Dim + 2.0 * m.NHeads * m.HeadDim + 2.0 * m.NKvHeads * m.HeadDim + 3.0 * m.HiddenDim) * element
+                             + tokens * m.VocabSize * 2 * sizeof(float);                                 // logits and their gradient
+        double weights = (double)m.ParameterCount * element;
+        Devices.MemoryBudget.Require(ops,
+            $"training with lora.rank {config.Lora.Rank}, seq_len {config.SeqLen} and batch_size {config.BatchSize} (weights, adapters with AdamW state, one micro-batch's activations)",
+            weights + adapters + activations);
+    }
+
+    /// <summary>Refuses to resume with settings that change the numbers, naming each, unless allowed (then says them).</summary>
+    private TrainConfig CheckConfigUnchanged(string checkpoint, bool allowed)
+    {
+        var savedPath = Path.Combine(checkpoint, TrainingCheckpoint.ConfigFile);
+        var saved = TrainConfigLoader.Parse(File.ReadAllText(savedPath), config.SourceFile);
+        var changes = ResumeCheck.ConfigChanges(saved, config);
+        if (changes.Count == 0) return saved;
+        if (!allowed)
+            throw new CheckpointFormatException(savedPath, $"the run was started with other settings: {string.Join(", ", changes)}; resume with the same settings, or pass --allow-config-change");
+        log?.Invoke($"resuming with changed settings: {string.Join(", ", changes)}");
+        return saved;
     }
 
     private List<TrainBatch> EvalBatches(IReadOnlyList<TokenizedDocument> eval) =>

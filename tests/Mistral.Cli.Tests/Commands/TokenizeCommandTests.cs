@@ -55,6 +55,16 @@ public sealed class TokenizeCommandTests : IDisposable
     }
 
     [Fact]
+    public void Jsonl_InvalidUtf8Line_IsAnErrorNamingTheLine()
+    {
+        var input = Path.Combine(_dir, "latin1.jsonl");
+        File.WriteAllBytes(input, [.. "{\"text\": \"ok\"}\n{\"text\": \"caf"u8, 0xE9, .. "\"}\n"u8]);
+        var (code, stdout, stderr) = Run("tokenize", ModelDir, "--jsonl", input);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal($"error: {input}:2: not valid UTF-8\n", stderr);
+    }
+
+    [Fact]
     public void Decode_IdsInEitherSpelling_PrintsText()
     {
         Assert.Equal((0, "Hello world!\n", ""), Run("tokenize", ModelDir, "--decode", "1 22557 1526 28808"));

@@ -33,10 +33,15 @@ public sealed class JsonlDataset
         foreach (var file in files)
         {
             if (Model.RegularFile.Problem(file) is string unreadable) throw new DataFormatException(file, unreadable);
-            int number = 0, before = documents.Count;
-            foreach (var line in System.IO.File.ReadLines(file))
+            int before = documents.Count;
+            foreach (var (number, line) in Utf8Lines.Read(file))
             {
-                number++;
+                if (line is null)
+                {
+                    lines++;
+                    bad.Add(new BadLine(file, number, "not valid UTF-8"));
+                    continue;
+                }
                 if (string.IsNullOrWhiteSpace(line)) continue;
                 lines++;
                 var (doc, problem) = ParseLine(line, instruct);
