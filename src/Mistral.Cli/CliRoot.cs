@@ -12,6 +12,7 @@ internal static class CliRoot
     {
         var root = new RootCommand("mistral-cu: run and fine-tune Mistral-architecture models with its own CUDA kernels");
         root.Options.Add(ErrorReporter.Verbose);
+        root.Options.Add(CommonOptions.CudaLibDir);
         foreach (var command in Verbs.All())
             root.Subcommands.Add(command);
         return root;

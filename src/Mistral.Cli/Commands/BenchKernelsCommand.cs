@@ -21,7 +21,7 @@ internal static class BenchKernelsCommand
         command.SetAction(parse => ErrorReporter.Run(parse, () =>
         {
             var output = parse.InvocationConfiguration.Output;
-            using var ops = CommonOptions.OpenOps(parse, device, precision);
+            using var ops = CommonOptions.OpenKernelOps(parse, device, precision);
             if (ops is not CudaOps cuda)
                 throw new ArgumentException($"bench kernels times the CUDA kernels: use --device cuda or --device emu, not {ops.Name}");
             bool emulated = cuda.Device.Name == "emu";

@@ -27,13 +27,14 @@ internal static class ChatCommand
         command.SetAction(parse => ErrorReporter.Run(parse, () =>
         {
             var output = parse.InvocationConfiguration.Output;
+            ulong seed = sampling.Seed(parse);
+            sampling.Generation(parse, seed, eosId: null); // checks the options before a device is opened
             using var ops = CommonOptions.OpenOps(parse, device, precision);
             using var loaded = LoadedModel.Load(parse.GetValue(model)!, ops, options: CommonOptions.LoadOptions(parse, allowNonFinite));
             var tokenizer = loaded.RequireTokenizer();
             var template = ChatTemplate.For(tokenizer)
                 ?? throw new ArgumentException($"chat: {loaded.DirectoryPath} has no chat template (its tokenizer is not a Mistral instruct vocabulary); use generate");
             var generator = new Generator(loaded.Transformer);
-            ulong seed = sampling.Seed(parse);
             int eos = template.EosId;
 
             var conversation = new List<int> { template.BosId };
@@ -56,7 +57,7 @@ internal static class ChatCommand
                 var result = generator.Generate([conversation.ToArray()], options, streams.OnToken);
                 streams.Finish();
                 output.WriteLine();
-                parse.InvocationConfiguration.Error.WriteLine(result.Timings);
+                parse.InvocationConfiguration.Error.WriteLine($"{result.Timings} | seed {seed + (ulong)turn}");
 
                 var answer = result.Sequences[0].Tokens;
                 conversation.AddRange(answer);

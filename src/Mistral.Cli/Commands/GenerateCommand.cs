@@ -29,16 +29,18 @@ internal static class GenerateCommand
         sampling.AddTo(command);
         command.SetAction(parse => ErrorReporter.Run(parse, () =>
         {
+            // Every argument is checked before a device is opened (and its note printed) or a model loaded.
             string text = ReadPrompt(parse.GetValue(prompt), parse.GetValue(promptFile));
+            ulong seed = sampling.Seed(parse);
+            var checkedOptions = sampling.Generation(parse, seed, eosId: null);
             var output = parse.InvocationConfiguration.Output;
             using var ops = CommonOptions.OpenOps(parse, device, precision);
             using var loaded = LoadedModel.Load(parse.GetValue(model)!, ops, options: CommonOptions.LoadOptions(parse, allowNonFinite));
             var tokenizer = loaded.RequireTokenizer();
             int[] ids = tokenizer.Encode(text, bos: true);
-            ulong seed = sampling.Seed(parse);
             bool asJson = parse.GetValue(json);
             // Only --json reports logprobs; without them greedy decoding on a device keeps the logits there.
-            var options = sampling.Generation(parse, seed, tokenizer.EosId >= 0 ? tokenizer.EosId : null) with { TokenLogprobs = asJson, SampleableVocab = loaded.SampleableVocab };
+            var options = checkedOptions with { EosId = tokenizer.EosId >= 0 ? tokenizer.EosId : null, TokenLogprobs = asJson, SampleableVocab = loaded.SampleableVocab };
 
             var streams = new TextStreams(tokenizer, 1, sampling.StopStrings(parse), asJson ? null : (_, delta) =>
             {
@@ -56,7 +58,8 @@ internal static class GenerateCommand
             else
             {
                 output.WriteLine();
-                parse.InvocationConfiguration.Error.WriteLine(result.Timings);
+                // The seed makes a sampled run repeatable: say it (--json carries it as a field).
+                parse.InvocationConfiguration.Error.WriteLine($"{result.Timings} | seed {seed}");
             }
             return ExitCodes.Ok;
         }));

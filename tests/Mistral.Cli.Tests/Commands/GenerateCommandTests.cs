@@ -62,7 +62,7 @@ public sealed class GenerateCommandTests : IDisposable
         var json = Run("generate", Fixtures.TinyNative, "--prompt", Prompt, "-t", "0", "-n", "8", "--json");
         Assert.Equal(Prompt + JsonDocument.Parse(json.Out).RootElement.GetProperty("text").GetString() + "\n", run.Out);
         var timing = Assert.Single(run.ErrLines);
-        Assert.Matches(@"^prompt: \d+ tokens in [\d.]+ ms \([\d.]+ tok/s\) \| generation: 8 tokens in [\d.]+ ms \([\d.]+ tok/s\)$", timing);
+        Assert.Matches(@"^prompt: \d+ tokens in [\d.]+ ms \([\d.]+ tok/s\) \| generation: 8 tokens in [\d.]+ ms \([\d.]+ tok/s\) \| seed \d+$", timing);
     }
 
     [Fact]
@@ -130,6 +130,25 @@ public sealed class GenerateCommandTests : IDisposable
         Assert.Equal(ExitCodes.BadInput, run.ExitCode);
         Assert.StartsWith("error: ", Assert.Single(run.ErrLines));
         Assert.Empty(run.Out);
+    }
+
+    [Fact]
+    public void Seed_IsPrintedWithTheTimingLine_AndRepeatsTheRun()
+    {
+        var first = Run("generate", Fixtures.TinyNative, "--prompt", Prompt, "-t", "1.0", "-n", "6");
+        var seed = System.Text.RegularExpressions.Regex.Match(Assert.Single(first.ErrLines), @"\| seed (\d+)$").Groups[1].Value;
+        Assert.NotEmpty(seed);
+        var again = Run("generate", Fixtures.TinyNative, "--prompt", Prompt, "-t", "1.0", "-n", "6", "--seed", seed);
+        Assert.Equal(first.Out, again.Out);
+    }
+
+    [Fact]
+    public void BadArgument_IsReportedBeforeTheNoGpuNote()
+    {
+        // Default device (auto): on a machine without a GPU the note would come first if the device were opened first.
+        var run = CliRunner.Run("generate", Fixtures.TinyNative, "--prompt", "x", "--top-p", "1.5");
+        Assert.Equal(ExitCodes.BadInput, run.ExitCode);
+        Assert.Equal("error: top-p must be in (0, 1] (1 = off), got 1.5", Assert.Single(run.ErrLines));
     }
 
     [Fact]

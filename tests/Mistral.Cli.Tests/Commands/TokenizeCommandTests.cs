@@ -23,10 +23,19 @@ public sealed class TokenizeCommandTests : IDisposable
     }
 
     [Fact]
+    public void Text_Default_FollowsTheTokenizersBosConvention()
+    {
+        // Mistral's SentencePiece model starts a text with BOS, as HF's tokenizer and llama.cpp do; --no-bos leaves it out.
+        Assert.Equal((0, "1 22557 1526 28808\n", ""), Run("tokenize", ModelDir, "--text", "Hello world!"));
+        Assert.Equal((0, "22557 1526 28808\n", ""), Run("tokenize", ModelDir, "--text", "Hello world!", "--no-bos"));
+        Assert.Equal(ExitCodes.BadInput, Run("tokenize", ModelDir, "--text", "x", "--bos", "--no-bos").Item1);
+    }
+
+    [Fact]
     public void Text_JsonFileAndJsonOutput_PrintsRecord()
     {
         var json = Path.Combine(ModelDir, "tokenizer.json");
-        var (code, stdout, _) = Run("tokenize", json, "--text", "hello ", "--json");
+        var (code, stdout, _) = Run("tokenize", json, "--text", "hello ", "--json", "--no-bos");
         Assert.Equal(0, code);
         Assert.Equal("{\"text\":\"hello \",\"ids\":[6312,28709,28705]}\n", stdout); // cases.jsonl, add_bos false
     }
