@@ -19,7 +19,7 @@ public sealed class FinetuneFaultTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static string ExampleConfig => Path.Combine(Fixtures.Root, "..", "..", "examples", "finetune", "tiny.yaml");
+    private static string ExampleConfig => FinetuneCommandTests.ExampleConfig;
 
     private string RunDir => Path.Combine(_dir, "run");
 
