@@ -28,6 +28,7 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
         // Before anything is read or written: one process per run_dir.
         using var runLock = RunDirLock.Acquire(config.RunDir);
         using var model = ModelDirectory.Open(config.InitialModelPath);
+        CheckSizes(model.Config); // before the data is packed into seq_len windows or anything is allocated
         var tokenizer = model.TokenizerPath is { } tp
             ? TokenizerFiles.Load(tp)
             : throw new CheckpointFormatException(model.DirectoryPath, "no tokenizer.model or tokenizer.json: training needs the model's tokenizer");
@@ -39,8 +40,6 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
         bool evaluate = !config.NoEval && data.Eval.Count > 0;
         if (config.Recompute) log?.Invoke("note: recompute is not implemented yet; every activation is kept for the backward pass");
         log?.Invoke($"{data.Train.Count} training documents ({data.Train.Sum(d => d.Tokens.Length)} tokens), {data.Eval.Count} eval documents");
-
-        CheckSizes(model.Config);
 
         // Frozen base weights in the ops' activation dtype (the device ops take one dtype per call); the precision
         // itself is chosen when the ops are created (config.precision / --precision).

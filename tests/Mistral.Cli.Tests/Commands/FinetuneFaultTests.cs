@@ -53,6 +53,18 @@ public sealed class FinetuneFaultTests : IDisposable
         Assert.EndsWith("tiny.yaml: lora.scaling: 1e39 is outside what a 32-bit float holds (1.4E-45 to 3.4E+38 in magnitude)", Assert.Single(run.ErrLines));
     }
 
+    [Theory]
+    [InlineData("lora.rank=100000", "tiny.yaml: lora.rank: 100000 is larger than the model's dim 64: a rank above the smaller side of an adapted matrix adds nothing")]
+    [InlineData("seq_len=2147483647", "training with lora.rank 8, seq_len 2147483647 and batch_size 2 (weights, adapters with AdamW state, one micro-batch's activations) needs ")]
+    public void HugeSizes_AreRefusedInMillisecondsBeforeAllocating(string setting, string expected)
+    {
+        var clock = Stopwatch.StartNew();
+        var run = Finetune("--set", setting);
+        Assert.Equal(ExitCodes.BadInput, run.ExitCode);
+        Assert.Contains(expected, Assert.Single(run.ErrLines));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed}");
+    }
+
     [Fact]
     public void SecondProcessOnTheSameRunDir_Exit2NamingTheHolder_AndAStaleLockIsTakenOver()
     {
