@@ -1,3 +1,3 @@
 using Mistral.Cli;
 
-return CliRoot.Build().Parse(args).Invoke();
+return CliRoot.Run(args);

@@ -35,7 +35,7 @@ public static class CliRunner
                 System.Console.SetOut(stdout);
                 System.Console.SetError(stderr);
                 var config = new InvocationConfiguration { Output = stdout, Error = stderr };
-                int exit = CliRoot.Build().Parse(args).Invoke(config);
+                int exit = CliRoot.Run(args, config);
                 return new CliResult(exit, stdout.ToString().Replace("\r\n", "\n"), stderr.ToString().Replace("\r\n", "\n"));
             }
             finally

@@ -20,7 +20,7 @@ internal static class BenchKernelsCommand
         command.SetAction(parse => ErrorReporter.Run(parse, () =>
         {
             var output = parse.InvocationConfiguration.Output;
-            using var ops = CommonOptions.OpenOps(parse, device, precision);
+            using var ops = CommonOptions.OpenKernelOps(parse, device, precision);
             if (ops.OnDevice is not { } onDevice)
                 throw new ArgumentException($"bench kernels times the CUDA kernels: use --device cuda or --device emu, not {ops.Name}");
             bool emulated = onDevice.Device.Name == "emu";

@@ -38,7 +38,7 @@ internal static class BenchServeCommand
             using var ops = CommonOptions.OpenOps(parse, device, precision);
             using var loaded = LoadedModel.Load(parse.GetValue(model)!, ops);
             var tokenizer = loaded.RequireTokenizer();
-            using var lm = new CausalLmServingLm(loaded.Model, parse.GetValue(maxBatch));
+            using var lm = new CausalLmServingLm(loaded.Model, parse.GetValue(maxBatch), sampleableVocab: loaded.SampleableVocab);
             var host = ServingHost.StartAsync(lm, tokenizer, ChatTemplate.For(tokenizer), "bench", new SchedulerOptions(), new ServerOptions { Port = 0 })
                 .GetAwaiter().GetResult();
             try

@@ -19,20 +19,22 @@ internal static class ChatCommand
     {
         var model = CommonOptions.ModelDir();
         var device = CommonOptions.Device();
+        var allowNonFinite = CommonOptions.AllowNonFinite();
         var precision = CommonOptions.Precision();
         var sampling = new SamplingCliOptions(defaultMaxTokens: 256, defaultTemperature: 0.7f);
-        var command = new Command("chat", "Talk to an instruct model, one message per line (Ctrl-D ends)") { model, device, precision };
+        var command = new Command("chat", "Talk to an instruct model, one message per line (Ctrl-D ends)") { model, device, allowNonFinite, precision };
         sampling.AddTo(command);
         command.SetAction(parse => ErrorReporter.Run(parse, () =>
         {
             var output = parse.InvocationConfiguration.Output;
+            ulong seed = sampling.Seed(parse);
+            sampling.Generation(parse, seed, eosId: null); // checks the options before a device is opened
             using var ops = CommonOptions.OpenOps(parse, device, precision);
-            using var loaded = LoadedModel.Load(parse.GetValue(model)!, ops);
+            using var loaded = LoadedModel.Load(parse.GetValue(model)!, ops, options: CommonOptions.LoadOptions(parse, allowNonFinite));
             var tokenizer = loaded.RequireTokenizer();
             var template = ChatTemplate.For(tokenizer)
                 ?? throw new ArgumentException($"chat: {loaded.DirectoryPath} has no chat template (its tokenizer is not a Mistral instruct vocabulary); use generate");
             var generator = new Generator(loaded.Model);
-            ulong seed = sampling.Seed(parse);
             int eos = template.EosId;
 
             var conversation = new List<int> { template.BosId };
@@ -46,7 +48,7 @@ internal static class ChatCommand
 
                 conversation.AddRange(template.User(line.Trim()));
                 // A fresh seed stream per turn, so one turn's length does not shift the next turn's draws.
-                var options = sampling.Generation(parse, seed + (ulong)turn, eos) with { TokenLogprobs = false };   // chat prints text only
+                var options = sampling.Generation(parse, seed + (ulong)turn, eos) with { TokenLogprobs = false, SampleableVocab = loaded.SampleableVocab };   // chat prints text only
                 var streams = new TextStreams(tokenizer, 1, sampling.StopStrings(parse), (_, delta) =>
                 {
                     output.Write(delta);
@@ -55,7 +57,7 @@ internal static class ChatCommand
                 var result = generator.Generate([conversation.ToArray()], options, streams.OnToken);
                 streams.Finish();
                 output.WriteLine();
-                parse.InvocationConfiguration.Error.WriteLine(result.Timings);
+                parse.InvocationConfiguration.Error.WriteLine($"{result.Timings} | seed {seed + (ulong)turn}");
 
                 var answer = result.Sequences[0].Tokens;
                 conversation.AddRange(answer);

@@ -23,17 +23,18 @@ internal static class DemoCommand
     {
         var model = CommonOptions.ModelDir();
         var device = CommonOptions.Device();
+        var allowNonFinite = CommonOptions.AllowNonFinite();
         var precision = CommonOptions.Precision();
         var maxTokens = new Option<int>("--max-tokens", "-n") { Description = "Tokens per prompt", DefaultValueFactory = _ => 35 };
-        var command = new Command("demo", "Run the reference's three demo prompts (greedy, batched)") { model, device, precision, maxTokens };
+        var command = new Command("demo", "Run the reference's three demo prompts (greedy, batched)") { model, device, allowNonFinite, precision, maxTokens };
         command.SetAction(parse => ErrorReporter.Run(parse, () =>
         {
             var output = parse.InvocationConfiguration.Output;
             using var ops = CommonOptions.OpenOps(parse, device, precision);
-            using var loaded = LoadedModel.Load(parse.GetValue(model)!, ops);
+            using var loaded = LoadedModel.Load(parse.GetValue(model)!, ops, options: CommonOptions.LoadOptions(parse, allowNonFinite));
             var tokenizer = loaded.RequireTokenizer();
             var prompts = Prompts.Select(p => tokenizer.Encode(p, bos: tokenizer.AddsBos)).ToArray();
-            var options = new GenerationOptions { MaxTokens = parse.GetValue(maxTokens), Sampling = SamplingOptions.Greedy, EosId = null, TokenLogprobs = false };
+            var options = new GenerationOptions { MaxTokens = parse.GetValue(maxTokens), Sampling = SamplingOptions.Greedy, EosId = null, TokenLogprobs = false, SampleableVocab = loaded.SampleableVocab };
             var result = new Generator(loaded.Model).Generate(prompts, options);
             foreach (var sequence in result.Sequences)
             {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Mistral.Cli.Console;
 using Mistral.Kernels.Distributed;
 using Mistral.Runtime.Devices;
@@ -11,7 +12,8 @@ namespace Mistral.Cli.Commands;
 /// `mistral-cu finetune CONFIG.yaml [--set key.path=value ...] [--resume] [--device cpu]`: LoRA fine-tuning as the
 /// YAML says. One progress line per logged step (step, loss, lr, tok/s, ETA) and per evaluation on stdout; run_dir gets
 /// metrics.jsonl, checkpoints/step_N and, at the end, merged/ (the base model with LoRA folded in, same layout).
-/// Ctrl+C stops after the current step and writes a checkpoint to --resume from.
+/// Ctrl+C (SIGINT) or SIGTERM stops after the current step and writes a checkpoint to --resume from, then exits 130 or
+/// 143 (128 + the signal), as shells and schedulers expect of a process a signal stopped.
 /// Under `mpirun -np N` (OpenMPI) the N processes train data-parallel: rank 0 prints and writes; every rank prints its
 /// own errors, prefixed "rank R:", and a failing rank aborts the whole run.
 /// </summary>
@@ -24,13 +26,14 @@ internal static class FinetuneCommand
         var resume = new Option<bool>("--resume") { Description = "Continue from the latest checkpoint in run_dir" };
         var device = new Option<string?>("--device") { Description = $"Override the config's device ({OpsFactory.Auto}, {string.Join(", ", OpsFactory.Names)})" };
         var precision = new Option<string?>("--precision") { Description = "Override the config's precision: fp32 (exact parity) or bf16 (cuda/emu activations)" };
+        var allowConfigChange = new Option<bool>("--allow-config-change") { Description = "With --resume: continue even if lr, seq_len or another setting that shapes the run differs from the checkpoint's" };
         var timeout = new Option<double>("--collective-timeout")
         {
             Description = "Under mpirun: seconds a rank waits for the others before aborting the run",
             DefaultValueFactory = _ => WorldOptions.DefaultCollectiveTimeout.TotalSeconds,
         };
         var command = new Command("finetune", "LoRA fine-tuning from a YAML config: checkpoints, resume, merged model; data-parallel under mpirun")
-            { config, set, resume, device, precision, timeout };
+            { config, set, resume, allowConfigChange, device, precision, timeout };
         command.SetAction(parse => ErrorReporter.Run(parse, () =>
             {
                 var world = WorldEnvironment.Read(parse.GetValue(timeout));
@@ -44,7 +47,7 @@ internal static class FinetuneCommand
                 {
                     output.WriteLine($"finetune on {ops.Name}{Ranks(comm)}: {cfg.InitialModelPath} -> {cfg.RunDir} " +
                                      $"({cfg.MaxSteps} steps of {cfg.NumMicrobatches}×{cfg.BatchSize}×{cfg.SeqLen} tokens)");
-                    return Train(cfg, ops, comm, output, parse.GetValue(resume));
+                    return Train(cfg, ops, comm, output, parse.GetValue(resume), parse.GetValue(allowConfigChange));
                 }
                 catch (Exception e) when (comm.WorldSize > 1 && e is not OutOfMemoryException)
                 {
@@ -59,28 +62,27 @@ internal static class FinetuneCommand
 
     private static string Ranks(ICommunicator comm) => comm.WorldSize > 1 ? $" × {comm.WorldSize} ranks ({comm.Name})" : "";
 
-    private static int Train(TrainConfig cfg, Mistral.Kernels.Ops.IOps ops, ICommunicator comm, TextWriter output, bool resume)
+    private static int Train(TrainConfig cfg, Mistral.Kernels.Ops.IOps ops, ICommunicator comm, TextWriter output, bool resume, bool allowConfigChange)
     {
         using var cancel = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
+        int exitCode = ExitCodes.Ok;
+        void Stop(PosixSignalContext context, int code)
         {
-            e.Cancel = true; // stop between steps, not mid-write
+            context.Cancel = true; // stop between steps, not mid-write: the trainer checkpoints, then we exit
+            exitCode = code;
             cancel.Cancel();
-        };
-        System.Console.CancelKeyPress += onCancel;
-        try
-        {
-            var trainer = new Trainer(cfg, ops, p => Report(output, p, cfg.LogFreq), message => output.WriteLine(message), comm);
-            var result = trainer.Run(resume, cancel.Token);
-            output.WriteLine($"done: {result.Steps} steps, train loss {result.LastTrainLoss:F4}" +
-                (result.LastEvalLoss is { } e ? $", eval loss {result.FirstEvalLoss:F4} -> {e:F4}" : "") +
-                $", {result.TokensPerSecond:N0} tok/s" + (result.LastCheckpoint is { } c ? $", checkpoint {c}" : ""));
-            return ExitCodes.Ok;
         }
-        finally
-        {
-            System.Console.CancelKeyPress -= onCancel;
-        }
+        // Under mpirun every rank gets the signal; the trainer agrees on the step to stop at (any rank cancelled stops all).
+        using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => Stop(c, ExitCodes.Interrupted));
+        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => Stop(c, ExitCodes.Terminated));
+        var trainer = new Trainer(cfg, ops, p => Report(output, p, cfg.LogFreq), message => output.WriteLine(message), comm);
+        var result = trainer.Run(resume, cancel.Token, allowConfigChange);
+        bool stopped = result.Steps < cfg.MaxSteps;
+        output.WriteLine($"{(stopped ? "stopped" : "done")}: {result.Steps} steps, train loss {result.LastTrainLoss:F4}" +
+            (result.LastEvalLoss is { } e ? $", eval loss {result.FirstEvalLoss:F4} -> {e:F4}" : "") +
+            $", {result.TokensPerSecond:N0} tok/s" + (result.LastCheckpoint is { } c ? $", checkpoint {c}" : ""));
+        // A rank that got no signal itself stopped because another did: it exits as SIGTERM would have it.
+        return stopped ? (exitCode == ExitCodes.Ok ? ExitCodes.Terminated : exitCode) : ExitCodes.Ok;
     }
 
     private static void Report(TextWriter output, TrainProgress p, int logFreq)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Mistral.Cli.Console;
 using Mistral.Runtime.Model;
+using Mistral.Runtime.Tokenizer;
 
 namespace Mistral.Cli.Commands;
 
@@ -14,13 +15,35 @@ internal static class InfoCommand
         command.SetAction(parse => ErrorReporter.Run(parse, () =>
         {
             using var dir = ModelDirectory.Open(parse.GetValue(model)!);
-            Print(dir, parse.InvocationConfiguration.Output);
-            return ExitCodes.Ok;
+            var (tokenizer, problem) = ReadTokenizer(dir);
+            Print(dir, tokenizer, problem, parse.InvocationConfiguration.Output);
+            if (problem is null)
+                return ExitCodes.Ok;
+            // Everything readable was shown; the directory still cannot be run, so say why and fail as generate would.
+            parse.InvocationConfiguration.Error.WriteLine($"error: {problem}");
+            return ExitCodes.BadInput;
         }));
         return command;
     }
 
-    private static void Print(ModelDirectory dir, TextWriter o)
+    /// <summary>The tokenizer as generate would load it, or why it cannot be (unreadable, or more ids than embedding rows).</summary>
+    private static (ITokenizer? Tokenizer, string? Problem) ReadTokenizer(ModelDirectory dir)
+    {
+        if (dir.TokenizerPath is not string path)
+            return (null, null);
+        try
+        {
+            var tokenizer = TokenizerFiles.Load(path);
+            LoadedModel.CheckVocabulary(dir, tokenizer);
+            return (tokenizer, null);
+        }
+        catch (Exception e) when (e is TokenizerFormatException or CheckpointFormatException)
+        {
+            return (null, e.Message);
+        }
+    }
+
+    private static void Print(ModelDirectory dir, ITokenizer? tokenizer, string? problem, TextWriter o)
     {
         var c = dir.Config;
         long parameters = c.ParameterCount;
@@ -31,7 +54,11 @@ internal static class InfoCommand
         Line(o, "parameters", $"{parameters:N0} ({Scaled(parameters, 1000, ["", " K", " M", " B"])})");
         Line(o, "dtype", dir.StoredDType.ToString());
         Line(o, "on disk", $"{dir.WeightBytes:N0} bytes ({Scaled(dir.WeightBytes, 1024, [" B", " KiB", " MiB", " GiB"])}) in {dir.WeightFiles.Count} weight file(s)");
-        Line(o, "tokenizer", dir.TokenizerPath ?? "(none: no tokenizer.model or tokenizer.json)");
+        Line(o, "tokenizer", problem is not null ? $"unreadable: {problem}" : dir.TokenizerPath ?? "(none: no tokenizer.model or tokenizer.json)");
+        if (tokenizer is not null)
+            Line(o, "vocabulary", tokenizer.VocabSize == c.VocabSize
+                ? $"{tokenizer.VocabSize} ids"
+                : $"{tokenizer.VocabSize} ids, {c.VocabSize} embedding rows (the {c.VocabSize - tokenizer.VocabSize} padding rows are never sampled)");
         foreach (var (name, value) in c.Describe()) Line(o, name, value);
     }
 

@@ -19,14 +19,13 @@ internal static class SelftestCommand
     {
         var device = new Option<string>("--device") { Description = "emu (kernels host-compiled and emulated on the CPU) or cuda (GPU 0)", DefaultValueFactory = _ => "emu" };
         device.AcceptOnlyFromAmong("emu", "cuda");
-        var libDir = new Option<string?>("--cuda-lib-dir") { Description = "Folder searched first for libcuda/libnvrtc/libcublas (default: $MISTRAL_CU_LIB_DIR, then CUDA_PATH and the system)" };
         var cacheDir = new Option<string?>("--cache-dir") { Description = "Compiled-kernel cache (default: $MISTRAL_CU_CACHE or ~/.cache/mistral-cu)" };
         var kernelsDir = new Option<string?>("--kernels-dir") { Description = "Read kernels from this folder (holding cu/ and emu/) instead of the built-in copy" };
         var filter = new Option<string?>("--filter") { Description = "Only cases whose name contains this text (e.g. rmsnorm, bf16)" };
-        var command = new Command("selftest", "Run every kernel against the CPU reference over awkward shapes and print a table") { device, libDir, cacheDir, kernelsDir, filter };
+        var command = new Command("selftest", "Run every kernel against the CPU reference over awkward shapes and print a table") { device, cacheDir, kernelsDir, filter };
         command.SetAction(parse => ErrorReporter.Run(parse, () =>
         {
-            NativeLibraryLoader.SetSearchDirectory(parse.GetValue(libDir) ?? Environment.GetEnvironmentVariable("MISTRAL_CU_LIB_DIR"));
+            CommonOptions.SetLibraryDirectory(parse);
             var cache = parse.GetValue(cacheDir) ?? Environment.GetEnvironmentVariable("MISTRAL_CU_CACHE")
                         ?? KernelCache.DefaultDirectory(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile));
             var sources = parse.GetValue(kernelsDir) is { } dir ? KernelSources.FromDirectory(dir) : KernelSources.Embedded();

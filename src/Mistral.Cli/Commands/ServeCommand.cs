@@ -45,7 +45,7 @@ internal static class ServeCommand
             using var ops = CommonOptions.OpenOps(parse, device, precision);
             using var loaded = LoadedModel.Load(parse.GetValue(model)!, ops);
             var tokenizer = loaded.RequireTokenizer();
-            using var lm = new CausalLmServingLm(loaded.Model, rows, parse.GetValue(maxModelLen));
+            using var lm = new CausalLmServingLm(loaded.Model, rows, parse.GetValue(maxModelLen), loaded.SampleableVocab);
             string servedName = parse.GetValue(name) ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(loaded.DirectoryPath)));
             var options = new ServerOptions { Host = parse.GetValue(host)!, Port = parse.GetValue(port), ApiKey = parse.GetValue(apiKey) };
             var template = ChatTemplate.For(tokenizer);

@@ -2,7 +2,9 @@ using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Mistral.Cli.Console;
+using Mistral.Runtime.Model;
 using Mistral.Runtime.Tokenizer;
+using Mistral.Runtime.Training.Data;
 
 namespace Mistral.Cli.Commands;
 
@@ -20,7 +22,7 @@ internal static class TokenizeCommand
         var options = new Options();
         var command = new Command("tokenize", "Encode text to token ids or decode ids to text. Give exactly one of --text, --jsonl, --decode.")
         {
-            options.Path, options.Text, options.Jsonl, options.DecodeIds, options.Bos, options.Eos, options.Json, options.Output,
+            options.Path, options.Text, options.Jsonl, options.DecodeIds, options.Bos, options.NoBos, options.Eos, options.Json, options.Output,
         };
         command.SetAction(parse => ErrorReporter.Run(parse, () => Execute(parse, options)));
         return command;
@@ -33,7 +35,8 @@ internal static class TokenizeCommand
         public readonly Option<string?> Text = new("--text") { HelpName = "TEXT", Description = "Encode this text; prints the ids on one line, space-separated" };
         public readonly Option<FileInfo?> Jsonl = new("--jsonl") { HelpName = "FILE", Description = "Encode every line {\"text\": ...} of this file; writes {\"text\": ..., \"ids\": [...]} lines (a count goes to stderr)" };
         public readonly Option<string?> DecodeIds = new("--decode") { HelpName = "IDS", Description = "Decode these ids (\"1 22557 1526\" or a JSON array) and print the text" };
-        public readonly Option<bool> Bos = new("--bos") { Description = "Add the BOS id before each text" };
+        public readonly Option<bool> Bos = new("--bos") { Description = "Add the BOS id before each text (the default for SentencePiece tokenizers: Mistral, Llama)" };
+        public readonly Option<bool> NoBos = new("--no-bos") { Description = "Add no BOS id (the default for GPT-2's byte-level BPE, which has none)" };
         public readonly Option<bool> Eos = new("--eos") { Description = "Add the EOS id after each text" };
         public readonly Option<bool> Json = new("--json") { Description = "With --text: print {\"text\": ..., \"ids\": [...]} instead of bare ids" };
         public readonly Option<FileInfo?> Output = new("--output", "-o") { HelpName = "FILE", Description = "Write to this file instead of stdout" };
@@ -44,8 +47,12 @@ internal static class TokenizeCommand
         var modes = new object?[] { parse.GetValue(o.Text), parse.GetValue(o.Jsonl), parse.GetValue(o.DecodeIds) }.Count(v => v is not null);
         if (modes != 1)
             throw new ArgumentException("tokenize: give exactly one of --text, --jsonl, --decode");
+        if (parse.GetValue(o.Bos) && parse.GetValue(o.NoBos))
+            throw new ArgumentException("tokenize: give --bos or --no-bos, not both");
         var tokenizer = TokenizerFiles.Load(parse.GetValue(o.Path)!);
-        var bos = parse.GetValue(o.Bos);
+        // The tokenizer's own convention, as Hugging Face and llama.cpp apply it: SentencePiece models (Mistral) start
+        // every text with BOS, GPT-2's byte-level BPE adds nothing.
+        var bos = parse.GetValue(o.Bos) || (!parse.GetValue(o.NoBos) && tokenizer.AddsBos);
         var eos = parse.GetValue(o.Eos);
 
         var outputFile = parse.GetValue(o.Output);
@@ -71,12 +78,14 @@ internal static class TokenizeCommand
 
     private static (int Lines, long Tokens) EncodeJsonl(ITokenizer tokenizer, string path, bool bos, bool eos, TextWriter output)
     {
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"{path}: no such file (--jsonl)");
+        if (RegularFile.Problem(path) is string problem)
+            throw new FileNotFoundException($"{path}: {(problem == "file not found" ? "no such file" : problem)} (--jsonl)");
         var (lines, tokens, lineNumber) = (0, 0L, 0);
-        foreach (var line in File.ReadLines(path))
+        foreach (var (number, line) in Utf8Lines.Read(path))
         {
-            lineNumber++;
+            lineNumber = number;
+            if (line is null)
+                throw new FormatException($"{path}:{number}: not valid UTF-8");
             if (string.IsNullOrWhiteSpace(line))
                 continue;
             var text = ReadText(line, path, lineNumber);

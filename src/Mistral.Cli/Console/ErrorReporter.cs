@@ -21,9 +21,9 @@ public static class ErrorReporter
         {
             return body();
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e)
         {
-            var message = e is AggregateException { InnerExceptions.Count: 1 } agg ? agg.InnerExceptions[0].Message : e.Message;
+            var message = Message(e is AggregateException { InnerExceptions.Count: 1 } agg ? agg.InnerExceptions[0] : e);
             // The invocation's Error writer is Console.Error unless a test (or a host) redirects it.
             var error = parse.InvocationConfiguration.Error;
             error.WriteLine($"error: {source}{message}");
@@ -32,4 +32,15 @@ public static class ErrorReporter
             return ExitCodes.BadInput;
         }
     }
+
+    /// <summary>
+    /// The line a user reads: the exception's own message (library exceptions name the file or field), without the
+    /// " (Parameter 'x')" .NET appends to argument errors; out of memory says what to change.
+    /// </summary>
+    public static string Message(Exception e) => e switch
+    {
+        OutOfMemoryException => "out of host memory; use a smaller model, batch, context (--chunk-size for long prompts) or LoRA rank",
+        ArgumentException { ParamName: not null } a when a.Message.IndexOf(" (Parameter '", StringComparison.Ordinal) is var cut and > 0 => a.Message[..cut],
+        _ => e.Message,
+    };
 }

@@ -23,6 +23,13 @@ public interface IOps : IDisposable
 
     // ---- memory -------------------------------------------------------------------------------------------------
 
+    /// <summary>
+    /// Bytes this ops could still allocate, as far as it can tell: what a memory estimate made from a config is
+    /// compared with before a large allocation, so that a hostile size fails in milliseconds with both sizes named.
+    /// The host's memory unless a device knows better.
+    /// </summary>
+    long AvailableMemoryBytes => HostMemory.TotalBytes;
+
     /// <summary>A new zero-filled tensor.</summary>
     Tensor Allocate(Shape shape, DType dtype);
 

@@ -24,6 +24,8 @@ public sealed class RollingKvCache : IDisposable
         if (rows <= 0) throw new ArgumentOutOfRangeException(nameof(rows), rows, "a KV cache needs at least one row");
         if (slots <= 0) throw new ArgumentOutOfRangeException(nameof(slots), slots, "a KV cache needs at least one slot");
         if (slots > config.Window) throw new ArgumentOutOfRangeException(nameof(slots), slots, $"more slots than the model's attention window ({config.Window}) would hold positions attention never reads");
+        Devices.MemoryBudget.Require(ops, $"a KV cache of {rows} sequence(s) × {slots:N0} positions × {config.LayerCount} layers",
+            2.0 * config.LayerCount * rows * slots * config.KvHeads * config.HeadDim * ops.ActivationDType.SizeOf());
         Rows = rows;
         Slots = slots;
         _window = config.Window;

@@ -44,7 +44,7 @@ public static class OpsFactory
             }
             catch (DeviceUnavailableException e)
             {
-                note = $"{e.Message}; running on cpu";
+                note = $"no GPU found ({e.Brief}); using cpu";
                 return CreateCpu(request with { Precision = precision ?? "fp32" });
             }
         }
@@ -87,7 +87,10 @@ public static class OpsFactory
         }
         catch (Exception e) when (e is NativeLibraryMissingException or NoCudaDeviceException or CudaException or DllNotFoundException)
         {
-            throw new DeviceUnavailableException("cuda", $"no usable GPU ({e.Message})");
+            throw new DeviceUnavailableException("cuda", $"no usable GPU ({e.Message})")
+            {
+                Brief = e is NativeLibraryMissingException missing ? $"lib{missing.Library} not found" : e.Message,
+            };
         }
         return new CudaOps(device, dtype, ownsDevice: true);
     }

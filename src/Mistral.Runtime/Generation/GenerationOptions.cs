@@ -21,10 +21,16 @@ public sealed record GenerationOptions
     public bool TokenLogprobs { get; init; } = true;
 
     /// <summary>
+    /// Ids at or past this are never sampled (null = every embedding row may be): the padding rows of an embedding
+    /// padded past the tokenizer (<see cref="Model.LoadedModel.SampleableVocab"/>) have no text.
+    /// </summary>
+    public int? SampleableVocab { get; init; }
+
+    /// <summary>
     /// True when the next token is the plain argmax of the logits and nobody asked to see them: greedy without a
     /// repetition penalty (top-k, top-p and min-p always keep the argmax), and no logprobs.
     /// </summary>
-    public bool NeedsOnlyArgmax => Sampling.IsGreedy && Sampling.RepetitionPenalty == 1f && !TokenLogprobs && !PromptLogprobs;
+    public bool NeedsOnlyArgmax => Sampling.IsGreedy && Sampling.RepetitionPenalty == 1f && !TokenLogprobs && !PromptLogprobs && SampleableVocab is null;
 
     /// <summary>Throws ArgumentException naming the first out-of-range setting.</summary>
     public void Validate()
@@ -32,6 +38,7 @@ public sealed record GenerationOptions
         if (MaxTokens < 0) throw new ArgumentException($"max tokens must be >= 0, got {MaxTokens}");
         if (ChunkSize is <= 0) throw new ArgumentException($"chunk size must be > 0, got {ChunkSize}");
         if (CacheSlots is <= 0) throw new ArgumentException($"cache slots must be > 0, got {CacheSlots}");
+        if (SampleableVocab is <= 0) throw new ArgumentException($"sampleable vocabulary must be > 0, got {SampleableVocab}");
         Sampling.Validate();
     }
 }

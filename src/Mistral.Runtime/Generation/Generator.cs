@@ -29,6 +29,7 @@ public sealed class Generator(ICausalLm model)
         int batchSize = prompts.Count, vocab = config.VocabSize;
         int longest = prompts.Max(p => p.Length);
         int slots = options.CacheSlots ?? RollingKvCache.SlotsFor(config, longest, options.MaxTokens);
+        CheckPrefillMemory(prompts, options);
         using var cache = new RollingKvCache(Model.Ops, config, batchSize, slots);
         // Greedy on a device keeps the logits there: argmax on the device, only the ids come back (the CPU's tensors
         // are host memory already: no copy to spare).
@@ -64,6 +65,8 @@ public sealed class Generator(ICausalLm model)
             var fedBack = new List<int>();
             foreach (int b in active)
             {
+                if (lastLogits is not null && options.SampleableVocab is int sampleable && sampleable < vocab)
+                    lastLogits[b].AsSpan(sampleable).Fill(float.NegativeInfinity); // padding rows: never sampled
                 int token = lastLogits is null ? nextTokens[b] : samplers[b].Sample(lastLogits[b], CollectionsMarshal.AsSpan(history[b]));
                 history[b].Add(token);
                 generated[b].Add(token);
@@ -165,6 +168,22 @@ public sealed class Generator(ICausalLm model)
         Model.Ops.Download(logits, host);
         _logitsDownloads++;
         return host;
+    }
+
+    /// <summary>
+    /// The activations of the largest prefill chunk, at least (residual, norms, q/k/v/attention out, the three MLP
+    /// projections, and the logits that come back), checked before the first allocation: a 2M-token prompt on a model
+    /// without a stated context is refused at once with the sizes, not after minutes in an out-of-memory error.
+    /// </summary>
+    private void CheckPrefillMemory(IReadOnlyList<int[]> prompts, GenerationOptions options)
+    {
+        var c = Model.Config;
+        int chunk = options.ChunkSize ?? prompts.Max(p => p.Length);
+        double tokens = prompts.Sum(p => (double)Math.Min(chunk, p.Length));
+        double perToken = 4.0 * c.Width + 2.0 * c.Heads * c.HeadDim + 2.0 * c.KvHeads * c.HeadDim + 3.0 * c.FeedForwardWidth;
+        double logitsRows = options.PromptLogprobs ? tokens : prompts.Count;
+        double bytes = tokens * perToken * Model.Ops.ActivationDType.SizeOf() + logitsRows * c.VocabSize * 2 * sizeof(float);
+        Devices.MemoryBudget.Require(Model.Ops, $"prefilling {tokens:N0} prompt tokens (chunks of {chunk:N0}; --chunk-size makes them smaller)", bytes);
     }
 
     private bool AtContextLimit(int length) => Model.Config.ContextLength is int context && length >= context;

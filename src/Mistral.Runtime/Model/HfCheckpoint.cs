@@ -76,17 +76,27 @@ public sealed class HfCheckpoint : Checkpoint
         catch (ArgumentException) { return null; }
     }
 
-    /// <summary>Opens one safetensors file and maps the given HF names (all of its names when null).</summary>
-    private SafeTensorsFile AddFile(string path, IEnumerable<string>? hfNames)
+    /// <summary>
+    /// Opens one safetensors file and maps the given HF names (all of its names when null). A tensor stored twice (in
+    /// two shards, or under two names meaning the same weight) is refused: which copy would win is an accident of
+    /// file order. <paramref name="shardOf"/>: the index's tensor → shard path map, for the shard files.
+    /// </summary>
+    private SafeTensorsFile AddFile(string path, IEnumerable<string>? hfNames, IReadOnlyDictionary<string, string>? shardOf = null)
     {
         var file = SafeTensorsFile.Open(path);
         _files.Add(file);
+        if (shardOf is not null)
+            foreach (var name in file.Names)
+                if (shardOf.TryGetValue(name, out var listed) && listed != path)
+                    throw new CheckpointFormatException(path, $"holds tensor '{name}', which {IndexFileName} places in {Path.GetFileName(listed)}: the tensor is stored twice");
         foreach (var hfName in hfNames ?? file.Names)
         {
             if (!file.Contains(hfName))
                 throw new CheckpointFormatException(path, $"{IndexFileName} places tensor '{hfName}' in this file, but the file does not hold it");
             if (_names.ToNative(hfName) is not string native)
                 continue;
+            if (_tensors.TryGetValue(native, out var earlier))
+                throw new CheckpointFormatException(path, $"tensor '{hfName}' is the same weight as '{earlier.StoredName}' in {Path.GetFileName(earlier.FilePath)} (native '{native}'): stored twice");
             var (dtype, shape) = file.Describe(hfName);
             _byNative[native] = (file, hfName);
             _tensors[native] = new TensorInfo(native, dtype, shape, path, hfName);
@@ -102,6 +112,6 @@ public sealed class HfCheckpoint : Checkpoint
         _sharded = true;
         var index = ShardIndex.Load(indexPath);
         foreach (var shard in index.ShardPaths)
-            AddFile(shard, index.WeightMap.Where(e => e.Value == shard).Select(e => e.Key));
+            AddFile(shard, index.WeightMap.Where(e => e.Value == shard).Select(e => e.Key), index.WeightMap);
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Numerics;
 using System.Runtime.InteropServices;
 using Mistral.Kernels.Tensors;
 
@@ -43,6 +44,56 @@ public sealed class HostTensor
         if (!DType.IsFloat())
             throw new InvalidOperationException($"tensor '{Name}' is {DType}, not a float tensor");
         FloatBits.ToSingle(Bytes, DType, dst);
+    }
+
+    /// <summary>
+    /// The index of the first NaN or infinity, or -1 when every element is finite (also for integer tensors). Reads the
+    /// exponent bits only, a vector at a time: cheap next to reading the tensor from disk.
+    /// </summary>
+    public long FirstNonFinite() => DType switch
+    {
+        DType.F32 => FirstAllOnes(MemoryMarshal.Cast<byte, uint>(Bytes), 0x7F80_0000u),
+        DType.BF16 => FirstAllOnes(MemoryMarshal.Cast<byte, ushort>(Bytes), (ushort)0x7F80),
+        DType.F16 => FirstAllOnes(MemoryMarshal.Cast<byte, ushort>(Bytes), (ushort)0x7C00),
+        _ => -1,
+    };
+
+    /// <summary>The element a flat index stands for, as [i, j, ...] (for messages).</summary>
+    public string IndexOf(long flat)
+    {
+        var dims = Shape.Dims;
+        var index = new long[dims.Length];
+        for (int d = dims.Length - 1; d >= 0; d--)
+        {
+            index[d] = dims[d] == 0 ? 0 : flat % dims[d];
+            flat = dims[d] == 0 ? 0 : flat / dims[d];
+        }
+        return $"[{string.Join(", ", index)}]";
+    }
+
+    /// <summary>A float tensor's element as fp32 (for messages).</summary>
+    public float ElementAsSingle(long index)
+    {
+        Span<float> one = stackalloc float[1];
+        int size = DType.SizeOf();
+        FloatBits.ToSingle(Bytes.Slice(checked((int)(index * size)), size), DType, one);
+        return one[0];
+    }
+
+    private static long FirstAllOnes<T>(ReadOnlySpan<T> bits, T exponent) where T : unmanaged, IBinaryInteger<T>
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && bits.Length >= Vector<T>.Count)
+        {
+            var mask = new Vector<T>(exponent);
+            for (; i <= bits.Length - Vector<T>.Count; i += Vector<T>.Count)
+                if (Vector.EqualsAny(new Vector<T>(bits[i..]) & mask, mask))
+                    break;
+        }
+        for (; i < bits.Length; i++)
+            if ((bits[i] & exponent) == exponent)
+                return i;
+        return -1;
     }
 
     public float[] ToFloat32()

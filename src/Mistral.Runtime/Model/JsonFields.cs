@@ -18,16 +18,22 @@ internal sealed class JsonFields
 
     public string FilePath { get; }
 
-    /// <summary>Parses a JSON file whose top level must be an object. The document is copied, so nothing needs disposing.</summary>
+    /// <summary>
+    /// Parses a JSON file whose top level must be an object. A key given twice in one object is refused: which of the
+    /// two a reader keeps is an accident (model.safetensors.index.json, params.json). The document is copied, so
+    /// nothing needs disposing.
+    /// </summary>
     public static JsonFields Load(string path)
     {
-        if (!File.Exists(path))
-            throw new CheckpointFormatException(path, "file not found");
+        if (RegularFile.Problem(path) is string problem)
+            throw new CheckpointFormatException(path, problem);
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { AllowTrailingCommas = true, MaxDepth = 16 });
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 throw new CheckpointFormatException(path, $"expected a JSON object at the top level, found {doc.RootElement.ValueKind}");
+            if (FirstRepeatedKey(doc.RootElement, "") is string repeated)
+                throw new CheckpointFormatException(path, $"key '{repeated}' is given twice; which one counts would be an accident, so neither does");
             return new JsonFields(path, doc.RootElement.Clone());
         }
         catch (JsonException e)
@@ -37,6 +43,25 @@ internal sealed class JsonFields
     }
 
     public JsonElement Root => _root;
+
+    /// <summary>The dotted path of the first key repeated within one object, or null.</summary>
+    private static string? FirstRepeatedKey(JsonElement element, string path)
+    {
+        if (element.ValueKind == JsonValueKind.Array)
+            return element.EnumerateArray().Select((item, i) => FirstRepeatedKey(item, $"{path}[{i}]")).FirstOrDefault(r => r is not null);
+        if (element.ValueKind != JsonValueKind.Object)
+            return null;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in element.EnumerateObject())
+        {
+            string name = path.Length == 0 ? property.Name : $"{path}.{property.Name}";
+            if (!seen.Add(property.Name))
+                return name;
+            if (FirstRepeatedKey(property.Value, name) is string inner)
+                return inner;
+        }
+        return null;
+    }
 
     /// <summary>True when the field exists and is not null.</summary>
     public bool Has(string field) => _root.TryGetProperty(field, out var v) && v.ValueKind != JsonValueKind.Null;
@@ -75,10 +100,12 @@ internal sealed class JsonFields
         var v = _root.GetProperty(field);
         if (v.ValueKind != JsonValueKind.Number)
             throw Wrong(field, "a positive number", v);
-        double value = v.GetDouble();
-        if (!(value > 0) || double.IsInfinity(value))
-            throw new CheckpointFormatException(FilePath, $"field '{field}' = {v.GetRawText()} must be a positive finite number");
-        return (float)value;
+        // One rule for every float field: the value as the engine holds it (fp32) must be positive and finite, so
+        // 1e39 (infinity in fp32) and 1e-50 (zero in fp32) are refused like 1e400 and 0.
+        float value = v.TryGetDouble(out double parsed) ? (float)parsed : float.PositiveInfinity;
+        if (!(value > 0) || !float.IsFinite(value))
+            throw new CheckpointFormatException(FilePath, $"field '{field}' = {v.GetRawText()} must be a positive number that a 32-bit float holds ({float.Epsilon:G3} to {float.MaxValue:G3})");
+        return value;
     }
 
     public bool BoolOr(string field, bool fallback)

@@ -28,6 +28,8 @@ public sealed class ModelDirectory : IDisposable
     public const string ConsolidatedSafeTensors = "consolidated.safetensors";
     public const string ConsolidatedPth = "consolidated.00.pth";
 
+    private ModelLoadOptions _options = ModelLoadOptions.Strict;
+
     private ModelDirectory(string path, ModelLayout layout, string configPath, ModelFamily family, IModelConfig config, Checkpoint checkpoint,
         IReadOnlyList<string> weightFiles)
     {
@@ -41,7 +43,7 @@ public sealed class ModelDirectory : IDisposable
         WeightFiles = weightFiles;
         IsSharded = checkpoint.IsSharded;
         StoredDType = checkpoint.Tensors[Schema.First].DType;
-        WeightBytes = weightFiles.Sum(f => new FileInfo(f).Length);
+        WeightBytes = weightFiles.Sum(RegularFile.Length);
         TokenizerPath = Tokenizer.TokenizerFiles.FindInDirectory(path);
     }
 
@@ -70,10 +72,31 @@ public sealed class ModelDirectory : IDisposable
     /// <summary>The tokenizer file (<see cref="Tokenizer.TokenizerFiles.FindInDirectory"/>), or null.</summary>
     public string? TokenizerPath { get; }
 
-    /// <summary>A weight in native layout by the family's native name.</summary>
-    public HostTensor Read(string nativeName) => Checkpoint.Read(nativeName);
+    /// <summary>
+    /// A weight in native layout by the family's native name. A NaN or infinity in it is refused
+    /// with the file, tensor and first bad element (such a model writes garbage with exit 0) unless the options allow it.
+    /// </summary>
+    public HostTensor Read(string nativeName)
+    {
+        var tensor = Checkpoint.Read(nativeName);
+        if (!_options.AllowNonFinite && tensor.FirstNonFinite() is var bad and >= 0)
+        {
+            var info = Checkpoint.Tensors[nativeName];
+            throw new CheckpointFormatException(info.FilePath,
+                $"tensor {Describe(info)} holds {tensor.ElementAsSingle(bad)} at element {tensor.IndexOf(bad)} (flat index {bad}); " +
+                "a model with non-finite weights writes garbage (--allow-nonfinite loads it anyway)");
+        }
+        return tensor;
+    }
 
-    public static ModelDirectory Open(string path)
+    public static ModelDirectory Open(string path, ModelLoadOptions? options = null)
+    {
+        var directory = OpenLayout(path);
+        directory._options = options ?? ModelLoadOptions.Strict;
+        return directory;
+    }
+
+    private static ModelDirectory OpenLayout(string path)
     {
         if (File.Exists(path))
             throw new CheckpointFormatException(path, "is a file; expected a model directory (params.json or config.json plus weights)");
@@ -88,14 +111,13 @@ public sealed class ModelDirectory : IDisposable
         {
             var family = ModelFamilies.ParamsJson;
             var config = family.ReadParamsJson(paramsPath);
-            var schema = family.Schema(config);
             if (File.Exists(safetensors))
                 return new ModelDirectory(path, ModelLayout.NativeSafeTensors, paramsPath, family, config,
-                    Checked(schema, paramsPath, new NativeSafeTensorsCheckpoint(safetensors)), [safetensors]);
+                    Checked(family, config, paramsPath, new NativeSafeTensorsCheckpoint(safetensors)), [safetensors]);
             if (File.Exists(Path.Combine(path, "consolidated.01.pth")))
                 throw new CheckpointFormatException(path, "holds consolidated.01.pth: tensor-parallel sharded .pth checkpoints are not supported (expected a single consolidated.00.pth)");
             if (File.Exists(pth))
-                return new ModelDirectory(path, ModelLayout.NativePth, paramsPath, family, config, Checked(schema, paramsPath, PthCheckpoint.Open(pth)), [pth]);
+                return new ModelDirectory(path, ModelLayout.NativePth, paramsPath, family, config, Checked(family, config, paramsPath, PthCheckpoint.Open(pth)), [pth]);
             throw new CheckpointFormatException(path, $"has {ParamsJson} but no weights: expected {ConsolidatedSafeTensors} or {ConsolidatedPth}");
         }
         if (File.Exists(configPath))
@@ -104,7 +126,10 @@ public sealed class ModelDirectory : IDisposable
             var config = family.ReadHfConfig(configPath);
             if (!family.HasHfWeights(path))
                 throw new CheckpointFormatException(path, $"has {ConfigJson} but no weights: expected {family.HfWeightFiles}");
-            var checkpoint = Checked(family.Schema(config), configPath, family.OpenHf(path, config));
+            // The family's schema lists every tensor the config implies, so a hostile config (n_layers 10^9) is measured
+            // against the directory's size before it is built: a float element takes at least 2 bytes.
+            RequireWeightsFor(config, configPath, Directory.EnumerateFiles(path).Sum(RegularFile.Length) / 2, "the files of this directory hold at most");
+            var checkpoint = Checked(family, config, configPath, family.OpenHf(path, config));
             return new ModelDirectory(path, ModelLayout.HuggingFace, configPath, family, config, checkpoint, checkpoint.Files);
         }
         throw new CheckpointFormatException(path, $"not a model directory: expected {ParamsJson} (native layout) or {ConfigJson} (Hugging Face layout)");
@@ -122,12 +147,16 @@ public sealed class ModelDirectory : IDisposable
     }
 
     /// <summary>Every tensor the config implies must exist with exactly its shape and a float dtype.</summary>
-    private static Checkpoint Checked(CheckpointSchema schema, string configPath, Checkpoint checkpoint)
+    private static Checkpoint Checked(ModelFamily family, IModelConfig config, string configPath, Checkpoint checkpoint)
     {
         try
         {
             string configName = Path.GetFileName(configPath);
-            foreach (var (name, shape) in schema.Expected)
+            // Before the per-tensor table is built: a config declaring far more parameters than the files hold (a
+            // hostile n_layers of 10^9) is refused at once instead of building a table of billions of names.
+            long stored = checkpoint.Tensors.Values.DistinctBy(t => (t.FilePath, t.StoredName ?? t.Name)).Sum(t => t.Shape.ElementCount);
+            RequireWeightsFor(config, configPath, stored, "the weight files hold only");
+            foreach (var (name, shape) in family.Schema(config).Expected)
             {
                 if (!checkpoint.Tensors.TryGetValue(name, out var info))
                 {
@@ -146,6 +175,14 @@ public sealed class ModelDirectory : IDisposable
             checkpoint.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Tied tensors are stored once, so up to twice the stored values is a config that may still fit.</summary>
+    private static void RequireWeightsFor(IModelConfig config, string configPath, long storedValues, string holding)
+    {
+        if (config.ParameterCount > 2 * storedValues)
+            throw new CheckpointFormatException(configPath,
+                $"declares {config.ParameterCount:N0} parameters but {holding} {storedValues:N0} values: the config does not describe these weights");
     }
 
     private static string Describe(TensorInfo info) =>

@@ -48,15 +48,17 @@ public sealed unsafe class SafeTensorsFile : IDisposable
 
     public static SafeTensorsFile Open(string path)
     {
-        if (!File.Exists(path))
-            throw new CheckpointFormatException(path, "file not found");
-        long fileLength = new FileInfo(path).Length;
+        if (RegularFile.Problem(path) is string problem)
+            throw new CheckpointFormatException(path, problem);
+        // A symbolic link (the Hugging Face cache's layout) is measured and mapped as its target, not as the link.
+        string target = RegularFile.Resolve(path);
+        long fileLength = new FileInfo(target).Length;
         Span<byte> prefix = stackalloc byte[8];
-        using (var stream = File.OpenRead(path))
+        using (var stream = File.OpenRead(target))
             stream.ReadAtLeast(prefix, (int)Math.Min(8, fileLength), throwOnEndOfStream: false);
         long headerLength = SafeTensorsHeader.ReadHeaderLength(path, prefix, fileLength);
 
-        var mapping = MemoryMappedFile.CreateFromFile(path, FileMode.Open, mapName: null, 0, MemoryMappedFileAccess.Read);
+        var mapping = MemoryMappedFile.CreateFromFile(target, FileMode.Open, mapName: null, 0, MemoryMappedFileAccess.Read);
         MemoryMappedViewAccessor? view = null;
         try
         {

@@ -5,7 +5,8 @@ namespace Mistral.Runtime.Model;
 /// <summary>
 /// The index of a sharded Hugging Face checkpoint (model.safetensors.index.json, pytorch_model.bin.index.json): which
 /// shard file holds each tensor. Checked on <see cref="Load"/>: every entry names a plain file in the index's folder
-/// (a hostile index must not reach other files), that file exists, and no tensor is listed twice.
+/// (a hostile index must not reach other files), that file exists, and no tensor is listed twice (a repeated JSON key,
+/// refused by <see cref="JsonFields.Load"/>).
 /// </summary>
 public sealed class ShardIndex
 {
@@ -38,8 +39,7 @@ public sealed class ShardIndex
             string shard = item.Value.GetString()!;
             if (shard.Length == 0 || shard != Path.GetFileName(shard) || shard is "." or ".." || shard.Contains('\\'))
                 throw new CheckpointFormatException(indexPath, $"weight_map entry '{item.Name}' names '{shard}', which is not a plain file name in the model folder");
-            if (!weightMap.TryAdd(item.Name, Path.Combine(directory, shard)))
-                throw new CheckpointFormatException(indexPath, $"weight_map lists tensor '{item.Name}' twice");
+            weightMap[item.Name] = Path.Combine(directory, shard); // a tensor listed twice: JsonFields.Load refused the repeated key
         }
         if (weightMap.Count == 0)
             throw new CheckpointFormatException(indexPath, "weight_map is empty");

@@ -11,6 +11,16 @@ public interface IModelConfig
     string Family { get; }
 
     int LayerCount { get; }
+
+    /// <summary>The residual stream's width (Mistral's dim, GPT-2's n_embd).</summary>
+    int Width { get; }
+
+    /// <summary>The feed-forward block's inner width (Mistral's hidden_dim, GPT-2's n_inner).</summary>
+    int FeedForwardWidth { get; }
+
+    /// <summary>Query heads per layer.</summary>
+    int Heads { get; }
+
     int KvHeads { get; }
     int HeadDim { get; }
 

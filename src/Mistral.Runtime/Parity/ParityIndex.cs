@@ -30,11 +30,12 @@ public sealed class ParityIndex
     public static ParityIndex Load(string fixtureDir)
     {
         string path = Path.Combine(fixtureDir, "index.json");
-        if (!File.Exists(path)) throw new ParityFormatException(path, "file not found (expected a parity fixture directory holding index.json)");
+        if (Model.RegularFile.Problem(path) is string problem)
+            throw new ParityFormatException(path, File.Exists(path) ? problem : "file not found (expected a parity fixture directory holding index.json)");
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(File.ReadAllBytes(path));
+            doc = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { AllowDuplicateProperties = false });
         }
         catch (JsonException e)
         {

@@ -9,7 +9,7 @@ namespace Mistral.Runtime.Tokenizer;
 /// each piece's UTF-8 bytes with <see cref="ByteLevelAlphabet"/>, merge by rank. No normalization, no BOS/EOS unless
 /// asked (both are &lt;|endoftext|&gt;, as in Hugging Face's gpt2), and "&lt;|endoftext|&gt;" inside text stays text.
 /// </summary>
-public sealed partial class Gpt2ByteLevelBpe : ITokenizer
+public sealed partial class Gpt2ByteLevelBpe : EngineTokenizer
 {
     public const string VocabFileName = "vocab.json";
     public const string MergesFileName = "merges.txt";
@@ -17,7 +17,7 @@ public sealed partial class Gpt2ByteLevelBpe : ITokenizer
 
     // encoder.py's pattern. .NET's \s is Unicode White_Space including U+0085, as Python's `regex` module's is.
     [GeneratedRegex(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+", RegexOptions.CultureInvariant)]
-    private static partial Regex PreTokenizer();
+    private static partial Regex Gpt2Split();
 
     private readonly string[] _tokens;
     private readonly MergeTable _merges;
@@ -29,11 +29,11 @@ public sealed partial class Gpt2ByteLevelBpe : ITokenizer
         EosId = endOfText;
     }
 
-    public int VocabSize => _tokens.Length;
-    public int BosId => EosId;
-    public bool AddsBos => false;
-    public int EosId { get; }
-    public int UnkId => -1; // every byte has a token, so nothing is unknown
+    public override int VocabSize => _tokens.Length;
+    public override int BosId => EosId;
+    public override bool AddsBos => false;
+    public override int EosId { get; }
+    public override int UnkId => -1; // every byte has a token, so nothing is unknown
 
     /// <summary>Loads vocab.json and merges.txt (the "#version" header line is optional).</summary>
     public static Gpt2ByteLevelBpe Load(string vocabPath, string mergesPath)
@@ -48,21 +48,21 @@ public sealed partial class Gpt2ByteLevelBpe : ITokenizer
         return new Gpt2ByteLevelBpe(tokens, table, endOfText);
     }
 
-    public string IdToPiece(int id)
+    public override string IdToPiece(int id)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(id);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(id, VocabSize);
         return _tokens[id];
     }
 
-    public int[] Encode(string text, bool bos, bool eos = false)
+    public override int[] Encode(string text, bool bos, bool eos = false)
     {
         ArgumentNullException.ThrowIfNull(text);
         var ids = new List<int>(text.Length / 3 + 2);
         if (bos)
             ids.Add(BosId >= 0 ? BosId : throw new InvalidOperationException("this vocabulary has no <|endoftext|> token"));
         Span<byte> utf8 = stackalloc byte[4];
-        foreach (var match in PreTokenizer().EnumerateMatches(text))
+        foreach (var match in Gpt2Split().EnumerateMatches(text))
         {
             var word = text.AsSpan(match.Index, match.Length);
             var symbols = new List<int>(word.Length);
@@ -83,7 +83,7 @@ public sealed partial class Gpt2ByteLevelBpe : ITokenizer
         return ids.ToArray();
     }
 
-    public string Decode(IEnumerable<int> ids)
+    public override string Decode(IEnumerable<int> ids)
     {
         ArgumentNullException.ThrowIfNull(ids);
         var decoder = CreateStreamingDecoder();
@@ -93,7 +93,7 @@ public sealed partial class Gpt2ByteLevelBpe : ITokenizer
         return text.Append(decoder.Flush()).ToString();
     }
 
-    public IStreamingDecoder CreateStreamingDecoder() => new ByteLevelStreamingDecoder(this);
+    public override IStreamingDecoder CreateStreamingDecoder() => new ByteLevelStreamingDecoder(this);
 
     /// <summary>The bytes a token spells (its stand-in characters mapped back).</summary>
     internal byte[] BytesOf(int id)
@@ -111,9 +111,11 @@ public sealed partial class Gpt2ByteLevelBpe : ITokenizer
 
     private static string[] ReadVocab(string path)
     {
+        if (Model.RegularFile.Problem(path) is string problem)
+            throw new TokenizerFormatException(path, problem);
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            using var doc = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { AllowDuplicateProperties = false });
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 throw new TokenizerFormatException(path, "expected a JSON object of token → id");
             var byId = new Dictionary<int, string>();
@@ -141,6 +143,8 @@ public sealed partial class Gpt2ByteLevelBpe : ITokenizer
 
     private static List<(string, string)> ReadMerges(string path)
     {
+        if (Model.RegularFile.Problem(path) is string problem)
+            throw new TokenizerFormatException(path, problem);
         string[] lines;
         try
         {

@@ -14,6 +14,8 @@ public static class HfTokenizerJsonReader
 {
     public static SentencePieceBpe Read(string path)
     {
+        if (Model.RegularFile.Problem(path) is string problem)
+            throw new TokenizerFormatException(path, problem);
         string json;
         try
         {
@@ -31,7 +33,7 @@ public static class HfTokenizerJsonReader
     {
         try
         {
-            using var document = JsonDocument.Parse(json);
+            using var document = JsonDocument.Parse(json, new JsonDocumentOptions { AllowDuplicateProperties = false });
             return Parse(document.RootElement, path);
         }
         catch (JsonException e)

@@ -8,7 +8,7 @@ namespace Mistral.Runtime.Tokenizer;
 /// piece as its UTF-8 bytes (&lt;0xNN&gt; tokens), or as UNK when the model has no byte fallback.
 /// Decoding follows SentencePiece's DecodeSentencePiece (see <see cref="SentencePieceStreamingDecoder"/>).
 /// </summary>
-public sealed class SentencePieceBpe : ITokenizer
+public sealed class SentencePieceBpe : EngineTokenizer
 {
     private readonly SentencePieceSpec _spec;
     private readonly MergeTable _merges;
@@ -41,12 +41,12 @@ public sealed class SentencePieceBpe : ITokenizer
     /// <summary>A tokenizer over a SentencePiece model's pieces, merging by piece score (tokenizer.model semantics).</summary>
     public static SentencePieceBpe FromSpec(SentencePieceSpec spec) => new(spec, MergeTable.FromScores(spec));
 
-    public int VocabSize => _spec.Pieces.Count;
-    public int BosId => _spec.BosId;
-    public bool AddsBos => BosId >= 0;
-    public int EosId => _spec.EosId;
-    public int UnkId => _spec.UnkId;
-    public NormalizerSpec Normalizer => _spec.Normalizer;
+    public override int VocabSize => _spec.Pieces.Count;
+    public override int BosId => _spec.BosId;
+    public override bool AddsBos => BosId >= 0;
+    public override int EosId => _spec.EosId;
+    public override int UnkId => _spec.UnkId;
+    public NormalizerSpec NormalizerRules => _spec.Normalizer;
     public bool ByteFallback => _spec.ByteFallback;
 
     /// <summary>[VocabSize] the byte a BYTE piece stands for, -1 for other pieces.</summary>
@@ -55,7 +55,7 @@ public sealed class SentencePieceBpe : ITokenizer
     /// <summary>[VocabSize] piece text as it decodes before '▁' → ' ' ("" for control and byte pieces).</summary>
     internal string[] Surfaces { get; }
 
-    public string IdToPiece(int id)
+    public override string IdToPiece(int id)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(id);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(id, VocabSize);
@@ -69,7 +69,7 @@ public sealed class SentencePieceBpe : ITokenizer
         return _spec.Pieces[id].Type;
     }
 
-    public int[] Encode(string text, bool bos, bool eos = false)
+    public override int[] Encode(string text, bool bos, bool eos = false)
     {
         ArgumentNullException.ThrowIfNull(text);
         var ids = new List<int>(text.Length / 3 + 2);
@@ -81,7 +81,7 @@ public sealed class SentencePieceBpe : ITokenizer
         return ids.ToArray();
     }
 
-    public string Decode(IEnumerable<int> ids)
+    public override string Decode(IEnumerable<int> ids)
     {
         ArgumentNullException.ThrowIfNull(ids);
         var decoder = new SentencePieceStreamingDecoder(this);
@@ -92,7 +92,7 @@ public sealed class SentencePieceBpe : ITokenizer
         return text.ToString();
     }
 
-    public IStreamingDecoder CreateStreamingDecoder() => new SentencePieceStreamingDecoder(this);
+    public override IStreamingDecoder CreateStreamingDecoder() => new SentencePieceStreamingDecoder(this);
 
     private void EncodeInto(string text, List<int> ids)
     {

@@ -21,6 +21,8 @@ public static class SentencePieceModelReader
 
     public static SentencePieceSpec Read(string path)
     {
+        if (Model.RegularFile.Problem(path) is string problem)
+            throw new TokenizerFormatException(path, problem);
         byte[] bytes;
         try
         {

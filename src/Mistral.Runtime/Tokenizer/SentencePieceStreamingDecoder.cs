@@ -19,7 +19,7 @@ internal sealed class SentencePieceStreamingDecoder : IStreamingDecoder
     public SentencePieceStreamingDecoder(SentencePieceBpe tokenizer)
     {
         _tokenizer = tokenizer;
-        var normalizer = tokenizer.Normalizer;
+        var normalizer = tokenizer.NormalizerRules;
         _stripsLeadingSpace = normalizer.AddDummyPrefix || normalizer.RemoveExtraWhitespaces;
         _stripsAllLeadingSpaces = normalizer.RemoveExtraWhitespaces;
     }

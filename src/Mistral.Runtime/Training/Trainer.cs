@@ -31,18 +31,22 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
 
     private const ulong LoraInitStream = 0x4C4F_5241, DropoutStream = 0x4452_4F50;
 
-    public TrainResult Run(bool resume, CancellationToken cancel = default)
+    /// <param name="allowConfigChange">resume even when the settings that shape the numbers differ from the checkpoint's config.</param>
+    public TrainResult Run(bool resume, CancellationToken cancel = default, bool allowConfigChange = false)
     {
         bool lead = _comm.Rank == 0;
         if (_comm.WorldSize > 1 && config.Lora.Dropout > 0)
             throw new TrainConfigException(config.SourceFile, "lora.dropout",
                 $"dropout masks come from one sequential random stream, so {_comm.WorldSize} ranks cannot reproduce it yet; set lora.dropout: 0 to train on several ranks");
+        // Before anything is read or written: one run per run_dir. Rank 0 holds the lock for the whole data-parallel
+        // run (the other ranks write nothing there); when it is refused, rank 0's error aborts every rank.
+        using var runLock = lead ? RunDirLock.Acquire(config.RunDir) : null;
         using var model = ModelDirectory.Open(config.InitialModelPath);
+        CheckSizes(model.Config); // before the data is packed into seq_len windows or anything is allocated
         var tokenizer = model.TokenizerPath is { } tp
             ? TokenizerFiles.Load(tp)
             : throw new CheckpointFormatException(model.DirectoryPath, "no tokenizer.model or tokenizer.json: training needs the model's tokenizer");
-        if (tokenizer.VocabSize > model.Config.VocabSize)
-            throw new CheckpointFormatException(model.DirectoryPath, $"the tokenizer has {tokenizer.VocabSize} ids, the model only {model.Config.VocabSize} embeddings");
+        LoadedModel.CheckVocabulary(model, tokenizer);
 
         var data = TrainingData.Load(config.Data, tokenizer, config.Seed);
         foreach (var bad in data.BadLines.Take(JsonlDataset.BadLinesShown)) log?.Invoke($"skipped bad line {bad}");
@@ -72,6 +76,8 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
         if (resume && TrainingCheckpoint.Latest(config.RunDir) is { } latest)
         {
             var state = TrainingCheckpoint.ReadState(latest);
+            var saved = CheckConfigUnchanged(latest, allowConfigChange);
+            ResumeCheck.State(state, config, saved, latest, new TrainDataLoader(data.Train, saved.SeqLen, saved.BatchSize, saved.Seed).WindowsOf(0).Count);
             var trained = TrainingCheckpoint.ReadTrained(latest);
             lm.Import(trained, lm.Parameters, latest);
             var optimizerFile = Path.Combine(latest, TrainingCheckpoint.OptimizerFile);
@@ -92,7 +98,7 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
         sync.BroadcastParameters();
 
         Directory.CreateDirectory(config.RunDir);
-        using var metrics = lead ? new MetricsLog(config.RunDir) : null;
+        using var metrics = lead ? new MetricsLog(config.RunDir, startStep: step) : null;
         var loader = new TrainDataLoader(data.Train, config.SeqLen, config.BatchSize, config.Seed, position);
         var evalBatches = evaluate ? EvalBatches(data.Eval) : [];
         double? firstEval = null, lastEval = null;
@@ -120,7 +126,16 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
             loss = denominator > 0 ? sum / denominator : 0;
             double norm = GradientClipping.GlobalNorm(ops, lm.Parameters);
             double lr = schedule.At(step);
-            adam.Update(lr, GradientClipping.Scale(norm, config.MaxGradNorm));
+            // Loss and norm come from summed gradients, but every rank must take the same branch (a throw on one
+            // rank alone would leave the others waiting at the next collective), so the decision itself is agreed.
+            bool finite = !sync.AnyRank(!(double.IsFinite(loss) && double.IsFinite(norm)));
+            if (!finite && !config.SkipNonFinite)
+                throw new TrainingStoppedException(
+                    $"step {step + 1}: the {(double.IsFinite(loss) ? "gradient norm" : "loss")} is not finite (loss {loss}, gradient norm {norm}); " +
+                    $"stopped before updating the weights. Last good checkpoint: {lastCheckpoint ?? "none"}. " +
+                    "Resume from it with a lower optim.lr, or set skip_nonfinite: true to skip such steps");
+            if (finite) adam.Update(lr, GradientClipping.Scale(norm, config.MaxGradNorm));
+            else log?.Invoke($"step {step + 1}: loss {loss}, gradient norm {norm}: not finite, skipped without an update (skip_nonfinite)");
             step++;
 
             int tokens = batches.TokenCount;
@@ -174,6 +189,43 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
         }
         _comm.Barrier();
         return new TrainResult(step, loss, firstEval, lastEval, throughput, lastCheckpoint, mergedPath);
+    }
+
+    /// <summary>
+    /// Sizes that come from the YAML, checked against the model and the memory before anything is allocated: a LoRA
+    /// rank above the model's width adds nothing, a seq_len past a stated context was never trained, and the weights,
+    /// adapters with their gradients and AdamW moments, and one micro-batch's activations and logits must fit.
+    /// </summary>
+    private void CheckSizes(IModelConfig m)
+    {
+        if (config.Lora.Rank > m.Width)
+            throw new TrainConfigException(config.SourceFile, "lora.rank", $"{config.Lora.Rank} is larger than the model's width {m.Width}: a rank above the smaller side of an adapted matrix adds nothing");
+        if (m.ContextLength is int context && config.SeqLen > context)
+            throw new TrainConfigException(config.SourceFile, "seq_len", $"{config.SeqLen} is longer than the model's context of {context}");
+        double element = ops.ActivationDType.SizeOf();
+        // Upper bounds that hold for every family: each projection of a block (q, k, v, o, up, gate, down) adapted.
+        double perLayerAdapterWidth = 2.0 * m.Width + m.Heads * m.HeadDim + 2.0 * m.KvHeads * m.HeadDim + 3.0 * m.FeedForwardWidth + 3.0 * m.Width + 2.0 * m.FeedForwardWidth;
+        double adapters = 4.0 * sizeof(float) * config.Lora.Rank * perLayerAdapterWidth * m.LayerCount; // A and B: value, gradient, m, v
+        double tokens = (double)config.BatchSize * config.SeqLen;
+        double activations = tokens * m.LayerCount * (6.0 * m.Width + 2.0 * m.Heads * m.HeadDim + 2.0 * m.KvHeads * m.HeadDim + 3.0 * m.FeedForwardWidth) * element
+                             + tokens * m.VocabSize * 2 * sizeof(float);                                 // logits and their gradient
+        double weights = (double)m.ParameterCount * element;
+        Devices.MemoryBudget.Require(ops,
+            $"training with lora.rank {config.Lora.Rank}, seq_len {config.SeqLen} and batch_size {config.BatchSize} (weights, adapters with AdamW state, one micro-batch's activations)",
+            weights + adapters + activations);
+    }
+
+    /// <summary>Refuses to resume with settings that change the numbers, naming each, unless allowed (then says them).</summary>
+    private TrainConfig CheckConfigUnchanged(string checkpoint, bool allowed)
+    {
+        var savedPath = Path.Combine(checkpoint, TrainingCheckpoint.ConfigFile);
+        var saved = TrainConfigLoader.Parse(File.ReadAllText(savedPath), config.SourceFile);
+        var changes = ResumeCheck.ConfigChanges(saved, config);
+        if (changes.Count == 0) return saved;
+        if (!allowed)
+            throw new CheckpointFormatException(savedPath, $"the run was started with other settings: {string.Join(", ", changes)}; resume with the same settings, or pass --allow-config-change");
+        log?.Invoke($"resuming with changed settings: {string.Join(", ", changes)}");
+        return saved;
     }
 
     private List<TrainBatch> EvalBatches(IReadOnlyList<TokenizedDocument> eval) =>

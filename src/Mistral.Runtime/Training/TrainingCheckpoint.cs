@@ -8,7 +8,9 @@ namespace Mistral.Runtime.Training;
 /// <summary>
 /// run_dir/checkpoints/step_N/: lora.safetensors (adapters, reference names), norms.safetensors (trained RMSNorm
 /// weights), optimizer.safetensors (AdamW exp_avg / exp_avg_sq), state.json (<see cref="TrainingState"/>) and
-/// config.yaml (the effective config). Written into step_N.tmp and renamed, so a crash never leaves a half checkpoint.
+/// config.yaml (the effective config), and manifest.json: the SHA-256 of each of those files, checked before any is
+/// read back, so a damaged or edited checkpoint is refused naming the file. Written into step_N.tmp and renamed, so a
+/// crash never leaves a half checkpoint.
 /// </summary>
 public static partial class TrainingCheckpoint
 {
@@ -17,8 +19,9 @@ public static partial class TrainingCheckpoint
     public const string OptimizerFile = "optimizer.safetensors";
     public const string StateFile = "state.json";
     public const string ConfigFile = "config.yaml";
+    public const string ManifestFile = "manifest.json";
 
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, IncludeFields = true };
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, IncludeFields = true, AllowDuplicateProperties = false };
 
     [GeneratedRegex(@"^step_(\d+)$")]
     private static partial Regex StepFolder();
@@ -44,7 +47,7 @@ public static partial class TrainingCheckpoint
     public static string PathOf(string runDir, int step) => Path.Combine(Folder(runDir), $"step_{step}");
 
     /// <summary>
-    /// Writes step_N.tmp, then runs <paramref name="beforeCommit"/> (data-parallel runs: a barrier, so the checkpoint
+    /// Writes step_N.tmp with its SHA-256 manifest, then runs <paramref name="beforeCommit"/> (data-parallel runs: a barrier, so the checkpoint
     /// appears only once every rank has reached it), then renames it to step_N and prunes to <paramref name="keepLast"/>.
     /// </summary>
     public static string Write(string runDir, TrainingState state, IEnumerable<HostTensor> lora, IEnumerable<HostTensor> norms,
@@ -67,7 +70,10 @@ public static partial class TrainingCheckpoint
         SafeTensorsWriter.Write(Path.Combine(temp, OptimizerFile), optimizer);
         File.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, Json));
         File.WriteAllText(Path.Combine(temp, ConfigFile), effectiveYaml);
-        beforeCommit?.Invoke();
+        var manifest = Directory.GetFiles(temp).Select(Path.GetFileName).Order(StringComparer.Ordinal)
+            .ToDictionary(name => name!, name => Sha256(Path.Combine(temp, name!)), StringComparer.Ordinal);
+        File.WriteAllText(Path.Combine(temp, ManifestFile), JsonSerializer.Serialize(manifest, Json));
+        beforeCommit?.Invoke(); // after the manifest: what the barrier makes visible is complete
         if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
         Directory.Move(temp, final);
 
@@ -77,10 +83,43 @@ public static partial class TrainingCheckpoint
         return final;
     }
 
+    /// <summary>Checks every file of a checkpoint against its manifest.json; throws naming the first that differs.</summary>
+    public static void Verify(string checkpoint)
+    {
+        var path = Path.Combine(checkpoint, ManifestFile);
+        if (!File.Exists(path)) throw new CheckpointFormatException(path, "missing: the checkpoint's files cannot be checked (incomplete, or written by an older mistral-cu)");
+        Dictionary<string, string> manifest;
+        try
+        {
+            manifest = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(path), Json) ?? [];
+        }
+        catch (JsonException e)
+        {
+            throw new CheckpointFormatException(path, $"not a valid manifest: {e.Message}");
+        }
+        foreach (var name in new[] { LoraFile, OptimizerFile, StateFile, ConfigFile })
+            if (!manifest.ContainsKey(name)) throw new CheckpointFormatException(path, $"does not list {name}");
+        foreach (var (name, sha) in manifest)
+        {
+            var file = Path.Combine(checkpoint, name);
+            if (name != Path.GetFileName(name) || !File.Exists(file))
+                throw new CheckpointFormatException(file, "listed in manifest.json but missing");
+            if (!string.Equals(Sha256(file), sha, StringComparison.OrdinalIgnoreCase))
+                throw new CheckpointFormatException(file, "does not match its SHA-256 in manifest.json: the checkpoint was damaged or edited");
+        }
+    }
+
+    private static string Sha256(string file)
+    {
+        using var stream = File.OpenRead(file);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
+    }
+
     public static TrainingState ReadState(string checkpoint)
     {
         var path = Path.Combine(checkpoint, StateFile);
         if (!File.Exists(path)) throw new CheckpointFormatException(path, "not a training checkpoint (state.json missing)");
+        Verify(checkpoint);
         try
         {
             return JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(path), Json)

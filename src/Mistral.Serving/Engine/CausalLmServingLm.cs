@@ -16,12 +16,16 @@ public sealed class CausalLmServingLm : IServingLm
 
     private readonly ICausalLm _model;
     private readonly RollingKvCache _cache;
+    private readonly int? _sampleableVocab;
 
     /// <param name="model">not owned.</param>
     /// <param name="rows">the largest running batch.</param>
     /// <param name="maxSequenceLength">the limit to serve (default: the model's context length, else <see cref="DefaultMaxSequenceLength"/>); never above the model's.</param>
-    public CausalLmServingLm(ICausalLm model, int rows, int? maxSequenceLength = null)
+    /// <param name="sampleableVocab">ids at or past this get -inf logits, so they are never sampled: the padding rows of
+    /// an embedding padded past the tokenizer (<see cref="Runtime.Model.LoadedModel.SampleableVocab"/>; null = none).</param>
+    public CausalLmServingLm(ICausalLm model, int rows, int? maxSequenceLength = null, int? sampleableVocab = null)
     {
+        _sampleableVocab = sampleableVocab;
         var config = model.Config;
         int limit = maxSequenceLength ?? config.ContextLength ?? DefaultMaxSequenceLength;
         if (limit <= 0) throw new ArgumentOutOfRangeException(nameof(maxSequenceLength), limit, "the sequence limit must be positive");
@@ -42,6 +46,9 @@ public sealed class CausalLmServingLm : IServingLm
         var batch = _cache.NextBatch(rows, lengths);
         var result = _model.Forward(tokens, batch, _cache, allTokens ? LogitsFor.AllTokens : LogitsFor.LastTokens);
         _model.Ops.Download(result, logits[..checked((int)result.ElementCount)]);
+        if (_sampleableVocab is int sampleable && sampleable < VocabSize)
+            for (int row = 0; row < result.ElementCount / VocabSize; row++)
+                logits.Slice(row * VocabSize + sampleable, VocabSize - sampleable).Fill(float.NegativeInfinity);
     }
 
     public void Dispose() => _cache.Dispose();

@@ -10,7 +10,7 @@ public sealed class FinetuneCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static string ExampleConfig => Path.Combine(Fixtures.Root, "..", "..", "examples", "finetune", "tiny.yaml");
+    internal static string ExampleConfig => Path.Combine(Fixtures.Root, "..", "..", "examples", "finetune", "tiny.yaml");
 
     private string WriteConfig(string yaml)
     {

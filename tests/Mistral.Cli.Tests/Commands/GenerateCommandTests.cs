@@ -64,7 +64,7 @@ public sealed class GenerateCommandTests : IDisposable
         var json = Run("generate", Fixtures.TinyNative, "--prompt", Prompt, "-t", "0", "-n", "8", "--json");
         Assert.Equal(Prompt + JsonDocument.Parse(json.Out).RootElement.GetProperty("text").GetString() + "\n", run.Out);
         var timing = Assert.Single(run.ErrLines);
-        Assert.Matches(@"^prompt: \d+ tokens in [\d.]+ ms \([\d.]+ tok/s\) \| generation: 8 tokens in [\d.]+ ms \([\d.]+ tok/s\)$", timing);
+        Assert.Matches(@"^prompt: \d+ tokens in [\d.]+ ms \([\d.]+ tok/s\) \| generation: 8 tokens in [\d.]+ ms \([\d.]+ tok/s\) \| seed \d+$", timing);
     }
 
     [Fact]
@@ -132,6 +132,52 @@ public sealed class GenerateCommandTests : IDisposable
         Assert.Equal(ExitCodes.BadInput, run.ExitCode);
         Assert.StartsWith("error: ", Assert.Single(run.ErrLines));
         Assert.Empty(run.Out);
+    }
+
+    [Fact]
+    public void Seed_IsPrintedWithTheTimingLine_AndRepeatsTheRun()
+    {
+        var first = Run("generate", Fixtures.TinyNative, "--prompt", Prompt, "-t", "1.0", "-n", "6");
+        var seed = System.Text.RegularExpressions.Regex.Match(Assert.Single(first.ErrLines), @"\| seed (\d+)$").Groups[1].Value;
+        Assert.NotEmpty(seed);
+        var again = Run("generate", Fixtures.TinyNative, "--prompt", Prompt, "-t", "1.0", "-n", "6", "--seed", seed);
+        Assert.Equal(first.Out, again.Out);
+    }
+
+    [Fact]
+    public void BadArgument_IsReportedBeforeTheNoGpuNote()
+    {
+        // Default device (auto): on a machine without a GPU the note would come first if the device were opened first.
+        var run = CliRunner.Run("generate", Fixtures.TinyNative, "--prompt", "x", "--top-p", "1.5");
+        Assert.Equal(ExitCodes.BadInput, run.ExitCode);
+        Assert.Equal("error: top-p must be in (0, 1] (1 = off), got 1.5", Assert.Single(run.ErrLines));
+    }
+
+    [Fact]
+    public void NanWeights_RefusedWithExit2_AndWithAllowNonFiniteJsonWritesNullLogprobs()
+    {
+        // A NaN in the final norm makes every logit NaN: the model would print garbage with exit 0.
+        string dir = Directory.CreateDirectory(Path.Combine(_temp, "nan")).FullName;
+        foreach (var name in new[] { "params.json", "tokenizer.model" })
+            File.Copy(Path.Combine(Fixtures.TinyNative, name), Path.Combine(dir, name));
+        var tensors = SafeTensorsFile.ReadAll(Path.Combine(Fixtures.TinyNative, "consolidated.safetensors")).Values.Select(t =>
+        {
+            if (t.Name != MistralTensorNames.Norm) return t;
+            var values = t.ToFloat32();
+            values[7] = float.NaN;
+            return HostTensor.FromFloat32(t.Name, values, t.Shape, t.DType);
+        });
+        SafeTensorsWriter.Write(Path.Combine(dir, "consolidated.safetensors"), tensors.ToList());
+
+        var refused = Run("generate", dir, "--prompt", Prompt, "-n", "2");
+        Assert.Equal(ExitCodes.BadInput, refused.ExitCode);
+        Assert.Equal($"error: {Path.Combine(dir, "consolidated.safetensors")}: tensor 'norm.weight' holds NaN at element [7] (flat index 7); " +
+                     "a model with non-finite weights writes garbage (--allow-nonfinite loads it anyway)", Assert.Single(refused.ErrLines));
+
+        var allowed = Run("generate", dir, "--prompt", Prompt, "-n", "2", "--temperature", "0", "--json", "--allow-nonfinite");
+        Assert.True(allowed.ExitCode == ExitCodes.Ok, allowed.ToString());
+        using var json = JsonDocument.Parse(allowed.Out);
+        Assert.All(json.RootElement.GetProperty("logprobs").EnumerateArray(), lp => Assert.Equal(JsonValueKind.Null, lp.ValueKind));
     }
 
     [Fact]

@@ -90,6 +90,36 @@ public sealed class InfoCommandTests
     }
 
     [Fact]
+    public void Garbage_tokenizer_is_reported_as_unreadable_with_the_reason_and_exit_code_2()
+    {
+        var dir = Directory.CreateTempSubdirectory("mistral-cli-info-").FullName;
+        try
+        {
+            foreach (var name in new[] { "params.json", "consolidated.safetensors" })
+                File.Copy(Path.Combine(Fixtures.TinyNative, name), Path.Combine(dir, name));
+            var tokenizer = Path.Combine(dir, "tokenizer.model");
+            File.WriteAllBytes(tokenizer, [0x0A, 0x05, 0x68, 0x65]); // a protobuf field that runs past the end
+            var result = CliRunner.Run("info", dir);
+            Assert.Equal(2, result.ExitCode);
+            var reported = Assert.Single(result.OutLines, l => l.StartsWith("tokenizer", StringComparison.Ordinal));
+            Assert.StartsWith($"tokenizer       unreadable: {tokenizer}: ", reported);
+            Assert.Contains("parameters      4,188,480 (4.19 M)", result.OutLines); // the rest is still shown
+            Assert.Equal($"error: {reported["tokenizer       unreadable: ".Length..]}", Assert.Single(result.ErrLines));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Tokenizer_vocabulary_is_shown_next_to_the_embedding_rows()
+    {
+        var result = CliRunner.Run("info", Fixtures.TinyNative);
+        Assert.Contains("vocabulary      32000 ids", result.OutLines);
+    }
+
+    [Fact]
     public void Verbose_adds_the_stack_trace()
     {
         var path = Path.Combine(Path.GetTempPath(), $"no-such-model-{Guid.NewGuid():N}");

@@ -23,10 +23,19 @@ public sealed class TokenizeCommandTests : IDisposable
     }
 
     [Fact]
+    public void Text_Default_FollowsTheTokenizersBosConvention()
+    {
+        // Mistral's SentencePiece model starts a text with BOS, as HF's tokenizer and llama.cpp do; --no-bos leaves it out.
+        Assert.Equal((0, "1 22557 1526 28808\n", ""), Run("tokenize", ModelDir, "--text", "Hello world!"));
+        Assert.Equal((0, "22557 1526 28808\n", ""), Run("tokenize", ModelDir, "--text", "Hello world!", "--no-bos"));
+        Assert.Equal(ExitCodes.BadInput, Run("tokenize", ModelDir, "--text", "x", "--bos", "--no-bos").Item1);
+    }
+
+    [Fact]
     public void Text_JsonFileAndJsonOutput_PrintsRecord()
     {
         var json = Path.Combine(ModelDir, "tokenizer.json");
-        var (code, stdout, _) = Run("tokenize", json, "--text", "hello ", "--json");
+        var (code, stdout, _) = Run("tokenize", json, "--text", "hello ", "--json", "--no-bos");
         Assert.Equal(0, code);
         Assert.Equal("{\"text\":\"hello \",\"ids\":[6312,28709,28705]}\n", stdout); // cases.jsonl, add_bos false
     }
@@ -52,6 +61,16 @@ public sealed class TokenizeCommandTests : IDisposable
             Assert.Equal(cases[i].Text, doc.RootElement.GetProperty("text").GetString());
             Assert.Equal(cases[i].Ids, doc.RootElement.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()));
         }
+    }
+
+    [Fact]
+    public void Jsonl_InvalidUtf8Line_IsAnErrorNamingTheLine()
+    {
+        var input = Path.Combine(_dir, "latin1.jsonl");
+        File.WriteAllBytes(input, [.. "{\"text\": \"ok\"}\n{\"text\": \"caf"u8, 0xE9, .. "\"}\n"u8]);
+        var (code, stdout, stderr) = Run("tokenize", ModelDir, "--jsonl", input);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal($"error: {input}:2: not valid UTF-8\n", stderr);
     }
 
     [Fact]

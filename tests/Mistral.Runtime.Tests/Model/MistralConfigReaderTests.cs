@@ -67,7 +67,14 @@ public sealed class MistralConfigReaderTests : IDisposable
     [InlineData("""{"dim": "64"}""", "field 'dim' must be a positive integer, found String \"64\"")]
     [InlineData("""{"dim": 64.5}""", "field 'dim' must be a positive integer, found Number 64.5")]
     [InlineData("""{"dim": -64}""", "field 'dim' = -64 must be a positive integer")]
-    [InlineData("""{"dim": 64, "n_heads": 4, "n_layers": 1, "hidden_dim": 8, "norm_eps": 0, "vocab_size": 5}""", "field 'norm_eps' = 0 must be a positive finite number")]
+    [InlineData("""{"dim": 64, "n_heads": 4, "n_layers": 1, "hidden_dim": 8, "norm_eps": 0, "vocab_size": 5}""", "field 'norm_eps' = 0 must be a positive number that a 32-bit float holds")]
+    // One rule for every float field, judged on the fp32 value the engine uses: 1e39 is infinity there, 1e-50 zero.
+    [InlineData("""{"dim": 64, "n_heads": 4, "n_layers": 1, "hidden_dim": 8, "norm_eps": 1e-5, "vocab_size": 5, "rope_theta": 1e39}""", "field 'rope_theta' = 1e39 must be a positive number that a 32-bit float holds")]
+    [InlineData("""{"dim": 64, "n_heads": 4, "n_layers": 1, "hidden_dim": 8, "norm_eps": 1e400, "vocab_size": 5}""", "field 'norm_eps' = 1e400 must be a positive number that a 32-bit float holds")]
+    [InlineData("""{"dim": 64, "n_heads": 4, "n_layers": 1, "hidden_dim": 8, "norm_eps": 1e-50, "vocab_size": 5}""", "field 'norm_eps' = 1e-50 must be a positive number that a 32-bit float holds")]
+    [InlineData("""{"dim": 64, "n_heads": 4, "n_layers": 1, "hidden_dim": 8, "norm_eps": 1e-5, "vocab_size": 5, "rope_theta": -1e39}""", "field 'rope_theta' = -1e39 must be a positive number")]
+    // A key given twice: which one a reader keeps is an accident, so neither is taken.
+    [InlineData("""{"dim": 64, "dim": 128, "n_heads": 4, "n_layers": 1, "hidden_dim": 8, "norm_eps": 1e-5, "vocab_size": 5}""", "'dim'")]
     [InlineData("""{"dim": 64, "n_heads": 4, "n_kv_heads": 3, "n_layers": 1, "hidden_dim": 8, "norm_eps": 1e-5, "vocab_size": 5}""", "n_heads 4 must be a multiple of n_kv_heads 3")]
     [InlineData("""{"dim": 60, "n_heads": 4, "n_layers": 1, "hidden_dim": 8, "norm_eps": 1e-5, "vocab_size": 5}""", "head_dim 15 must be even")]
     [InlineData("""{"dim": 64, "moe": {"num_experts": 8}}""", "mixture-of-experts models (Mixtral) are not supported")]

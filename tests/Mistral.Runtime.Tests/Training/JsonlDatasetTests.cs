@@ -31,6 +31,21 @@ public sealed class JsonlDatasetTests : IDisposable
     }
 
     [Fact]
+    public void Load_InvalidUtf8_IsABadLineWithItsNumber_NotReplacementCharacters()
+    {
+        var path = Path.Combine(_dir, "u.jsonl");
+        var good = "{\"text\": \"caf\u00e9 ok\"}\n"u8.ToArray();
+        byte[] bad = [.. "{\"text\": \"caf"u8, 0xE9, .. " latin-1\"}\r\n"u8]; // é in Latin-1: not UTF-8
+        File.WriteAllBytes(path, [.. Enumerable.Repeat(good, 9).SelectMany(b => b), .. bad, .. good]);
+        var ds = JsonlDataset.Load([path], instruct: false, maxBadFraction: 0.5);
+        Assert.Equal(10, ds.Documents.Count);
+        Assert.Equal(11, ds.LineCount);
+        var line = Assert.Single(ds.BadLines);
+        Assert.Equal(new BadLine(path, 10, "not valid UTF-8"), line);
+        Assert.DoesNotContain(ds.Documents, d => d.Text!.Contains('\uFFFD'));
+    }
+
+    [Fact]
     public void Load_BadLinesUnderTheShare_AreCountedWithLineNumbers()
     {
         var lines = Enumerable.Range(0, 10).Select(i => $"{{\"text\": \"doc {i}\"}}").ToList();

@@ -39,6 +39,9 @@ public sealed partial class CudaOps : IOps, IDeviceOps
     public DType ActivationDType { get; }
     public IDevice Device => _device;
     public IDeviceOps? OnDevice => this;
+
+    /// <summary>The device's memory less what this process holds on it; the host's when the device does not say (the emulator).</summary>
+    public long AvailableMemoryBytes => _device.Info.TotalMemoryBytes > 0 ? _device.Info.TotalMemoryBytes - _device.LiveBytes : HostMemory.TotalBytes;
     public DeviceMemoryPool Pool { get; }
 
     // ---- memory ---------------------------------------------------------------------------------------------------

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Mistral.Kernels.Ops.Reference;
 
 /// <summary>
@@ -54,8 +56,10 @@ public static class AdamWRef
 
     /// <summary>
     /// The hyper-parameters are Python floats (fp64) in torch, and 1 − β is formed in fp64 before it meets fp32 data:
-    /// 1 − 0.9 gives fp32 0.1, while 1 − (double)0.9f gives 0.10000002. Going through decimal recovers the short
-    /// decimal the user wrote (float → decimal keeps 7 significant digits: 0.9f → 0.9), so the factors match torch's.
+    /// 1 − 0.9 gives fp32 0.1, while 1 − (double)0.9f gives 0.10000002. The shortest decimal that round-trips the
+    /// float is the one the user wrote (0.9f prints as 0.9), and parsing it as a double gives Python's value. (Going
+    /// through System.Decimal did the same but overflowed above 7.9e28: lr 1e30 ended in an OverflowException.)
     /// </summary>
-    private static double AsPythonDouble(float value) => (double)(decimal)value;
+    private static double AsPythonDouble(float value) =>
+        float.IsFinite(value) ? double.Parse(value.ToString("R", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture) : value;
 }

@@ -29,8 +29,8 @@ public sealed class PthCheckpoint : Checkpoint
 
     public static PthCheckpoint Open(string path)
     {
-        if (!File.Exists(path))
-            throw new CheckpointFormatException(path, "file not found");
+        if (RegularFile.Problem(path) is string problem)
+            throw new CheckpointFormatException(path, problem);
         ZipArchive zip;
         try
         {

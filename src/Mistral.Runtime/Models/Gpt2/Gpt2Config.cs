@@ -23,6 +23,9 @@ public sealed record Gpt2Config(
 {
     public string Family => Gpt2Family.FamilyName;
     int IModelConfig.LayerCount => NLayer;
+    int IModelConfig.Width => NEmbd;
+    int IModelConfig.FeedForwardWidth => NInner;
+    int IModelConfig.Heads => NHead;
     int IModelConfig.KvHeads => NHead;
 
     /// <summary>GPT-2 attends to the whole causal past: no window, so the KV cache holds up to NPositions positions.</summary>
@@ -53,15 +56,19 @@ public sealed record Gpt2Config(
         return ScaleAttnByInverseLayerIdx ? scale / (layer + 1) : scale;
     }
 
-    /// <summary>Trainable parameters, the tied head counted once (what HF's num_parameters() reports).</summary>
+    /// <summary>
+    /// Trainable parameters, the tied head counted once (what HF's num_parameters() reports); long.MaxValue when a
+    /// hostile config's product overflows.
+    /// </summary>
     public long ParameterCount
     {
         get
         {
-            long c = NEmbd, inner = NInner;
-            long perLayer = 2 * c + (c * 3 * c + 3 * c) + (c * c + c) + 2 * c + (c * inner + inner) + (inner * c + c);
-            long head = TieWordEmbeddings ? 0 : (long)VocabSize * c;
-            return (long)VocabSize * c + (long)NPositions * c + NLayer * perLayer + 2 * c + head;
+            Int128 c = NEmbd, inner = NInner;
+            Int128 perLayer = 2 * c + (c * 3 * c + 3 * c) + (c * c + c) + 2 * c + (c * inner + inner) + (inner * c + c);
+            Int128 head = TieWordEmbeddings ? 0 : VocabSize * c;
+            Int128 total = VocabSize * c + NPositions * c + NLayer * perLayer + 2 * c + head;
+            return total > long.MaxValue ? long.MaxValue : (long)total;
         }
     }
 

@@ -22,6 +22,9 @@ public sealed record MistralConfig(
 {
     public string Family => MistralFamily.FamilyName;
     int IModelConfig.LayerCount => NLayers;
+    int IModelConfig.Width => Dim;
+    int IModelConfig.FeedForwardWidth => HiddenDim;
+    int IModelConfig.Heads => NHeads;
     int IModelConfig.KvHeads => NKvHeads;
 
     /// <summary>Mistral checkpoints do not state their special ids; the tokenizer (and the reference: BOS 1, EOS 2) does.</summary>
@@ -31,15 +34,17 @@ public sealed record MistralConfig(
     /// <summary>Attention window in keys including the query itself; int.MaxValue when there is none.</summary>
     public int Window => SlidingWindow ?? int.MaxValue;
 
+    /// <summary>Parameters the config implies; long.MaxValue when a hostile config's product overflows.</summary>
     public long ParameterCount
     {
         get
         {
-            long attention = (long)Dim * NHeads * HeadDim * 2 + (long)Dim * NKvHeads * HeadDim * 2;
-            long ffn = 3L * Dim * HiddenDim;
-            long perLayer = attention + ffn + 2L * Dim;
-            long embeddings = (long)VocabSize * Dim * (TieWordEmbeddings ? 1 : 2);
-            return perLayer * NLayers + embeddings + Dim;
+            Int128 attention = (Int128)Dim * NHeads * HeadDim * 2 + (Int128)Dim * NKvHeads * HeadDim * 2;
+            Int128 ffn = (Int128)3 * Dim * HiddenDim;
+            Int128 perLayer = attention + ffn + (Int128)2 * Dim;
+            Int128 embeddings = (Int128)VocabSize * Dim * (TieWordEmbeddings ? 1 : 2);
+            Int128 total = perLayer * NLayers + embeddings + Dim;
+            return total > long.MaxValue ? long.MaxValue : (long)total;
         }
     }
 

@@ -28,4 +28,8 @@ public sealed record TrainConfig(
     string Precision,
     bool Recompute,
     string SourceFile,
-    string EffectiveYaml);
+    string EffectiveYaml)
+{
+    /// <summary>skip_nonfinite: a step whose loss or gradient norm is not finite is skipped (no update) instead of stopping the run.</summary>
+    public bool SkipNonFinite { get; init; }
+}

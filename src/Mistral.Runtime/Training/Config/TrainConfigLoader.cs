@@ -14,7 +14,7 @@ public static class TrainConfigLoader
     public static TrainConfig Load(string file, IEnumerable<string>? overrides = null)
     {
         var full = System.IO.Path.GetFullPath(file);
-        if (!File.Exists(full)) throw new TrainConfigException(file, "", "config file not found");
+        if (Model.RegularFile.Problem(full) is string problem) throw new TrainConfigException(file, "", problem == "file not found" ? "config file not found" : problem);
         return Parse(File.ReadAllText(full), full, overrides);
     }
 
@@ -66,11 +66,11 @@ public static class TrainConfigLoader
         var betas = o.OptionalDoubleList("betas") ?? [0.9, 0.999];
         if (betas.Length != 2 || betas.Any(b => b is < 0 or >= 1)) throw o.ErrorAt("betas", "expected two numbers in [0, 1)");
         var optim = new OptimConfig(
-            Positive(o, "lr", o.Double("lr", 1e-4)),
+            InRange(o, "lr", Positive(o, "lr", o.Double("lr", 1e-4)), 0, 1),
             InRange(o, "weight_decay", o.Double("weight_decay", 0.1), 0, 1),
             InRange(o, "pct_start", o.Double("pct_start", 0.05), 0, 1),
             betas[0], betas[1],
-            Positive(o, "eps", o.Double("eps", 1e-8)),
+            InRange(o, "eps", Positive(o, "eps", o.Double("eps", 1e-8)), 0, 1),
             o.OneOf("schedule", "one_cycle", "constant", "cosine", "one_cycle")!,
             NonNegative(o, "warmup_steps", o.Int("warmup_steps", 0)));
         o.RejectUnknownKeys();
@@ -83,7 +83,7 @@ public static class TrainConfigLoader
         var lora = new LoraConfig(
             Positive(l, "rank", l.Int("rank", 16)),
             InRange(l, "dropout", l.Double("dropout", 0), 0, 0.99),
-            l.Double("scaling", 2.0),
+            InRange(l, "scaling", l.Double("scaling", 2.0), -1e4, 1e4),
             targets.Distinct().ToArray(),
             initFile is null ? null : resolve("lora.init_file", initFile),
             l.Bool("train_norms", true));
@@ -118,7 +118,10 @@ public static class TrainConfigLoader
             top.OneOf("precision", "auto", "auto", "fp32", "bf16")!,
             top.Bool("recompute", false),
             file,
-            effective);
+            effective)
+        {
+            SkipNonFinite = top.Bool("skip_nonfinite", false),
+        };
     }
 
     private static CheckpointSchedule ReadCheckpointSchedule(YamlConfigNode top)

@@ -86,9 +86,12 @@ internal sealed class YamlConfigNode
     private double ParseDouble(string key, YamlNode n)
     {
         var text = Scalar(key, n, "a number");
-        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v)
-            ? v
-            : throw Error(key, $"expected a number, got '{text}'");
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
+            throw Error(key, $"expected a number, got '{text}'");
+        // One rule for every number of the config: finite as the fp32 the kernels compute with (1e39 is not).
+        if (!float.IsFinite((float)v) || (v != 0 && (float)v == 0))
+            throw Error(key, $"{text} is outside what a 32-bit float holds ({float.Epsilon:G3} to {float.MaxValue:G3} in magnitude)");
+        return v;
     }
 
     public bool Bool(string key, bool fallback)

@@ -32,11 +32,16 @@ public sealed class JsonlDataset
         int lines = 0;
         foreach (var file in files)
         {
-            if (!System.IO.File.Exists(file)) throw new DataFormatException(file, "data file not found");
-            int number = 0, before = documents.Count;
-            foreach (var line in System.IO.File.ReadLines(file))
+            if (Model.RegularFile.Problem(file) is string unreadable) throw new DataFormatException(file, unreadable);
+            int before = documents.Count;
+            foreach (var (number, line) in Utf8Lines.Read(file))
             {
-                number++;
+                if (line is null)
+                {
+                    lines++;
+                    bad.Add(new BadLine(file, number, "not valid UTF-8"));
+                    continue;
+                }
                 if (string.IsNullOrWhiteSpace(line)) continue;
                 lines++;
                 var (doc, problem) = ParseLine(line, instruct);
@@ -59,7 +64,7 @@ public sealed class JsonlDataset
     {
         try
         {
-            using var json = JsonDocument.Parse(line);
+            using var json = JsonDocument.Parse(line, new JsonDocumentOptions { AllowDuplicateProperties = false });
             var root = json.RootElement;
             if (root.ValueKind != JsonValueKind.Object) return (null, "expected a JSON object");
             return instruct ? ParseInstruct(root) : ParsePretrain(root);

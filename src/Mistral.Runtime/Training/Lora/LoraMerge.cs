@@ -39,6 +39,10 @@ public static class LoraMerge
                 throw new CheckpointFormatException(source, $"unexpected tensor '{name}' (expected LoRA A/B or norm weights)");
             }
         }
+        // A merged model that holds NaN or infinity would be refused by every loader: refuse to write it at all.
+        foreach (var (name, values) in merged)
+            if (Array.FindIndex(values, v => !float.IsFinite(v)) is var bad and >= 0)
+                throw new CheckpointFormatException(source, $"merging gives {values[bad]} at element {bad} of '{name}': the adapters diverged; nothing was written");
         return merged;
     }
 

@@ -24,8 +24,9 @@ public sealed record LossCurves(IReadOnlyList<(int Step, double Loss)> Train, IR
                 using var doc = JsonDocument.Parse(line);
                 var root = doc.RootElement;
                 int step = root.GetProperty("step").GetInt32();
-                if (root.TryGetProperty("train_loss", out var t)) train[step] = t.GetDouble();
-                if (root.TryGetProperty("eval_loss", out var e)) eval[step] = e.GetDouble();
+                // null: a value that was not finite (JSON has no NaN); there is no point to draw.
+                if (root.TryGetProperty("train_loss", out var t) && t.ValueKind != JsonValueKind.Null) train[step] = t.GetDouble();
+                if (root.TryGetProperty("eval_loss", out var e) && e.ValueKind != JsonValueKind.Null) eval[step] = e.GetDouble();
             }
             catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
             {
