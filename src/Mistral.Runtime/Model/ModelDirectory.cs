@@ -126,9 +126,13 @@ public sealed class ModelDirectory : IDisposable
             var config = family.ReadHfConfig(configPath);
             if (!family.HasHfWeights(path))
                 throw new CheckpointFormatException(path, $"has {ConfigJson} but no weights: expected {family.HfWeightFiles}");
-            // The family's schema lists every tensor the config implies, so a hostile config (n_layers 10^9) is measured
-            // against the directory's size before it is built: a float element takes at least 2 bytes.
-            RequireWeightsFor(config, configPath, Directory.EnumerateFiles(path).Sum(RegularFile.Length) / 2, "the files of this directory hold at most");
+            // The family's schema lists every tensor of every layer the config implies, so a hostile config (n_layers
+            // 10^9) must not get that far: each layer's tensors take at least a byte of the folder. The exact count of
+            // stored values follows in Checked, once the files are open (and have given their own errors).
+            long folderBytes = Directory.EnumerateFiles(path).Sum(RegularFile.Length);
+            if (config.LayerCount > folderBytes)
+                throw new CheckpointFormatException(configPath,
+                    $"declares {config.LayerCount:N0} layers but the files of this folder hold only {folderBytes:N0} bytes: the config does not describe these weights");
             var checkpoint = Checked(family, config, configPath, family.OpenHf(path, config));
             return new ModelDirectory(path, ModelLayout.HuggingFace, configPath, family, config, checkpoint, checkpoint.Files);
         }
@@ -155,7 +159,9 @@ public sealed class ModelDirectory : IDisposable
             // Before the per-tensor table is built: a config declaring far more parameters than the files hold (a
             // hostile n_layers of 10^9) is refused at once instead of building a table of billions of names.
             long stored = checkpoint.Tensors.Values.DistinctBy(t => (t.FilePath, t.StoredName ?? t.Name)).Sum(t => t.Shape.ElementCount);
-            RequireWeightsFor(config, configPath, stored, "the weight files hold only");
+            if (config.ParameterCount > 2 * stored) // tied tensors are stored once
+                throw new CheckpointFormatException(configPath,
+                    $"declares {config.ParameterCount:N0} parameters but the weight files hold only {stored:N0} values: the config does not describe these weights");
             foreach (var (name, shape) in family.Schema(config).Expected)
             {
                 if (!checkpoint.Tensors.TryGetValue(name, out var info))
@@ -175,14 +181,6 @@ public sealed class ModelDirectory : IDisposable
             checkpoint.Dispose();
             throw;
         }
-    }
-
-    /// <summary>Tied tensors are stored once, so up to twice the stored values is a config that may still fit.</summary>
-    private static void RequireWeightsFor(IModelConfig config, string configPath, long storedValues, string holding)
-    {
-        if (config.ParameterCount > 2 * storedValues)
-            throw new CheckpointFormatException(configPath,
-                $"declares {config.ParameterCount:N0} parameters but {holding} {storedValues:N0} values: the config does not describe these weights");
     }
 
     private static string Describe(TensorInfo info) =>
