@@ -7,35 +7,11 @@ namespace Mistral.Serving.Tests;
 
 public sealed class CompletionsTests(TinyServer server) : IClassFixture<TinyServer>
 {
-    /// <summary>The fixture's bound for fp32 logprobs (tiny-mistral index.json suggested_tolerance).</summary>
-    private const double ReferenceTolerance = 1e-4;
-
     private static string Body(string fields) => $$"""{"model": "{{TinyServer.ModelName}}", {{fields}}}""";
 
     [Fact]
-    public async Task Completion_ReferencePromptsAsTokenIds_GreedyTokensAndLogprobsMatchTheReference()
-    {
-        using var file = SafeTensorsFile.Open(Path.Combine(Fixtures.TinyReference, "greedy.safetensors"));
-        using var forward = SafeTensorsFile.Open(Path.Combine(Fixtures.TinyReference, "forward.safetensors"));
-        var generated = file.Get("generated").ToInt32();          // [3, 20]
-        var logprobs = file.Get("chosen_logprobs").ToFloat32();   // [3, 20]
-        var tokenizer = server.Loaded.RequireTokenizer();
-        for (int p = 0; p < 3; p++)
-        {
-            var prompt = forward.Get($"prompt{p}.tokens").ToInt32();
-            var (status, body) = await server.PostAsync("v1/completions",
-                Body($$"""  "prompt": [{{string.Join(",", prompt)}}], "max_tokens": 20, "temperature": 0, "logprobs": 0, "ignore_eos": true"""));
-            Assert.Equal(200, status);
-            var choice = body.GetProperty("choices")[0];
-            var expected = generated.AsSpan(p * 20, 20).ToArray();
-            Assert.Equal(tokenizer.Decode(expected), choice.GetProperty("text").GetString());
-            var got = choice.GetProperty("logprobs").GetProperty("token_logprobs").EnumerateArray().Select(e => e.GetDouble()).ToArray();
-            for (int t = 0; t < 20; t++) Assert.True(Math.Abs(got[t] - logprobs[p * 20 + t]) <= ReferenceTolerance, $"prompt {p} token {t}: {got[t]} vs reference {logprobs[p * 20 + t]}");
-            Assert.Equal(prompt.Length, body.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
-            Assert.Equal(20, body.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
-            Assert.Equal("length", choice.GetProperty("finish_reason").GetString());
-        }
-    }
+    public Task Completion_ReferencePromptsAsTokenIds_GreedyTokensAndLogprobsMatchTheReference() =>
+        GreedyReference.AssertCompletionsMatchAsync(server, Fixtures.TinyReference);
 
     [Fact]
     public async Task Completion_StringPrompt_OpenAiShapeAndUsage()

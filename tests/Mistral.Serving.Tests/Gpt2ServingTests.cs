@@ -12,9 +12,6 @@ namespace Mistral.Serving.Tests;
 /// </summary>
 public sealed class Gpt2ServingTests(TinyGpt2Server server) : IClassFixture<TinyGpt2Server>
 {
-    /// <summary>The fixture's bound for fp32 logprobs (tiny-gpt2 index.json suggested_tolerance).</summary>
-    private const double ReferenceTolerance = 1e-4;
-
     /// <summary>Tokens per prompt in the greedy reference.</summary>
     private const int ReferenceTokens = 24;
 
@@ -25,31 +22,8 @@ public sealed class Gpt2ServingTests(TinyGpt2Server server) : IClassFixture<Tiny
     private static string ReferencePath => Path.Combine(Fixtures.TinyGpt2Reference, "greedy.safetensors");
 
     [Fact]
-    public async Task Completion_ReferencePromptsAsTokenIds_GreedyTokensAndLogprobsMatchTheReference()
-    {
-        using var file = SafeTensorsFile.Open(ReferencePath);
-        var generated = file.Get("generated").ToInt32();          // [3, 24]
-        var logprobs = file.Get("chosen_logprobs").ToFloat32();   // [3, 24]
-        var tokenizer = server.Loaded.RequireTokenizer();
-        for (int p = 0; p < 3; p++)
-        {
-            var prompt = file.Get($"prompt{p}.tokens").ToInt32();
-            // The reference does not stop at 50256: neither may the server.
-            var (status, body) = await server.PostAsync("v1/completions",
-                Body($$"""  "prompt": [{{string.Join(",", prompt)}}], "max_tokens": {{ReferenceTokens}}, "temperature": 0, "logprobs": 0, "ignore_eos": true"""));
-            Assert.Equal(200, status);
-            var choice = body.GetProperty("choices")[0];
-            var expected = generated.AsSpan(p * ReferenceTokens, ReferenceTokens).ToArray();
-            Assert.Equal(tokenizer.Decode(expected), choice.GetProperty("text").GetString());
-            var got = choice.GetProperty("logprobs").GetProperty("token_logprobs").EnumerateArray().Select(e => e.GetDouble()).ToArray();
-            Assert.Equal(ReferenceTokens, got.Length);
-            for (int t = 0; t < ReferenceTokens; t++)
-                Assert.True(Math.Abs(got[t] - logprobs[p * ReferenceTokens + t]) <= ReferenceTolerance, $"prompt {p} token {t}: {got[t]} vs reference {logprobs[p * ReferenceTokens + t]}");
-            Assert.Equal(prompt.Length, body.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
-            Assert.Equal(ReferenceTokens, body.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
-            Assert.Equal("length", choice.GetProperty("finish_reason").GetString());
-        }
-    }
+    public Task Completion_ReferencePromptsAsTokenIds_GreedyTokensAndLogprobsMatchTheReference() =>
+        GreedyReference.AssertCompletionsMatchAsync(server, Fixtures.TinyGpt2Reference);
 
     [Fact]
     public async Task Completion_ReferencePromptTexts_EncodedWithoutBosAndGreedyAsTheReference()
@@ -81,7 +55,7 @@ public sealed class Gpt2ServingTests(TinyGpt2Server server) : IClassFixture<Tiny
         Assert.Equal(prompt.Length + 3, tokenLogprobs.Length);
         Assert.Equal(JsonValueKind.Null, tokenLogprobs[0].ValueKind);   // no BOS: nothing predicts the first prompt token
         for (int t = 1; t < tokenLogprobs.Length; t++)
-            Assert.True(Math.Abs(tokenLogprobs[t].GetDouble() - along[t - 1]) <= ReferenceTolerance, $"token {t}: {tokenLogprobs[t].GetDouble()} vs reference {along[t - 1]}");
+            Assert.True(Math.Abs(tokenLogprobs[t].GetDouble() - along[t - 1]) <= GreedyReference.Tolerance, $"token {t}: {tokenLogprobs[t].GetDouble()} vs reference {along[t - 1]}");
     }
 
     [Fact]
