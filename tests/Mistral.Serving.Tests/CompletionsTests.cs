@@ -76,6 +76,33 @@ public sealed class CompletionsTests(TinyServer server) : IClassFixture<TinyServ
         Assert.Equal(tokenLogprobs[^1].GetDouble(), top[^1].EnumerateObject().Max(p => p.Value.GetDouble()));
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(0)]
+    public async Task Completion_StreamedEchoWithLogprobs_ChunksCarryTheWholeResponsesLogprobs(int maxTokens)
+    {
+        string fields = $$""" "prompt": "Hello world", "max_tokens": {{maxTokens}}, "temperature": 0, "echo": true, "logprobs": 2, "ignore_eos": true """;
+        var (_, whole) = await server.PostAsync("v1/completions", Body(fields));
+        var expected = whole.GetProperty("choices")[0].GetProperty("logprobs");
+        var (events, done) = await server.StreamAsync("v1/completions", Body(fields + """, "stream": true"""));
+        Assert.True(done);
+        var chunks = events.Select(e => e.GetProperty("choices")[0]).ToList();
+        // The first chunk is the prompt, scored: its first token unscored (nothing predicts BOS).
+        Assert.Equal("Hello world", chunks[0].GetProperty("text").GetString());
+        Assert.Equal(JsonValueKind.Null, chunks[0].GetProperty("logprobs").GetProperty("token_logprobs")[0].ValueKind);
+        Assert.Equal(whole.GetProperty("choices")[0].GetProperty("text").GetString(), string.Concat(chunks.Select(c => c.GetProperty("text").GetString())));
+        IEnumerable<string> Streamed(string list) => chunks.Where(c => c.GetProperty("logprobs").ValueKind == JsonValueKind.Object)
+            .SelectMany(c => c.GetProperty("logprobs").GetProperty(list).EnumerateArray()).Select(e => e.GetRawText());
+        IEnumerable<string> Whole(string list) => expected.GetProperty(list).EnumerateArray().Select(e => e.GetRawText());
+        foreach (var list in new[] { "tokens", "token_logprobs", "top_logprobs" }) Assert.Equal(Whole(list), Streamed(list));
+        // Offsets: the prompt's alike, and the completion starts right after the echoed text in both.
+        int promptTokens = server.Loaded.RequireTokenizer().Encode("Hello world", bos: true).Length;
+        var streamedOffsets = Streamed("text_offset").Select(int.Parse).ToArray();
+        var wholeOffsets = Whole("text_offset").Select(int.Parse).ToArray();
+        Assert.Equal(wholeOffsets[..promptTokens], streamedOffsets[..promptTokens]);
+        if (maxTokens > 0) Assert.Equal(["Hello world".Length, "Hello world".Length], [wholeOffsets[promptTokens], streamedOffsets[promptTokens]]);
+    }
+
     [Fact]
     public async Task Completion_MaxTokensZeroWithEcho_ScoresThePromptOnly()
     {
