@@ -7,35 +7,11 @@ namespace Mistral.Serving.Tests;
 
 public sealed class CompletionsTests(TinyServer server) : IClassFixture<TinyServer>
 {
-    /// <summary>The fixture's bound for fp32 logprobs (tiny-mistral index.json suggested_tolerance).</summary>
-    private const double ReferenceTolerance = 1e-4;
-
     private static string Body(string fields) => $$"""{"model": "{{TinyServer.ModelName}}", {{fields}}}""";
 
     [Fact]
-    public async Task Completion_ReferencePromptsAsTokenIds_GreedyTokensAndLogprobsMatchTheReference()
-    {
-        using var file = SafeTensorsFile.Open(Path.Combine(Fixtures.TinyReference, "greedy.safetensors"));
-        using var forward = SafeTensorsFile.Open(Path.Combine(Fixtures.TinyReference, "forward.safetensors"));
-        var generated = file.Get("generated").ToInt32();          // [3, 20]
-        var logprobs = file.Get("chosen_logprobs").ToFloat32();   // [3, 20]
-        var tokenizer = server.Loaded.RequireTokenizer();
-        for (int p = 0; p < 3; p++)
-        {
-            var prompt = forward.Get($"prompt{p}.tokens").ToInt32();
-            var (status, body) = await server.PostAsync("v1/completions",
-                Body($$"""  "prompt": [{{string.Join(",", prompt)}}], "max_tokens": 20, "temperature": 0, "logprobs": 0, "ignore_eos": true"""));
-            Assert.Equal(200, status);
-            var choice = body.GetProperty("choices")[0];
-            var expected = generated.AsSpan(p * 20, 20).ToArray();
-            Assert.Equal(tokenizer.Decode(expected), choice.GetProperty("text").GetString());
-            var got = choice.GetProperty("logprobs").GetProperty("token_logprobs").EnumerateArray().Select(e => e.GetDouble()).ToArray();
-            for (int t = 0; t < 20; t++) Assert.True(Math.Abs(got[t] - logprobs[p * 20 + t]) <= ReferenceTolerance, $"prompt {p} token {t}: {got[t]} vs reference {logprobs[p * 20 + t]}");
-            Assert.Equal(prompt.Length, body.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
-            Assert.Equal(20, body.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
-            Assert.Equal("length", choice.GetProperty("finish_reason").GetString());
-        }
-    }
+    public Task Completion_ReferencePromptsAsTokenIds_GreedyTokensAndLogprobsMatchTheReference() =>
+        GreedyReference.AssertCompletionsMatchAsync(server, Fixtures.TinyReference);
 
     [Fact]
     public async Task Completion_StringPrompt_OpenAiShapeAndUsage()
@@ -98,6 +74,33 @@ public sealed class CompletionsTests(TinyServer server) : IClassFixture<TinyServ
         Assert.Equal(2, top[^1].EnumerateObject().Count());
         // Greedy: the chosen token is the best alternative, with the same logprob.
         Assert.Equal(tokenLogprobs[^1].GetDouble(), top[^1].EnumerateObject().Max(p => p.Value.GetDouble()));
+    }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(0)]
+    public async Task Completion_StreamedEchoWithLogprobs_ChunksCarryTheWholeResponsesLogprobs(int maxTokens)
+    {
+        string fields = $$""" "prompt": "Hello world", "max_tokens": {{maxTokens}}, "temperature": 0, "echo": true, "logprobs": 2, "ignore_eos": true """;
+        var (_, whole) = await server.PostAsync("v1/completions", Body(fields));
+        var expected = whole.GetProperty("choices")[0].GetProperty("logprobs");
+        var (events, done) = await server.StreamAsync("v1/completions", Body(fields + """, "stream": true"""));
+        Assert.True(done);
+        var chunks = events.Select(e => e.GetProperty("choices")[0]).ToList();
+        // The first chunk is the prompt, scored: its first token unscored (nothing predicts BOS).
+        Assert.Equal("Hello world", chunks[0].GetProperty("text").GetString());
+        Assert.Equal(JsonValueKind.Null, chunks[0].GetProperty("logprobs").GetProperty("token_logprobs")[0].ValueKind);
+        Assert.Equal(whole.GetProperty("choices")[0].GetProperty("text").GetString(), string.Concat(chunks.Select(c => c.GetProperty("text").GetString())));
+        IEnumerable<string> Streamed(string list) => chunks.Where(c => c.GetProperty("logprobs").ValueKind == JsonValueKind.Object)
+            .SelectMany(c => c.GetProperty("logprobs").GetProperty(list).EnumerateArray()).Select(e => e.GetRawText());
+        IEnumerable<string> Whole(string list) => expected.GetProperty(list).EnumerateArray().Select(e => e.GetRawText());
+        foreach (var list in new[] { "tokens", "token_logprobs", "top_logprobs" }) Assert.Equal(Whole(list), Streamed(list));
+        // Offsets: the prompt's alike, and the completion starts right after the echoed text in both.
+        int promptTokens = server.Loaded.RequireTokenizer().Encode("Hello world", bos: true).Length;
+        var streamedOffsets = Streamed("text_offset").Select(int.Parse).ToArray();
+        var wholeOffsets = Whole("text_offset").Select(int.Parse).ToArray();
+        Assert.Equal(wholeOffsets[..promptTokens], streamedOffsets[..promptTokens]);
+        if (maxTokens > 0) Assert.Equal(["Hello world".Length, "Hello world".Length], [wholeOffsets[promptTokens], streamedOffsets[promptTokens]]);
     }
 
     [Fact]

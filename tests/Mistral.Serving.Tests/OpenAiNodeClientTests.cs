@@ -6,14 +6,21 @@ namespace Mistral.Serving.Tests;
 
 /// <summary>
 /// Runs js/openai-client.test.mjs (node's test runner, the official openai client pinned in js/package-lock.json,
-/// installed by .ci/run with npm ci) against the in-process server. Skips, saying why, without node or the package.
+/// installed by .ci/run with npm ci) against the in-process server, once over each family's fixture: tiny-mistral
+/// (completions, streaming chat) and tiny-gpt2 (completions, streaming completions, chat refused for want of a template).
+/// Skips, saying why, without node or the package.
 /// </summary>
-public sealed class OpenAiNodeClientTests(TinyServer server) : IClassFixture<TinyServer>
+public sealed class OpenAiNodeClientTests(TinyServer mistral, TinyGpt2Server gpt2) : IClassFixture<TinyServer>, IClassFixture<TinyGpt2Server>
 {
     private static string JsDirectory => Path.GetFullPath(Path.Combine(Fixtures.Root, "..", "Mistral.Serving.Tests", "js"));
 
     [Fact]
-    public async Task OfficialClient_CompletionsChatStreamingAndErrors_Pass()
+    public Task OfficialClient_TinyMistral_CompletionsChatStreamingAndErrorsPass() => RunSuiteAsync(mistral);
+
+    [Fact]
+    public Task OfficialClient_TinyGpt2_CompletionsStreamingChatRefusalAndErrorsPass() => RunSuiteAsync(gpt2);
+
+    private static async Task RunSuiteAsync(TinyServer server)
     {
         string? node = FindOnPath("node");
         if (node is null) Assert.Skip("node is not on PATH: the openai client tests need Node.js 20+");
@@ -28,7 +35,7 @@ public sealed class OpenAiNodeClientTests(TinyServer server) : IClassFixture<Tin
         };
         start.Environment["MISTRAL_CU_BASE_URL"] = new Uri(server.Host.BaseAddress, "v1").ToString();
         start.Environment["MISTRAL_CU_API_KEY"] = TinyServer.ApiKey;
-        start.Environment["MISTRAL_CU_MODEL"] = TinyServer.ModelName;
+        start.Environment["MISTRAL_CU_MODEL"] = server.Name;
         start.Environment["MISTRAL_CU_CHAT"] = server.Host.Model.ChatTemplate is null ? "0" : "1";
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);

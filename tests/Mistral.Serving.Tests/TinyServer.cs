@@ -14,13 +14,15 @@ namespace Mistral.Serving.Tests;
 /// <summary>
 /// The server in-process on a free loopback port, serving the tiny-mistral fixture (fp32 on the CPU reference ops)
 /// with an API key. Small prefill chunks and a small step budget, so that even short prompts are prefilled in several
-/// chunks interleaved with other sequences' decode steps.
+/// chunks interleaved with other sequences' decode steps. <see cref="TinyGpt2Server"/> serves the tiny-gpt2 fixture
+/// the same way.
 /// </summary>
-public sealed class TinyServer : IAsyncLifetime
+public class TinyServer : IAsyncLifetime
 {
     public const string ApiKey = "sk-test-key";
     public const string ModelName = "tiny-mistral";
 
+    private readonly string _modelDir;
     private readonly bool _chatTemplate;
     private readonly int _rows;
     private readonly SchedulerOptions _scheduling;
@@ -28,17 +30,25 @@ public sealed class TinyServer : IAsyncLifetime
     private LoadedModel? _loaded;
     private CausalLmServingLm? _lm;
 
-    public TinyServer() : this(chatTemplate: true, rows: 16, new SchedulerOptions { MaxQueue = 64, PrefillChunk = 5, StepTokens = 24 }) { }
+    /// <summary>The settings every shared server uses: 16 rows, prefill chunks of 5 tokens, 24 tokens a step.</summary>
+    protected static SchedulerOptions SharedScheduling => new() { MaxQueue = 64, PrefillChunk = 5, StepTokens = 24 };
+
+    public TinyServer() : this(Fixtures.TinyNative, ModelName, chatTemplate: true, rows: 16, SharedScheduling) { }
 
     /// <summary>A server of other settings, for a test that starts and stops its own.</summary>
-    public static TinyServer With(bool chatTemplate, int rows, SchedulerOptions scheduling) => new(chatTemplate, rows, scheduling);
+    public static TinyServer With(bool chatTemplate, int rows, SchedulerOptions scheduling) => new(Fixtures.TinyNative, ModelName, chatTemplate, rows, scheduling);
 
-    private TinyServer(bool chatTemplate, int rows, SchedulerOptions scheduling)
+    protected TinyServer(string modelDir, string name, bool chatTemplate, int rows, SchedulerOptions scheduling)
     {
+        _modelDir = modelDir;
+        Name = name;
         _chatTemplate = chatTemplate;
         _rows = rows;
         _scheduling = scheduling;
     }
+
+    /// <summary>The name clients address the model by.</summary>
+    public string Name { get; }
 
     public ServingHost Host { get; private set; } = null!;
     public HttpClient Client { get; private set; } = null!;
@@ -47,10 +57,10 @@ public sealed class TinyServer : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _ops = new CpuOps();
-        _loaded = LoadedModel.Load(Fixtures.TinyNative, _ops);
+        _loaded = LoadedModel.Load(_modelDir, _ops);
         _lm = new CausalLmServingLm(_loaded.Model, _rows);
         var tokenizer = _loaded.RequireTokenizer();
-        Host = await ServingHost.StartAsync(_lm, tokenizer, _chatTemplate ? ChatTemplate.For(tokenizer) : null, ModelName, _scheduling,
+        Host = await ServingHost.StartAsync(_lm, tokenizer, _chatTemplate ? ChatTemplate.For(tokenizer) : null, Name, _scheduling,
             new ServerOptions { Host = "127.0.0.1", Port = 0, ApiKey = ApiKey });
         Client = NewClient();
     }

@@ -25,7 +25,7 @@ internal static class ServeCommand
         var name = new Option<string?>("--served-model-name") { Description = "The model name clients send (default: the directory's name)" };
         var maxBatch = new Option<int>("--max-batch") { Description = "Sequences decoded together at most (KV cache rows)", DefaultValueFactory = _ => 16 };
         var maxQueue = new Option<int>("--max-queue") { Description = "Sequences that may wait for a row before requests get 429", DefaultValueFactory = _ => 256 };
-        var maxModelLen = new Option<int?>("--max-model-len") { Description = $"Longest prompt + completion in tokens (default: the model's context, else {CausalLmServingLm.DefaultMaxSequenceLength})" };
+        var maxModelLen = new Option<int?>("--max-model-len") { Description = $"Longest prompt + completion in tokens (default: the model's context, else {CausalLmServingLm.DefaultMaxSequenceLength}; never above the context nor a position limit such as GPT-2's n_positions)" };
         var prefillChunk = new Option<int>("--prefill-chunk") { Description = "Prompts are prefilled in chunks of this many tokens, between decode steps", DefaultValueFactory = _ => 256 };
         var command = new Command("serve", "OpenAI-compatible HTTP server with continuous batching (Ctrl-C stops it)")
         {

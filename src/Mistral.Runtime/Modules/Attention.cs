@@ -8,11 +8,12 @@ namespace Mistral.Runtime.Modules;
 /// Multi-head causal self-attention, x [T, D] → y [T, D]: q, k, v projections, optional <see cref="Rope"/> on q and k,
 /// grouped-query attention over a sliding window or the full causal past (<see cref="AttentionConfig"/>), then the
 /// output projection. With a KV cache the chunk attends to the cached positions before it plus itself, and only then
-/// enters the cache. Observation points (prefixed by the caller's layer name): q_rope, k_rope (q, k without RoPE), v, attn_heads (the
-/// heads side by side, input of the output projection).
+/// enters the cache. Observation points (prefixed by the caller's layer name): q_rope, k_rope (q, k without RoPE), v, and when asked
+/// attn_heads (the heads side by side, input of the output projection).
 /// Legend: T = packed tokens, H = heads, Hkv = kv heads, Dh = head dim.
 /// </summary>
-public sealed class Attention(Linear wq, Linear wk, Linear wv, Linear wo, AttentionConfig config, Rope? rope)
+/// <param name="observeHeads">also report attn_heads, a point only some references dump (GPT-2's).</param>
+public sealed class Attention(Linear wq, Linear wk, Linear wv, Linear wo, AttentionConfig config, Rope? rope, bool observeHeads = false)
 {
     public Linear Wq { get; } = wq;
     public Linear Wk { get; } = wk;
@@ -45,7 +46,7 @@ public sealed class Attention(Linear wq, Linear wk, Linear wv, Linear wo, Attent
 
         Scores(pass, q, k, v, batch, cache, att);
         if (cache is not null) pass.Ops.KvCacheAppend(k, v, batch, cache);
-        observe?.Invoke(observePrefix + "attn_heads", att);
+        if (observeHeads) observe?.Invoke(observePrefix + "attn_heads", att);
         Wo.Forward(pass, att, y);
     }
 

@@ -9,6 +9,7 @@ public static class ParityCaseKinds
         new IntermediatesCaseKind(),
         new GreedyCaseKind(),
         new LoraTrainCaseKind(),
+        new DataCaseKind(),
     ];
 
     /// <summary>
@@ -19,5 +20,5 @@ public static class ParityCaseKinds
     public static IReadOnlyList<IParityCaseKind> For(Mistral.Kernels.Tensors.DType activations) =>
         activations == Mistral.Kernels.Tensors.DType.F32
             ? All
-            : [new Bf16ForwardCaseKind(), new SkippedCaseKind("intermediates", "bf16 run: intermediate activations are compared in fp32 only"), new Bf16GreedyCaseKind()];
+            : [new Bf16ForwardCaseKind(), new SkippedCaseKind("intermediates", "bf16 run: intermediate activations are compared in fp32 only"), new Bf16GreedyCaseKind(), new DataCaseKind()];
 }

@@ -20,7 +20,7 @@ public sealed class CausalLmServingLm : IServingLm
 
     /// <param name="model">not owned.</param>
     /// <param name="rows">the largest running batch.</param>
-    /// <param name="maxSequenceLength">the limit to serve (default: the model's context length, else <see cref="DefaultMaxSequenceLength"/>); never above the model's.</param>
+    /// <param name="maxSequenceLength">the limit to serve (default: the model's context length, else <see cref="DefaultMaxSequenceLength"/>); never above the model's context nor its position limit.</param>
     /// <param name="sampleableVocab">ids at or past this get -inf logits, so they are never sampled: the padding rows of
     /// an embedding padded past the tokenizer (<see cref="Runtime.Model.LoadedModel.SampleableVocab"/>; null = none).</param>
     public CausalLmServingLm(ICausalLm model, int rows, int? maxSequenceLength = null, int? sampleableVocab = null)
@@ -30,6 +30,8 @@ public sealed class CausalLmServingLm : IServingLm
         int limit = maxSequenceLength ?? config.ContextLength ?? DefaultMaxSequenceLength;
         if (limit <= 0) throw new ArgumentOutOfRangeException(nameof(maxSequenceLength), limit, "the sequence limit must be positive");
         if (config.ContextLength is int context) limit = Math.Min(limit, context);
+        // A learned position table (GPT-2's n_positions) has no row past its end: requests beyond it are refused up front.
+        if (config.PositionLimit is int positions) limit = Math.Min(limit, positions);
         _model = model;
         MaxSequenceLength = limit;
         _cache = new RollingKvCache(model.Ops, config, rows, (int)Math.Min(config.Window, limit));

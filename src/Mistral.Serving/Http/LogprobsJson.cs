@@ -13,8 +13,8 @@ internal static class LogprobsJson
 {
     /// <param name="entries">null entries: tokens nothing scored (the first prompt token).</param>
     /// <param name="tokens">the token of each entry (for null entries too).</param>
-    /// <param name="textOffset">the character offset of the first token in the choice's text.</param>
-    public static void WriteCompletion(Utf8JsonWriter json, ServedModel model, IReadOnlyList<int> tokens, IReadOnlyList<LogprobEntry?> entries, int textOffset)
+    /// <param name="textOffsets">each token's character offset in the choice's text (<see cref="TextOffsets"/>).</param>
+    public static void WriteCompletion(Utf8JsonWriter json, ServedModel model, IReadOnlyList<int> tokens, IReadOnlyList<LogprobEntry?> entries, IEnumerable<int> textOffsets)
     {
         json.WriteStartObject("logprobs");
         json.WriteStartArray("tokens");
@@ -35,14 +35,24 @@ internal static class LogprobsJson
         }
         json.WriteEndArray();
         json.WriteStartArray("text_offset");
-        int offset = textOffset;
-        foreach (int t in tokens)
-        {
-            json.WriteNumberValue(offset);
-            offset += model.TokenText(t).Length;
-        }
+        foreach (int offset in textOffsets) json.WriteNumberValue(offset);
         json.WriteEndArray();
         json.WriteEndObject();
+    }
+
+    /// <summary>
+    /// Offsets of consecutive tokens whose text starts at <paramref name="start"/>, each token as long as its
+    /// <see cref="ServedModel.TokenText"/>. An echoed prompt and the completion after it are two runs: the prompt text
+    /// need not be as long as its tokens' texts (a SentencePiece first word has no space in the text).
+    /// </summary>
+    public static IEnumerable<int> TextOffsets(ServedModel model, IEnumerable<int> tokens, int start)
+    {
+        int offset = start;
+        foreach (int t in tokens)
+        {
+            yield return offset;
+            offset += model.TokenText(t).Length;
+        }
     }
 
     public static void WriteChat(Utf8JsonWriter json, ServedModel model, IReadOnlyList<LogprobEntry> entries)

@@ -51,7 +51,7 @@ public sealed class Gpt2Model : CausalLm
                     Project("k", Gpt2TensorNames.QkvWeight(i, qkv[1]), Gpt2TensorNames.QkvBias(i, qkv[1])),
                     Project("v", Gpt2TensorNames.QkvWeight(i, qkv[2]), Gpt2TensorNames.QkvBias(i, qkv[2])),
                     Project("c_proj", Gpt2TensorNames.AttnCProjWeight(i), Gpt2TensorNames.AttnCProjBias(i)),
-                    attention, rope: null),
+                    attention, rope: null, observeHeads: true),
                 Norm(Gpt2TensorNames.Ln2Weight(i), Gpt2TensorNames.Ln2Bias(i)),
                 new GeluMlp(
                     Project("c_fc", Gpt2TensorNames.CFcWeight(i), Gpt2TensorNames.CFcBias(i)),
