@@ -252,7 +252,7 @@ public sealed class HostileModelDirectoryTests : IDisposable
         File.Copy(Path.Combine(Fixtures.TinyNative, "tokenizer.model"), Path.Combine(folder, "tokenizer.model"));
     }
 
-    private static HostTensor WithValue(HostTensor t, int index, float value)
+    internal static HostTensor WithValue(HostTensor t, int index, float value)
     {
         var values = t.ToFloat32();
         values[index] = value;

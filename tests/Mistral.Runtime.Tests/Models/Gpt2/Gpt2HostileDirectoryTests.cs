@@ -22,7 +22,7 @@ public sealed class Gpt2HostileDirectoryTests : IDisposable
     [Fact]
     public void Load_NanInAConvOneDWeight_IsRefusedNamingTheStoredTensor_UnlessAllowed()
     {
-        WriteCopy(tensors => tensors.Select(t => t.Name == "transformer.h.1.mlp.c_fc.weight" ? WithValue(t, 5, float.NaN) : t));
+        WriteCopy(tensors => tensors.Select(t => t.Name == "transformer.h.1.mlp.c_fc.weight" ? HostileModelDirectoryTests.WithValue(t, 5, float.NaN) : t));
         using var ops = new CpuOps();
         var e = Assert.Throws<CheckpointFormatException>(() => LoadedModel.Load(_dir.Path, ops));
         Assert.Equal(_dir.File("model.safetensors"), e.FilePath);
@@ -62,13 +62,6 @@ public sealed class Gpt2HostileDirectoryTests : IDisposable
         SafeTensorsWriter.Write(_dir.File("model.safetensors"), tensors(TinyGpt2Files.Stored()).ToList());
         foreach (var name in new[] { "vocab.json", "merges.txt" })
             File.Copy(Path.Combine(Fixtures.TinyGpt2Hf, name), _dir.File(name));
-    }
-
-    private static HostTensor WithValue(HostTensor t, int index, float value)
-    {
-        var values = t.ToFloat32();
-        values[index] = value;
-        return HostTensor.FromFloat32(t.Name, values, t.Shape, t.DType);
     }
 
     private static HostTensor FirstRows(HostTensor t, int rows)
