@@ -54,12 +54,31 @@ public abstract class CausalLm : ICausalLm
     }
 
     /// <summary>
-    /// The family's forward of ids [T] at positions [T]: returns logits [T, V], or [B, V] for <see cref="LogitsFor.LastTokens"/>
-    /// (<see cref="LastTokens"/> before the head). With a cache, every layer reads and appends its row of the cache and
-    /// the forward ends with <see cref="RollingKvCache.Advance"/>.
+    /// The forward of ids [T] at positions [T], the same for every decoder-only family: embed, the blocks (each reading
+    /// and appending its row of the cache), <see cref="RollingKvCache.Advance"/>, then the head over every token or
+    /// over each sequence's last one (<see cref="LogitsFor.LastTokens"/>). Returns logits [T, V] or [B, V].
     /// </summary>
-    protected abstract Tensor Run(ForwardPass pass, Tensor tokenIds, Tensor positions, AttentionBatch batch, RollingKvCache? cache,
-        LogitsFor logitsFor, ActivationObserver? observe);
+    private Tensor Run(ForwardPass pass, Tensor tokenIds, Tensor positions, AttentionBatch batch, RollingKvCache? cache,
+        LogitsFor logitsFor, ActivationObserver? observe)
+    {
+        var h = Embed(pass, tokenIds, positions, batch);                          // [T, D] residual stream
+        observe?.Invoke("embed", h);
+        for (int layer = 0; layer < Config.LayerCount; layer++)
+            h = RunBlock(pass, layer, h, positions, batch, cache?.Layer(layer), observe);
+        cache?.Advance(batch);
+        var last = logitsFor == LogitsFor.LastTokens ? LastTokens(h, batch) : h; // [B or T, D]
+        return Head(pass, last, observe);
+    }
+
+    /// <summary>The family's input embedding of ids [T] at positions [T]: the residual stream h [T, D].</summary>
+    protected abstract Tensor Embed(ForwardPass pass, Tensor tokenIds, Tensor positions, AttentionBatch batch);
+
+    /// <summary>One block: returns the new residual stream (h itself, updated in place, unless training).</summary>
+    protected abstract Tensor RunBlock(ForwardPass pass, int layer, Tensor h, Tensor positions, AttentionBatch batch, KvCacheLayer? cache,
+        ActivationObserver? observe);
+
+    /// <summary>The final norm and the output projection: rows [R, D] → logits [R, V].</summary>
+    protected abstract Tensor Head(ForwardPass pass, Tensor rows, ActivationObserver? observe);
 
     /// <summary>Gathers the last row of each sequence, h [T, D] → [B, D], with the embedding gather (rows of h as the table).</summary>
     protected Tensor LastTokens(Tensor h, AttentionBatch batch)

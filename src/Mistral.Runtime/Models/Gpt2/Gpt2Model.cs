@@ -69,8 +69,8 @@ public sealed class Gpt2Model : CausalLm
     public override IReadOnlyList<Linear> Linears { get; }
     public override IReadOnlyList<NamedTensor> NormWeights { get; }
 
-    protected override Tensor Run(ForwardPass pass, Tensor tokenIds, Tensor positions, AttentionBatch batch, RollingKvCache? cache,
-        LogitsFor logitsFor, ActivationObserver? observe)
+    /// <summary>h = wte(tokens) + wpe(positions).</summary>
+    protected override Tensor Embed(ForwardPass pass, Tensor tokenIds, Tensor positions, AttentionBatch batch)
     {
         CheckPositions(batch);
         int T = batch.TotalTokens, C = _config.NEmbd;
@@ -78,25 +78,23 @@ public sealed class Gpt2Model : CausalLm
         var pos = pass.Buffer("pos", T, C);                                      // [T, C] learned positions
         _wte.Forward(pass, tokenIds, h);
         _wpe.Forward(pass, positions, pos);
-        h = Residual.Add(pass, h, pos);
-        observe?.Invoke("embed", h);
+        return Residual.Add(pass, h, pos);
+    }
 
-        for (int layer = 0; layer < _blocks.Length; layer++)
-            h = RunBlock(pass, layer, h, positions, batch, cache?.Layer(layer), observe);
-        cache?.Advance(batch);
-
-        var last = logitsFor == LogitsFor.LastTokens ? LastTokens(h, batch) : h; // [B or T, C]
-        int rows = last.Shape[0];
-        var normOut = pass.Buffer("norm_out", rows, C);
-        _lnF.Forward(pass, last, normOut);
+    /// <summary>logits = ln_f(h) · wteᵀ (or lm_head when untied).</summary>
+    protected override Tensor Head(ForwardPass pass, Tensor rows, ActivationObserver? observe)
+    {
+        int R = rows.Shape[0];
+        var normOut = pass.Buffer("norm_out", R, _config.NEmbd);
+        _lnF.Forward(pass, rows, normOut);
         observe?.Invoke("ln_f_out", normOut);
-        var logits = pass.Buffer("logits", rows, _config.VocabSize);
+        var logits = pass.Buffer("logits", R, _config.VocabSize);
         _head.Forward(pass, normOut, logits);
         return logits;
     }
 
     /// <summary>GPT2Block.forward. Returns the new residual stream h [T, C] (h itself, updated in place, unless training).</summary>
-    private Tensor RunBlock(ForwardPass pass, int layer, Tensor h, Tensor positions, AttentionBatch batch, KvCacheLayer? cache, ActivationObserver? observe)
+    protected override Tensor RunBlock(ForwardPass pass, int layer, Tensor h, Tensor positions, AttentionBatch batch, KvCacheLayer? cache, ActivationObserver? observe)
     {
         var block = _blocks[layer];
         string name = $"h.{layer}.";

@@ -60,30 +60,28 @@ public sealed class MistralModel : CausalLm
     public override IReadOnlyList<Linear> Linears { get; }
     public override IReadOnlyList<NamedTensor> NormWeights { get; }
 
-    protected override Tensor Run(ForwardPass pass, Tensor tokenIds, Tensor positions, AttentionBatch batch, RollingKvCache? cache,
-        LogitsFor logitsFor, ActivationObserver? observe)
+    /// <summary>h = tok_embeddings(tokens).</summary>
+    protected override Tensor Embed(ForwardPass pass, Tensor tokenIds, Tensor positions, AttentionBatch batch)
     {
-        int T = batch.TotalTokens, D = _config.Dim;
-        var h = pass.Buffer("h", T, D);                                          // [T, D] residual stream
+        var h = pass.Buffer("h", batch.TotalTokens, _config.Dim);               // [T, D] residual stream
         _embedding.Forward(pass, tokenIds, h);
-        observe?.Invoke("embed", h);
+        return h;
+    }
 
-        for (int layer = 0; layer < _blocks.Length; layer++)
-            h = RunBlock(pass, layer, h, positions, batch, cache?.Layer(layer), observe);
-        cache?.Advance(batch);
-
-        var last = logitsFor == LogitsFor.LastTokens ? LastTokens(h, batch) : h; // [B or T, D]
-        int rows = last.Shape[0];
-        var normOut = pass.Buffer("norm_out", rows, D);
-        _norm.Forward(pass, last, normOut);
+    /// <summary>logits = output(norm(h)).</summary>
+    protected override Tensor Head(ForwardPass pass, Tensor rows, ActivationObserver? observe)
+    {
+        int R = rows.Shape[0];
+        var normOut = pass.Buffer("norm_out", R, _config.Dim);
+        _norm.Forward(pass, rows, normOut);
         observe?.Invoke("norm_out", normOut);
-        var logits = pass.Buffer("logits", rows, _config.VocabSize);
+        var logits = pass.Buffer("logits", R, _config.VocabSize);
         _output.Forward(pass, normOut, logits);
         return logits;
     }
 
     /// <summary>mistral-src TransformerBlock.forward. Returns the new residual stream h [T, D] (h itself, updated in place, unless training).</summary>
-    private Tensor RunBlock(ForwardPass pass, int layer, Tensor h, Tensor positions, AttentionBatch batch, KvCacheLayer? cache, ActivationObserver? observe)
+    protected override Tensor RunBlock(ForwardPass pass, int layer, Tensor h, Tensor positions, AttentionBatch batch, KvCacheLayer? cache, ActivationObserver? observe)
     {
         var block = _blocks[layer];
         string name = $"layers.{layer}.";
