@@ -48,13 +48,7 @@ public sealed record Gpt2Config(
     /// What multiplies q·k in layer <paramref name="layer"/> (0-based): 1/sqrt(HeadDim) when ScaleAttnWeights, then
     /// 1/(layer + 1) when ScaleAttnByInverseLayerIdx, as GPT2Attention._attn applies them.
     /// </summary>
-    public float AttentionScoreScale(int layer)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(layer);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(layer, NLayer);
-        float scale = ScaleAttnWeights ? 1f / MathF.Sqrt(HeadDim) : 1f;
-        return ScaleAttnByInverseLayerIdx ? scale / (layer + 1) : scale;
-    }
+    public float AttentionScoreScale(int layer) => ByLayer(ScaleAttnWeights ? 1f / MathF.Sqrt(HeadDim) : 1f, layer);
 
     /// <summary>
     /// Trainable parameters, the tied head counted once (what HF's num_parameters() reports); long.MaxValue when a
@@ -77,11 +71,13 @@ public sealed record Gpt2Config(
     /// (<see cref="Mistral.Kernels.Ops.AttentionConfig.ScoreScale"/>): exactly 1 for the usual config, so the scores
     /// round as a plain 1/sqrt(HeadDim) scaling does; sqrt(HeadDim) undoes it when ScaleAttnWeights is off.
     /// </summary>
-    public float EngineScoreScale(int layer)
+    public float EngineScoreScale(int layer) => ByLayer(ScaleAttnWeights ? 1f : MathF.Sqrt(HeadDim), layer);
+
+    /// <summary><paramref name="scale"/> divided by (layer + 1) when ScaleAttnByInverseLayerIdx, for a 0-based layer of this model.</summary>
+    private float ByLayer(float scale, int layer)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(layer);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(layer, NLayer);
-        float scale = ScaleAttnWeights ? 1f : MathF.Sqrt(HeadDim);
         return ScaleAttnByInverseLayerIdx ? scale / (layer + 1) : scale;
     }
 

@@ -32,8 +32,7 @@ public sealed class Gpt2Family : ModelFamily
 
     public override Checkpoint OpenHf(string directory, IModelConfig config)
     {
-        var c = ConfigOf<Gpt2Config>(config);
-        return new Gpt2SplitCheckpoint(Gpt2Checkpoint.Open(directory, c), c);
+        return new Gpt2SplitCheckpoint(Gpt2Checkpoint.Open(directory, ConfigOf<Gpt2Config>(config)));
     }
 
     public override string HfWeightFiles =>

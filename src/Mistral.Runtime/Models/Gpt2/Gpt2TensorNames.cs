@@ -45,25 +45,24 @@ public static class Gpt2TensorNames
     public static ReadOnlySpan<char> QkvParts => "qkv";
 
     /// <summary>
-    /// <see cref="Expected"/> as the engine holds the model: each c_attn weight [3C, C] and bias [3C] replaced by its q,
-    /// k and v thirds ([C, C] and [C]), in that order.
+    /// The q, k and v thirds of <paramref name="name"/> when it is a fused c_attn weight [3C, C] or bias [3C] of shape
+    /// <paramref name="fused"/> (rows split in that order: [C, C] or [C] each); null for every other tensor.
     /// </summary>
-    public static IReadOnlyList<(string Name, Shape Shape)> EngineExpected(Gpt2Config c)
+    public static IReadOnlyList<(string Name, Shape Shape)>? QkvSplit(string name, Shape fused)
     {
-        var list = new List<(string, Shape)>();
-        foreach (var (name, shape) in Expected(c))
-        {
-            if (LayerOf(name) is not int layer || (name != CAttnWeight(layer) && name != CAttnBias(layer)))
-            {
-                list.Add((name, shape));
-                continue;
-            }
-            bool weight = name == CAttnWeight(layer);
-            foreach (char part in QkvParts)
-                list.Add(weight ? (QkvWeight(layer, part), new Shape(c.NEmbd, c.NEmbd)) : (QkvBias(layer, part), new Shape(c.NEmbd)));
-        }
-        return list;
+        if (LayerOf(name) is not int layer) return null;
+        bool weight = name == CAttnWeight(layer);
+        if (!weight && name != CAttnBias(layer)) return null;
+        var third = weight ? new Shape(fused[0] / 3, fused[1]) : new Shape(fused[0] / 3);
+        var parts = new List<(string, Shape)>(3);
+        foreach (char part in QkvParts)
+            parts.Add((weight ? QkvWeight(layer, part) : QkvBias(layer, part), third));
+        return parts;
     }
+
+    /// <summary><see cref="Expected"/> as the engine holds the model: each c_attn weight and bias replaced by its <see cref="QkvSplit"/>.</summary>
+    public static IReadOnlyList<(string Name, Shape Shape)> EngineExpected(Gpt2Config c) =>
+        [.. Expected(c).SelectMany(e => QkvSplit(e.Name, e.Shape) ?? [e])];
 
     /// <summary>The matrix the logits are computed with: wte.weight when tied, else lm_head.weight.</summary>
     public static string Output(Gpt2Config c) => c.TieWordEmbeddings ? Wte : LmHead;
