@@ -13,6 +13,7 @@ internal static class Verbs
         DemoCommand.Create(),
         FinetuneCommand.Create(),
         MergeCommand.Create(),
+        EvalCommand.Create(),
         PlotCommand.Create(),
         TokenizeCommand.Create(),
         InfoCommand.Create(),
