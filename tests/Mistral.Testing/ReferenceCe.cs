@@ -1,14 +1,13 @@
 using Mistral.Runtime.Model;
-using Mistral.Testing;
 
-namespace Mistral.Runtime.Tests.Evaluation;
+namespace Mistral.Testing;
 
 /// <summary>
 /// Reference numbers for the evaluation tests, all from the fixtures' Python runs: tiny-gpt2's validation batch and
 /// its per-token CE at the hf/ weights (train/eval.safetensors), and CEs computed here in fp64 from the reference
-/// logits (CE = logsumexp(row) − row[target], CONVENTIONS.md "Training loss").
+/// logits (CE = logsumexp(row) − row[target], CONVENTIONS.md "Training loss"). Shared by the runtime and CLI tests.
 /// </summary>
-internal static class ReferenceCe
+public static class ReferenceCe
 {
     /// <summary>CONVENTIONS / index.json full_train suggested_tolerance: per_token_ce_abs and loss_abs.</summary>
     public const double PerTokenTolerance = 3e-5, LossTolerance = 1e-5;
@@ -38,6 +37,20 @@ internal static class ReferenceCe
             for (int c = 1; c < vocab; c++) if (row[c] > row[best]) best = c;
             return best == tokens[t + 1];
         }).ToArray();
+
+    /// <summary>A tensor of tiny-gpt2's reference/ files (forward.safetensors, greedy.safetensors) as floats.</summary>
+    public static float[] Gpt2ReferenceFloats(string file, string name)
+    {
+        using var f = SafeTensorsFile.Open(Path.Combine(Fixtures.TinyGpt2Reference, file));
+        return f.Get(name).ToFloat32();
+    }
+
+    /// <summary>The same, as ints (token ids).</summary>
+    public static int[] Gpt2ReferenceInts(string file, string name)
+    {
+        using var f = SafeTensorsFile.Open(Path.Combine(Fixtures.TinyGpt2Reference, file));
+        return f.Get(name).ToInt32();
+    }
 
     private static double RowCe(ReadOnlySpan<float> row, int target)
     {
