@@ -35,17 +35,9 @@ public sealed class TinyModel : IDisposable
         return Enumerable.Range(0, 3).Select(i => file.Get($"prompt{i}.tokens").ToInt32()).ToArray();
     }
 
-    public static float[] ReferenceFloats(string file, string name)
-    {
-        using var f = SafeTensorsFile.Open(Path.Combine(Fixtures.TinyReference, file));
-        return f.Get(name).ToFloat32();
-    }
+    public static float[] ReferenceFloats(string file, string name) => ReferenceTensors.Floats(Fixtures.TinyReference, file, name);
 
-    public static int[] ReferenceInts(string file, string name)
-    {
-        using var f = SafeTensorsFile.Open(Path.Combine(Fixtures.TinyReference, file));
-        return f.Get(name).ToInt32();
-    }
+    public static int[] ReferenceInts(string file, string name) => ReferenceTensors.Ints(Fixtures.TinyReference, file, name);
 
     public float[] Download(Mistral.Kernels.Tensors.Tensor tensor)
     {

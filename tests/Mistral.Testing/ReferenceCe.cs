@@ -38,20 +38,6 @@ public static class ReferenceCe
             return best == tokens[t + 1];
         }).ToArray();
 
-    /// <summary>A tensor of tiny-gpt2's reference/ files (forward.safetensors, greedy.safetensors) as floats.</summary>
-    public static float[] Gpt2ReferenceFloats(string file, string name)
-    {
-        using var f = SafeTensorsFile.Open(Path.Combine(Fixtures.TinyGpt2Reference, file));
-        return f.Get(name).ToFloat32();
-    }
-
-    /// <summary>The same, as ints (token ids).</summary>
-    public static int[] Gpt2ReferenceInts(string file, string name)
-    {
-        using var f = SafeTensorsFile.Open(Path.Combine(Fixtures.TinyGpt2Reference, file));
-        return f.Get(name).ToInt32();
-    }
-
     private static double RowCe(ReadOnlySpan<float> row, int target)
     {
         double max = double.NegativeInfinity;

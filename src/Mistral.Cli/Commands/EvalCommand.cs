@@ -106,77 +106,61 @@ internal static class EvalCommand
 
     private static void Write(TextWriter output, bool asJson, string file, PerplexityResult r)
     {
-        if (!asJson)
+        if (asJson)
         {
-            output.WriteLine(Invariant($"{file}: {r.TokenCount} tokens, {r.Windows} windows of {r.MaxLength} tokens, stride {r.Stride}"));
-            output.WriteLine(Invariant($"tokens scored  {r.TokensScored}"));
-            output.WriteLine(Invariant($"loss           {r.Loss:F4}"));
-            output.WriteLine(Invariant($"perplexity     {r.Perplexity:F3}"));
-            output.WriteLine(Invariant($"tokens/s       {r.TokensPerSecond:F1}"));
+            WriteJson(output, ("data", file), ("tokens", r.TokenCount), ("max_length", r.MaxLength), ("stride", r.Stride),
+                ("windows", r.Windows), ("tokens_scored", r.TokensScored), ("tokens_forwarded", r.TokensForwarded), ("loss", r.Loss),
+                ("perplexity", r.Perplexity), ("seconds", r.Elapsed.TotalSeconds), ("tokens_per_second", r.TokensPerSecond));
             return;
         }
-        WriteJson(output, json =>
-        {
-            json.WriteString("data", file);
-            json.WriteNumber("tokens", r.TokenCount);
-            json.WriteNumber("max_length", r.MaxLength);
-            json.WriteNumber("stride", r.Stride);
-            json.WriteNumber("windows", r.Windows);
-            json.WriteNumber("tokens_scored", r.TokensScored);
-            json.WriteNumber("tokens_forwarded", r.TokensForwarded);
-            json.WriteNumber("loss", r.Loss);
-            WriteNumberOrNull(json, "perplexity", r.Perplexity);
-            json.WriteNumber("seconds", r.Elapsed.TotalSeconds);
-            WriteNumberOrNull(json, "tokens_per_second", r.TokensPerSecond);
-        });
+        WriteSummary(output, Invariant($"{file}: {r.TokenCount} tokens in {r.Windows} window(s) of at most {r.MaxLength} tokens, stride {r.Stride}"),
+            ("tokens scored", Invariant($"{r.TokensScored}")), ("loss", Invariant($"{r.Loss:F4}")),
+            ("perplexity", Invariant($"{r.Perplexity:F3}")), ("tokens/s", Invariant($"{r.TokensPerSecond:F1}")));
     }
 
     private static void Write(TextWriter output, bool asJson, string file, LambadaResult r)
     {
-        if (!asJson)
+        if (asJson)
         {
-            output.WriteLine(Invariant($"{file}: {r.Examples} examples, {r.TargetTokens} target tokens, at most {r.MaxLength} tokens each ({r.Truncated} contexts cut)"));
-            output.WriteLine(Invariant($"accuracy       {r.Accuracy:F4} ({r.Correct}/{r.Examples})"));
-            output.WriteLine(Invariant($"loss           {r.Loss:F4}"));
-            output.WriteLine(Invariant($"perplexity     {r.Perplexity:F3}"));
-            output.WriteLine(Invariant($"examples/s     {r.ExamplesPerSecond:F1}"));
+            WriteJson(output, ("lambada", file), ("examples", r.Examples), ("correct", r.Correct), ("accuracy", r.Accuracy),
+                ("target_tokens", r.TargetTokens), ("loss", r.Loss), ("perplexity", r.Perplexity), ("max_length", r.MaxLength),
+                ("truncated", r.Truncated), ("tokens_forwarded", r.TokensForwarded), ("seconds", r.Elapsed.TotalSeconds),
+                ("examples_per_second", r.ExamplesPerSecond));
             return;
         }
-        WriteJson(output, json =>
-        {
-            json.WriteString("lambada", file);
-            json.WriteNumber("examples", r.Examples);
-            json.WriteNumber("correct", r.Correct);
-            json.WriteNumber("accuracy", r.Accuracy);
-            json.WriteNumber("target_tokens", r.TargetTokens);
-            json.WriteNumber("loss", r.Loss);
-            WriteNumberOrNull(json, "perplexity", r.Perplexity);
-            json.WriteNumber("max_length", r.MaxLength);
-            json.WriteNumber("truncated", r.Truncated);
-            json.WriteNumber("tokens_forwarded", r.TokensForwarded);
-            json.WriteNumber("seconds", r.Elapsed.TotalSeconds);
-            WriteNumberOrNull(json, "examples_per_second", r.ExamplesPerSecond);
-        });
+        WriteSummary(output, Invariant($"{file}: {r.Examples} examples, {r.TargetTokens} target tokens, at most {r.MaxLength} tokens each ({r.Truncated} contexts cut on the left)"),
+            ("accuracy", Invariant($"{r.Accuracy:F4} ({r.Correct}/{r.Examples})")), ("loss", Invariant($"{r.Loss:F4}")),
+            ("perplexity", Invariant($"{r.Perplexity:F3}")), ("examples/s", Invariant($"{r.ExamplesPerSecond:F1}")));
+    }
+
+    /// <summary>A headline, then one figure per line with the values aligned.</summary>
+    private static void WriteSummary(TextWriter output, string headline, params (string Label, string Value)[] figures)
+    {
+        output.WriteLine(headline);
+        foreach (var (label, value) in figures) output.WriteLine($"{label,-15}{value}");
     }
 
     private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 
-    private static void WriteJson(TextWriter output, Action<Utf8JsonWriter> body)
+    /// <summary>One indented object; JSON has no NaN or infinity, so a perplexity that overflowed or a rate over no time is null.</summary>
+    private static void WriteJson(TextWriter output, params (string Name, object Value)[] fields)
     {
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
             json.WriteStartObject();
-            body(json);
+            foreach (var (name, value) in fields)
+            {
+                switch (value)
+                {
+                    case string text: json.WriteString(name, text); break;
+                    case double d when !double.IsFinite(d): json.WriteNull(name); break;
+                    case double d: json.WriteNumber(name, d); break;
+                    default: json.WriteNumber(name, Convert.ToInt64(value, CultureInfo.InvariantCulture)); break;
+                }
+            }
             json.WriteEndObject();
         }
         output.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
-    }
-
-    /// <summary>JSON has no NaN or infinity: a perplexity that overflowed, or a rate over no time, is written as null.</summary>
-    private static void WriteNumberOrNull(Utf8JsonWriter json, string name, double value)
-    {
-        if (double.IsFinite(value)) json.WriteNumber(name, value);
-        else json.WriteNull(name);
     }
 }

@@ -21,8 +21,8 @@ public sealed class EvalCommandTests : IDisposable
     public void Data_OneWindow_JsonLossIsTheReferenceMeanCe()
     {
         // Prompt 2 of reference/forward.safetensors is this text (9 tokens); one window scores its 8 targets.
-        var tokens = ReferenceCe.Gpt2ReferenceInts("forward.safetensors", "prompt2.tokens");
-        var ce = ReferenceCe.FromLogits(ReferenceCe.Gpt2ReferenceFloats("forward.safetensors", "prompt2.logits"), tokens, Vocab);
+        var tokens = ReferenceTensors.Ints(Fixtures.TinyGpt2Reference, "forward.safetensors", "prompt2.tokens");
+        var ce = ReferenceCe.FromLogits(ReferenceTensors.Floats(Fixtures.TinyGpt2Reference, "forward.safetensors", "prompt2.logits"), tokens, Vocab);
         var json = RunJson("--data", Write("valid.txt", "After the long winter, the farmers gathered."));
         Assert.Equal(9, json.GetProperty("tokens").GetInt32());
         Assert.Equal(64, json.GetProperty("max_length").GetInt32());            // n_positions
@@ -56,9 +56,9 @@ public sealed class EvalCommandTests : IDisposable
     {
         // Line 1: the reference's greedy continuation of prompt 0 (" marks" twice), correct by construction, with its
         // chosen_logprobs. Line 2: " woke" after "The lighthouse keeper", judged by the reference logits row 2.
-        var chosen = ReferenceCe.Gpt2ReferenceFloats("greedy.safetensors", "chosen_logprobs");
-        var tokens = ReferenceCe.Gpt2ReferenceInts("forward.safetensors", "prompt0.tokens");
-        var logits = ReferenceCe.Gpt2ReferenceFloats("forward.safetensors", "prompt0.logits");
+        var chosen = ReferenceTensors.Floats(Fixtures.TinyGpt2Reference, "greedy.safetensors", "chosen_logprobs");
+        var tokens = ReferenceTensors.Ints(Fixtures.TinyGpt2Reference, "forward.safetensors", "prompt0.tokens");
+        var logits = ReferenceTensors.Floats(Fixtures.TinyGpt2Reference, "forward.safetensors", "prompt0.logits");
         double wokeCe = ReferenceCe.FromLogits(logits, tokens, Vocab)[2];
         int correct = 1 + (ReferenceCe.IsArgmax(logits, tokens, Vocab)[2] ? 1 : 0);
         var file = Write("lambada.jsonl",

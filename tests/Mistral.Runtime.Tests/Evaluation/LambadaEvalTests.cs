@@ -20,7 +20,7 @@ public sealed class LambadaEvalTests
     public void Run_GreedyContinuationAsTarget_IsCorrectWithTheReferenceLoss()
     {
         // The reference's greedy run continues prompt 0 with 8849 (" marks") twice; chosen_logprobs are their logprobs.
-        var chosen = ReferenceCe.Gpt2ReferenceFloats("greedy.safetensors", "chosen_logprobs");
+        var chosen = ReferenceTensors.Floats(Fixtures.TinyGpt2Reference, "greedy.safetensors", "chosen_logprobs");
         var result = Run(new LambadaExample("The lighthouse keeper woke", "marks marks", "test.jsonl", 1));
         Assert.Equal(1, result.Correct);
         Assert.Equal(2, result.TargetTokens);
@@ -32,8 +32,8 @@ public sealed class LambadaEvalTests
     public void Run_PromptsLastWord_MatchesTheReferenceLogitsRow()
     {
         // " woke" is token 3 of prompt 0: its CE and whether it is the argmax come from the reference logits row 2.
-        var tokens = ReferenceCe.Gpt2ReferenceInts("forward.safetensors", "prompt0.tokens");
-        var logits = ReferenceCe.Gpt2ReferenceFloats("forward.safetensors", "prompt0.logits");
+        var tokens = ReferenceTensors.Ints(Fixtures.TinyGpt2Reference, "forward.safetensors", "prompt0.tokens");
+        var logits = ReferenceTensors.Floats(Fixtures.TinyGpt2Reference, "forward.safetensors", "prompt0.logits");
         double ce = ReferenceCe.FromLogits(logits, tokens, Vocab)[2];
         bool argmax = ReferenceCe.IsArgmax(logits, tokens, Vocab)[2];
 
