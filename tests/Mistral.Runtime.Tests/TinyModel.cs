@@ -1,3 +1,4 @@
+using Mistral.Kernels.Ops;
 using Mistral.Kernels.Ops.Reference;
 using Mistral.Runtime.Model;
 using Mistral.Testing;
@@ -38,6 +39,27 @@ public sealed class TinyModel : IDisposable
     public static float[] ReferenceFloats(string file, string name) => ReferenceTensors.Floats(Fixtures.TinyReference, file, name);
 
     public static int[] ReferenceInts(string file, string name) => ReferenceTensors.Ints(Fixtures.TinyReference, file, name);
+
+    /// <summary>
+    /// The three reference prompts in one batch against reference/forward.safetensors: each prompt's logits within
+    /// <see cref="ReferenceTolerance"/> (asserted, naming <paramref name="what"/>); returns the largest difference.
+    /// </summary>
+    public double AssertReferenceLogits(string what)
+    {
+        var prompts = ReferencePrompts();
+        var batch = AttentionBatch.FromLengths([.. prompts.Select(p => p.Length)]);
+        var logits = Download(Model.Forward([.. prompts.SelectMany(p => p)], batch));
+        int vocab = Config.VocabSize;
+        double worst = 0;
+        for (int i = 0; i < prompts.Length; i++)
+        {
+            var expected = ReferenceFloats("forward.safetensors", $"prompt{i}.logits");
+            var actual = logits.AsSpan(batch.TokenOffsets[i] * vocab, prompts[i].Length * vocab);
+            TensorAssert.Close(expected, actual, ReferenceTolerance, what: $"{what} prompt{i}.logits");
+            worst = Math.Max(worst, TensorAssert.MaxAbsDiff(expected, actual));
+        }
+        return worst;
+    }
 
     public float[] Download(Mistral.Kernels.Tensors.Tensor tensor)
     {

@@ -15,7 +15,7 @@ public sealed class HfCheckpoint : Checkpoint
 
     private readonly ITensorNameMap _names;
     private readonly List<SafeTensorsFile> _files = [];
-    private readonly Dictionary<string, (SafeTensorsFile File, string HfName)> _byNative = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (SafeTensorsFile File, string HfName, int Part)> _byNative = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TensorInfo> _tensors = new(StringComparer.Ordinal);
     private bool _sharded;
 
@@ -61,7 +61,8 @@ public sealed class HfCheckpoint : Checkpoint
     {
         if (!_byNative.TryGetValue(nativeName, out var entry))
             throw MissingTensor(string.Join(", ", Files), nativeName, TryHfName(nativeName));
-        return _names.ToNativeLayout(entry.File.Get(entry.HfName), nativeName);
+        var tensor = _names.ToNativeLayout(entry.File.Get(entry.HfName))[entry.Part];
+        return tensor.Name == nativeName ? tensor : tensor.WithName(nativeName);   // a tied tensor reads as the one it is tied to
     }
 
     public override void Dispose()
@@ -93,13 +94,16 @@ public sealed class HfCheckpoint : Checkpoint
         {
             if (!file.Contains(hfName))
                 throw new CheckpointFormatException(path, $"{IndexFileName} places tensor '{hfName}' in this file, but the file does not hold it");
-            if (_names.ToNative(hfName) is not string native)
-                continue;
-            if (_tensors.TryGetValue(native, out var earlier))
-                throw new CheckpointFormatException(path, $"tensor '{hfName}' is the same weight as '{earlier.StoredName}' in {Path.GetFileName(earlier.FilePath)} (native '{native}'): stored twice");
             var (dtype, shape) = file.Describe(hfName);
-            _byNative[native] = (file, hfName);
-            _tensors[native] = new TensorInfo(native, dtype, shape, path, hfName);
+            var parts = _names.ToNative(hfName, shape);
+            for (int part = 0; part < parts.Count; part++)
+            {
+                var (native, nativeShape) = parts[part];
+                if (_tensors.TryGetValue(native, out var earlier))
+                    throw new CheckpointFormatException(path, $"tensor '{hfName}' is the same weight as '{earlier.StoredName}' in {Path.GetFileName(earlier.FilePath)} (native '{native}'): stored twice");
+                _byNative[native] = (file, hfName, part);
+                _tensors[native] = new TensorInfo(native, dtype, nativeShape, path, hfName);
+            }
         }
         return file;
     }

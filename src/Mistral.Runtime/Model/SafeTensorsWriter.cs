@@ -33,7 +33,10 @@ public static class SafeTensorsWriter
         });
     }
 
-    /// <summary>JSON header, tensors laid out back to back in the given order, padded with spaces to 8 bytes (as the reference writer does).</summary>
+    /// <summary>
+    /// JSON header, tensors laid out back to back in the given order, the metadata last, padded with spaces to 8 bytes (as
+    /// the safetensors library writes it).
+    /// </summary>
     private static byte[] BuildHeader(string path, IReadOnlyList<TensorSpec> tensors, IReadOnlyDictionary<string, string>? metadata)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -41,13 +44,6 @@ public static class SafeTensorsWriter
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartObject();
-            if (metadata is { Count: > 0 })
-            {
-                json.WriteStartObject(SafeTensorsHeader.MetadataKey);
-                foreach (var (key, value) in metadata)
-                    json.WriteString(key, value);
-                json.WriteEndObject();
-            }
             long offset = 0;
             foreach (var tensor in tensors)
             {
@@ -64,6 +60,13 @@ public static class SafeTensorsWriter
                 json.WriteEndArray();
                 json.WriteEndObject();
                 offset += tensor.ByteCount;
+            }
+            if (metadata is { Count: > 0 })
+            {
+                json.WriteStartObject(SafeTensorsHeader.MetadataKey);
+                foreach (var (key, value) in metadata)
+                    json.WriteString(key, value);
+                json.WriteEndObject();
             }
             json.WriteEndObject();
         }

@@ -1,4 +1,6 @@
+using System.Text.Json.Nodes;
 using Mistral.Kernels.Ops;
+using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Model;
 
 namespace Mistral.Runtime.Models;
@@ -26,6 +28,13 @@ public abstract class ModelFamily
 
     /// <summary>Reads and validates a Hugging Face config.json (errors name the file and the field).</summary>
     public abstract IModelConfig ReadHfConfig(string path);
+
+    /// <summary>
+    /// The config as the Hugging Face config.json that transformers loads (model_type, architectures, torch_dtype of
+    /// <paramref name="storedDType"/>) and <see cref="ReadHfConfig"/> reads back equal; what writing a model made in
+    /// memory needs (<see cref="Model.HfModelWriter"/>).
+    /// </summary>
+    public abstract JsonObject HfConfigJson(IModelConfig config, DType storedDType);
 
     /// <summary>Every tensor of a model of this config, the ties between them and the Hugging Face name map.</summary>
     public abstract CheckpointSchema Schema(IModelConfig config);

@@ -1,9 +1,12 @@
+using System.Security.Cryptography;
 using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Model;
 using Mistral.Testing;
 using Xunit;
 using Mistral.Runtime.Models;
+using Mistral.Runtime.Models.Gpt2;
 using Mistral.Runtime.Models.Mistral;
+using Mistral.Runtime.Tests.Models.Gpt2;
 
 namespace Mistral.Runtime.Tests.Model;
 
@@ -47,6 +50,35 @@ public sealed class ModelWriterTests : IDisposable
         Assert.True(File.Exists(_dir.File("generation_config.json")));
         Assert.True(File.Exists(_dir.File("tokenizer.json")));
     }
+
+    [Fact]
+    public void Gpt2_hf_write_restores_the_transformers_file_byte_for_byte_and_its_logits()
+    {
+        // The engine holds c_attn as q, k, v [C, C] thirds and Conv1D weights as [out, in]; writing fuses and transposes
+        // them back. The file transformers wrote is the independent check: same names, dtypes, shapes, bytes and header.
+        using var source = ModelDirectory.Open(Fixtures.TinyGpt2Hf);
+        Assert.Contains(Gpt2TensorNames.QkvWeight(0, 'q'), source.Checkpoint.Tensors.Keys);
+        ModelWriter.Write(source, _dir.Path, source.Read);
+
+        string original = Path.Combine(Fixtures.TinyGpt2Hf, "model.safetensors"), rewritten = _dir.File("model.safetensors");
+        using (var a = SafeTensorsFile.Open(original))
+        using (var b = SafeTensorsFile.Open(rewritten))
+        {
+            Assert.Equal(a.Names, b.Names);
+            foreach (var name in a.Names)
+            {
+                Assert.Equal(a.Describe(name), b.Describe(name));
+                Assert.True(a.Get(name).Bytes.SequenceEqual(b.Get(name).Bytes), $"'{name}' differs from the transformers file");
+            }
+        }
+        Assert.Equal("fd4401bb6e857e73907e33a95e99d556d5f02d883c44e13314c8b68a5dcfad26", Sha256(rewritten));
+        foreach (var file in (string[])["config.json", "generation_config.json", "vocab.json", "merges.txt"])
+            Assert.Equal(Sha256(Path.Combine(Fixtures.TinyGpt2Hf, file)), Sha256(_dir.File(file)));
+        double worst = Gpt2ModelTests.WorstReferenceLogitDifference(_dir.Path);
+        Assert.True(worst <= Gpt2ModelTests.LogitsTolerance, $"worst logit difference {worst:E2}");
+    }
+
+    private static string Sha256(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
 
     [Fact]
     public void Fp32_tensors_are_stored_in_the_source_dtype()

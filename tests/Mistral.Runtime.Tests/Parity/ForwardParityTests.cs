@@ -17,19 +17,7 @@ public class ForwardParityTests(ITestOutputHelper output)
     public void Forward_ThreePromptsInOneBatch_MatchReferenceLogits(string layout)
     {
         using var model = TinyModel.Open(Path.Combine(Fixtures.TinyMistral, layout));
-        var prompts = TinyModel.ReferencePrompts();
-        var batch = AttentionBatch.FromLengths(prompts.Select(p => p.Length).ToArray());
-        var logits = model.Download(model.Model.Forward(prompts.SelectMany(p => p).ToArray(), batch));
-
-        int vocab = model.Config.VocabSize;
-        double worst = 0;
-        for (int i = 0; i < prompts.Length; i++)
-        {
-            var expected = TinyModel.ReferenceFloats("forward.safetensors", $"prompt{i}.logits");
-            var actual = logits.AsSpan(batch.TokenOffsets[i] * vocab, prompts[i].Length * vocab);
-            TensorAssert.Close(expected, actual, TinyModel.ReferenceTolerance, what: $"{layout} prompt{i}.logits");
-            worst = Math.Max(worst, TensorAssert.MaxAbsDiff(expected, actual));
-        }
+        double worst = model.AssertReferenceLogits(layout);
         output.WriteLine($"{layout}: max |logits - reference| = {worst:E2}");
     }
 

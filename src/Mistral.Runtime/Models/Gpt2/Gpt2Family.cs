@@ -1,4 +1,6 @@
+using System.Text.Json.Nodes;
 using Mistral.Kernels.Ops;
+using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Model;
 
 namespace Mistral.Runtime.Models.Gpt2;
@@ -21,12 +23,17 @@ public sealed class Gpt2Family : ModelFamily
 
     public override IModelConfig ReadHfConfig(string path) => Gpt2ConfigReader.FromConfigJson(path);
 
+    public override JsonObject HfConfigJson(IModelConfig config, DType storedDType) => Gpt2ConfigWriter.ToConfigJson(ConfigOf<Gpt2Config>(config), storedDType);
+
     /// <summary>
-    /// The engine's tensors (c_attn as q, k, v thirds); the tied head is wte itself, so nothing is listed twice. No
-    /// Hugging Face name map: the engine does not write GPT-2 checkpoints in this layout yet (fusing q|k|v back).
+    /// The engine's tensors (c_attn as q, k, v thirds); the tied head is wte itself, so nothing is listed twice. The
+    /// Hugging Face map fuses q|k|v back into c_attn and stores Conv1D weights [in, out] (<see cref="Gpt2HfTensorNames"/>).
     /// </summary>
-    public override CheckpointSchema Schema(IModelConfig config) =>
-        new(Gpt2TensorNames.EngineExpected(ConfigOf<Gpt2Config>(config)), new Dictionary<string, string>(), Hf: null);
+    public override CheckpointSchema Schema(IModelConfig config)
+    {
+        var c = ConfigOf<Gpt2Config>(config);
+        return new(Gpt2TensorNames.EngineExpected(c), new Dictionary<string, string>(), new Gpt2HfTensorNames(c));
+    }
 
     public override bool HasHfWeights(string directory) => Gpt2Checkpoint.Exists(directory);
 

@@ -1,3 +1,4 @@
+using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Model;
 
 namespace Mistral.Runtime.Models.Gpt2;
@@ -6,7 +7,7 @@ namespace Mistral.Runtime.Models.Gpt2;
 /// A <see cref="Gpt2Checkpoint"/> as the engine loads it: every tensor under its canonical name, except each fused
 /// c_attn weight [3C, C] and bias [3C], which appear as their q, k and v thirds (<see cref="Gpt2TensorNames.QkvWeight"/>):
 /// rows 0…C−1, C…2C−1 and 2C…3C−1 of the [out, in] weight (<see cref="Gpt2TensorNames.QkvSplit"/>). The thirds are
-/// views of the rows of one read of the fused tensor.
+/// views of the rows of one read of the fused tensor (<see cref="QkvRows"/>, which fuses them back at write).
 /// Owns the checkpoint it wraps.
 /// </summary>
 public sealed class Gpt2SplitCheckpoint : Checkpoint
@@ -14,7 +15,8 @@ public sealed class Gpt2SplitCheckpoint : Checkpoint
     private readonly Gpt2Checkpoint _fused;
     private readonly Dictionary<string, TensorInfo> _tensors = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (string Fused, int Third)> _thirds = new(StringComparer.Ordinal);
-    private HostTensor? _lastFused;   // the thirds are read one after another: transpose the fused tensor once, not thrice
+    private readonly Dictionary<string, IReadOnlyList<(string Name, Shape Shape)>> _parts = new(StringComparer.Ordinal);
+    private (string Fused, IReadOnlyList<HostTensor> Thirds)? _lastSplit;   // the thirds are read one after another: transpose the fused tensor once, not thrice
 
     public Gpt2SplitCheckpoint(Gpt2Checkpoint fused)
     {
@@ -26,6 +28,7 @@ public sealed class Gpt2SplitCheckpoint : Checkpoint
                 _tensors[name] = info;
                 continue;
             }
+            _parts[name] = parts;
             for (int third = 0; third < parts.Count; third++)
             {
                 var (part, shape) = parts[third];
@@ -43,15 +46,14 @@ public sealed class Gpt2SplitCheckpoint : Checkpoint
     {
         if (!_thirds.TryGetValue(nativeName, out var split))
             return _fused.Read(nativeName);
-        if (_lastFused?.Name != split.Fused) _lastFused = _fused.Read(split.Fused);
-        var whole = _lastFused!;                               // [3C, C] or [3C], engine layout
-        int bytes = whole.Data.Length / 3;
-        return new HostTensor(nativeName, whole.DType, _tensors[nativeName].Shape, whole.Data.Slice(split.Third * bytes, bytes));
+        if (_lastSplit?.Fused != split.Fused)
+            _lastSplit = (split.Fused, QkvRows.Split(_fused.Read(split.Fused), _parts[split.Fused]));   // [3C, C] or [3C], engine layout
+        return _lastSplit.Value.Thirds[split.Third];
     }
 
     public override void Dispose()
     {
-        _lastFused = null;
+        _lastSplit = null;
         _fused.Dispose();
     }
 }

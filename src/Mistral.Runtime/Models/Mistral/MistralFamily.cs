@@ -1,4 +1,6 @@
+using System.Text.Json.Nodes;
 using Mistral.Kernels.Ops;
+using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Model;
 
 namespace Mistral.Runtime.Models.Mistral;
@@ -22,6 +24,8 @@ public sealed class MistralFamily : ModelFamily
 
     public override IModelConfig ReadParamsJson(string path) => MistralConfigReader.FromParamsJson(path);
     public override IModelConfig ReadHfConfig(string path) => MistralConfigReader.FromHfConfigJson(path);
+
+    public override JsonObject HfConfigJson(IModelConfig config, DType storedDType) => MistralConfigWriter.ToConfigJson(ConfigOf<MistralConfig>(config), storedDType);
 
     public override CheckpointSchema Schema(IModelConfig config)
     {

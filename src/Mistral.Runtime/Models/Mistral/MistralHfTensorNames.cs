@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Model;
 
 namespace Mistral.Runtime.Models.Mistral;
@@ -60,19 +61,31 @@ public sealed partial class MistralHfTensorNames(MistralConfig config) : ITensor
         throw new ArgumentException($"'{nativeName}' is not a native Mistral tensor name", nameof(nativeName));
     }
 
-    string? ITensorNameMap.ToNative(string storedName) => ToNative(storedName);
+    IReadOnlyList<(string Name, Shape Shape)> ITensorNameMap.ToNative(string storedName, Shape storedShape) =>
+        ToNative(storedName) is string native ? [(native, storedShape)] : [];
+
     string ITensorNameMap.ToStored(string nativeName) => ToHf(nativeName);
 
-    /// <summary>wq/wk rows un-permuted (<see cref="HfRopePermutation"/>); every other tensor as stored.</summary>
-    public HostTensor ToNativeLayout(HostTensor stored, string nativeName) =>
-        RopePermutedHeads(nativeName, config) is int heads
-            ? HfRopePermutation.ToNative(stored, nativeName, heads, config.HeadDim)
-            : stored.WithName(nativeName);
+    /// <summary>One HF tensor per native tensor, of the same shape.</summary>
+    public IReadOnlyList<StoredTensor> StoredTensors(IReadOnlyList<(string Name, Shape Shape)> native) =>
+        [.. native.Select(n => new StoredTensor(ToHf(n.Name), n.Shape, [n]))];
 
-    public HostTensor ToStoredLayout(HostTensor native, string storedName, string nativeName) =>
-        RopePermutedHeads(nativeName, config) is int heads
-            ? HfRopePermutation.ToHf(native, storedName, heads, config.HeadDim)
-            : native.WithName(storedName);
+    /// <summary>wq/wk rows un-permuted (<see cref="HfRopePermutation"/>); every other tensor as stored.</summary>
+    public IReadOnlyList<HostTensor> ToNativeLayout(HostTensor stored)
+    {
+        string nativeName = ToNative(stored.Name) ?? throw new ArgumentException($"'{stored.Name}' is not a Hugging Face Mistral tensor the model uses", nameof(stored));
+        return [RopePermutedHeads(nativeName, config) is int heads
+            ? HfRopePermutation.ToNative(stored, nativeName, heads, config.HeadDim)
+            : stored.WithName(nativeName)];
+    }
+
+    public HostTensor ToStoredLayout(StoredTensor stored, IReadOnlyList<HostTensor> parts)
+    {
+        var native = parts.Count == 1 ? parts[0] : throw new ArgumentException($"'{stored.Name}' holds one native tensor, got {parts.Count}", nameof(parts));
+        return RopePermutedHeads(native.Name, config) is int heads
+            ? HfRopePermutation.ToHf(native, stored.Name, heads, config.HeadDim)
+            : native.WithName(stored.Name);
+    }
 
     /// <summary>Heads whose rows HF permutes for rotate-half RoPE: n_heads for wq, n_kv_heads for wk, none otherwise.</summary>
     public static int? RopePermutedHeads(string nativeName, MistralConfig config) =>
