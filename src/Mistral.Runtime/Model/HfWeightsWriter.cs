@@ -34,14 +34,19 @@ internal static class HfWeightsWriter
             return;
         }
 
-        // Cut in checkpoint order at about equal byte counts.
+        // Cut in checkpoint order at about equal byte counts, never leaving a shard empty (an index cannot list a file
+        // that holds nothing): a shard starts at most one tensor after the previous, and early enough for the rest.
+        shardCount = Math.Min(shardCount, stored.Count);
         long total = stored.Sum(t => t.Shape.ElementCount * dtype.SizeOf());
         var shards = Enumerable.Range(0, shardCount).Select(_ => new List<StoredTensor>()).ToArray();
         long written = 0;
-        foreach (var t in stored)
+        int shard = 0;
+        for (int i = 0; i < stored.Count; i++)
         {
-            shards[(int)Math.Min(shardCount - 1, written * shardCount / Math.Max(1, total))].Add(t);
-            written += t.Shape.ElementCount * dtype.SizeOf();
+            int byBytes = (int)Math.Min(shardCount - 1, written * shardCount / Math.Max(1, total));
+            shard = Math.Max(Math.Min(byBytes, shard + 1), Math.Max(shard, shardCount - (stored.Count - i)));
+            shards[shard].Add(stored[i]);
+            written += stored[i].Shape.ElementCount * dtype.SizeOf();
         }
         var weightMap = new SortedDictionary<string, string>(StringComparer.Ordinal);
         for (int s = 0; s < shardCount; s++)

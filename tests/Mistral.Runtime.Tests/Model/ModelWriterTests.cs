@@ -78,6 +78,27 @@ public sealed class ModelWriterTests : IDisposable
         Assert.True(worst <= Gpt2ModelTests.LogitsTolerance, $"worst logit difference {worst:E2}");
     }
 
+    public static TheoryData<string> Gpt2Variants() => [.. TinyGpt2Files.Variants];
+
+    [Theory]
+    [MemberData(nameof(Gpt2Variants))]
+    public void Gpt2_every_source_layout_written_back_keeps_dtype_sharding_and_every_tensor(string variant)
+    {
+        // torch .bin sources come back as safetensors (what transformers writes today), shards as as many shards.
+        var (directory, dtype) = TinyGpt2Files.WriteVariant(_dir, TinyGpt2Files.Stored(), variant);
+        using var source = ModelDirectory.Open(directory);
+        var destination = _dir.File("out");
+        ModelWriter.Write(source, destination, source.Read);
+
+        using var written = ModelDirectory.Open(destination);
+        Assert.Equal(source.Config, written.Config);
+        Assert.Equal(dtype, written.StoredDType);
+        Assert.Equal(source.WeightFiles.Count, written.WeightFiles.Count);
+        Assert.All(written.WeightFiles, f => Assert.EndsWith(".safetensors", f));
+        foreach (var (name, _) in source.Schema.Expected)
+            Assert.True(source.Read(name).Bytes.SequenceEqual(written.Read(name).Bytes), $"{variant}: '{name}' differs after writing back");
+    }
+
     private static string Sha256(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
 
     [Fact]

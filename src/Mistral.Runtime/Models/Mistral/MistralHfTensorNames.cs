@@ -5,7 +5,7 @@ using Mistral.Runtime.Model;
 namespace Mistral.Runtime.Models.Mistral;
 
 /// <summary>
-/// The one-to-one name map between Hugging Face MistralForCausalLM and native names (fixture CONVENTIONS.md):
+/// The one-to-one name map (one native tensor per stored one) between Hugging Face MistralForCausalLM and native names (fixture CONVENTIONS.md):
 /// embed_tokens = tok_embeddings, lm_head = output, model.norm = norm, input_layernorm = attention_norm,
 /// post_attention_layernorm = ffn_norm, q/k/v/o_proj = wq/wk/wv/wo, gate_proj = w1, up_proj = w3, down_proj = w2.
 /// </summary>
