@@ -31,7 +31,7 @@ public static class Gpt2ConfigWriter
         ["n_ctx"] = c.NPositions,   // the older name of n_positions, which older loaders read
         ["n_embd"] = c.NEmbd,
         ["n_head"] = c.NHead,
-        ["n_inner"] = c.NInner,
+        ["n_inner"] = c.NInner == 4 * c.NEmbd ? null : c.NInner,   // null: GPT2Config's 4·n_embd, as the hub's configs say it
         ["n_layer"] = c.NLayer,
         ["n_positions"] = c.NPositions,
         ["reorder_and_upcast_attn"] = c.ReorderAndUpcastAttn,
