@@ -101,7 +101,7 @@ public sealed class HfModelWriterTests(ITestOutputHelper output) : IDisposable
 
     [Theory]
     [MemberData(nameof(Gpt2Configs))]
-    public void Gpt2ConfigJson_ReadsBackEqual(string variant)
+    public void Gpt2ConfigJson_EveryVariant_ReadsBackEqual(string variant)
     {
         var fixture = Gpt2ConfigReader.FromConfigJson(Path.Combine(Fixtures.TinyGpt2Hf, "config.json"));
         var config = variant switch
@@ -119,7 +119,7 @@ public sealed class HfModelWriterTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void Gpt2ConfigJson_HasTheKeysAndValuesTransformersWrites()
+    public void Gpt2ConfigJson_FixtureConfig_HasTheKeysAndValuesTransformersWrote()
     {
         var reference = Json(Path.Combine(Fixtures.TinyGpt2Hf, "config.json"));
         var config = Gpt2ConfigReader.FromConfigJson(Path.Combine(Fixtures.TinyGpt2Hf, "config.json"));
@@ -143,7 +143,7 @@ public sealed class HfModelWriterTests(ITestOutputHelper output) : IDisposable
 
     [Theory]
     [MemberData(nameof(MistralConfigs))]
-    public void MistralConfigJson_ReadsBackEqual(string variant)
+    public void MistralConfigJson_EveryVariant_ReadsBackEqual(string variant)
     {
         var fixture = MistralConfigReader.FromHfConfigJson(Path.Combine(Fixtures.TinyHf, "config.json"));
         var config = variant switch
@@ -158,7 +158,7 @@ public sealed class HfModelWriterTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void MistralConfigJson_HasTheFixturesKeysAndValues()
+    public void MistralConfigJson_FixtureConfig_HasTheKeysAndValuesOfTheFixture()
     {
         var reference = Json(Path.Combine(Fixtures.TinyHf, "config.json"));
         var ours = Json(WriteConfig(MistralConfigReader.FromHfConfigJson(Path.Combine(Fixtures.TinyHf, "config.json")), DType.BF16));
