@@ -6,7 +6,8 @@ namespace Mistral.Runtime.Model;
 /// A Hugging Face safetensors checkpoint of any family: model.safetensors, or shards listed by
 /// model.safetensors.index.json. Exposes the family's native names in native layout through its
 /// <see cref="CheckpointSchema"/> (e.g. Mistral's wq/wk rows un-permuted on read; a stored tensor that holds several
-/// native ones exposes each), so the native and the HF layout of one model give bit-identical tensors. A tied tensor (output tied to the embeddings) reads as the one it is tied to.
+/// native ones exposes each), so the native and the HF layout of one model give bit-identical tensors. A tied tensor
+/// (output tied to the embeddings) reads as the one it is tied to.
 /// </summary>
 public sealed class HfCheckpoint : Checkpoint
 {
