@@ -26,6 +26,12 @@ public interface ICommunicator : IDisposable
     /// <summary>The same for host values (losses, counts), in fp64.</summary>
     void AllReduce(Span<double> values, ReduceOp op);
 
+    /// <summary>
+    /// Sums every rank's tensors into <paramref name="root"/>'s, as one operation (a bucket); the other ranks' tensors
+    /// are left as they were (ZeRO-1: a gradient is only needed by the rank that owns its optimizer state).
+    /// </summary>
+    void Reduce(IReadOnlyList<Tensor> tensors, int root);
+
     /// <summary>Every rank's tensors receive <paramref name="root"/>'s values.</summary>
     void Broadcast(IReadOnlyList<Tensor> tensors, int root);
 

@@ -71,6 +71,13 @@ public sealed unsafe class MpiCommunicator : ICommunicator
             for (int i = 0; i < values.Length; i++) values[i] /= WorldSize;
     }
 
+    public void Reduce(IReadOnlyList<Tensor> tensors, int root)
+    {
+        var host = Download(tensors);
+        Sum(host.AsSpan(), _mpi.Float, "reduce", root, broadcast: false);
+        if (Rank == root) Upload(tensors, host);
+    }
+
     public void Broadcast(IReadOnlyList<Tensor> tensors, int root)
     {
         var host = Rank == root ? Download(tensors) : new float[tensors.Sum(t => t.ElementCount)];
@@ -99,8 +106,11 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         Environment.Exit(exitCode); // MPI_Abort does not return; this is only if it did
     }
 
-    /// <summary>Reduce-to-0 then broadcast, in chunks of <see cref="ChunkElements"/>; every rank ends with rank 0's sum.</summary>
-    private void Sum<T>(Span<T> data, nint datatype, string what) where T : unmanaged
+    /// <summary>
+    /// Reduce-to-<paramref name="root"/> then, unless told not to, broadcast from it, in chunks of <see cref="ChunkElements"/>;
+    /// every rank (or only the root) ends with the root's sum. With two ranks a + b = b + a, so the root changes no bit.
+    /// </summary>
+    private void Sum<T>(Span<T> data, nint datatype, string what, int root = 0, bool broadcast = true) where T : unmanaged
     {
         using var guard = _watchdog.Guard(what);
         fixed (T* p = data)
@@ -109,10 +119,10 @@ public sealed unsafe class MpiCommunicator : ICommunicator
             {
                 int count = Math.Min(ChunkElements, data.Length - start);
                 var chunk = p + start;
-                MpiException.Check(Rank == 0
-                    ? LibMpi.MPI_Reduce(LibMpi.MPI_IN_PLACE, chunk, count, datatype, _mpi.OpSum, 0, _mpi.CommWorld)
-                    : LibMpi.MPI_Reduce(chunk, null, count, datatype, _mpi.OpSum, 0, _mpi.CommWorld));
-                MpiException.Check(LibMpi.MPI_Bcast(chunk, count, datatype, 0, _mpi.CommWorld));
+                MpiException.Check(Rank == root
+                    ? LibMpi.MPI_Reduce(LibMpi.MPI_IN_PLACE, chunk, count, datatype, _mpi.OpSum, root, _mpi.CommWorld)
+                    : LibMpi.MPI_Reduce(chunk, null, count, datatype, _mpi.OpSum, root, _mpi.CommWorld));
+                if (broadcast) MpiException.Check(LibMpi.MPI_Bcast(chunk, count, datatype, root, _mpi.CommWorld));
             }
         }
     }

@@ -64,18 +64,23 @@ public sealed unsafe class NcclCommunicator : ICommunicator
 
     public void AllReduce(Span<double> values, ReduceOp op) => _mpi.AllReduce(values, op);
 
-    public void Broadcast(IReadOnlyList<Tensor> tensors, int root)
+    public void Reduce(IReadOnlyList<Tensor> tensors, int root) =>
+        Grouped(tensors, "reduce", (p, count, type) => LibNccl.ncclReduce(p, p, count, type, NcclRedOp.ncclSum, root, _comm, _device.Stream));
+
+    public void Broadcast(IReadOnlyList<Tensor> tensors, int root) =>
+        Grouped(tensors, "broadcast", (p, count, type) => LibNccl.ncclBroadcast(p, p, count, type, root, _comm, _device.Stream));
+
+    /// <summary>One in-place NCCL call per tensor (counts in elements), fused into one group, then the bounded wait.</summary>
+    private void Grouped(IReadOnlyList<Tensor> tensors, string collective, InPlaceCall call)
     {
-        var views = tensors.Select(t => DeviceChecks.On(_ops, "broadcast", "tensor", t)).ToList();
+        var views = tensors.Select(t => DeviceChecks.On(_ops, collective, "tensor", t)).ToList();
         CudaException.Check(LibNccl.ncclGroupStart());
-        foreach (var t in views)
-        {
-            void* p = (void*)t.Pointer;
-            CudaException.Check(LibNccl.ncclBroadcast(p, p, (nuint)t.ElementCount, DataType(t.DType), root, _comm, _device.Stream));
-        }
+        foreach (var t in views) CudaException.Check(call((void*)t.Pointer, (nuint)t.ElementCount, DataType(t.DType)));
         CudaException.Check(LibNccl.ncclGroupEnd());
-        Wait("broadcast");
+        Wait(collective);
     }
+
+    private delegate NcclResult InPlaceCall(void* buffer, nuint count, NcclDataType dataType);
 
     public void Barrier() => _mpi.Barrier();
 

@@ -12,6 +12,7 @@ public sealed class SingleRankCommunicator : ICommunicator
 
     public void AllReduce(IReadOnlyList<Tensor> tensors, ReduceOp op) { }
     public void AllReduce(Span<double> values, ReduceOp op) { }
+    public void Reduce(IReadOnlyList<Tensor> tensors, int root) => ArgumentOutOfRangeException.ThrowIfNotEqual(root, 0);
     public void Broadcast(IReadOnlyList<Tensor> tensors, int root) => ArgumentOutOfRangeException.ThrowIfNotEqual(root, 0);
     public void Barrier() { }
     public void Abort(int exitCode) => Environment.Exit(exitCode);

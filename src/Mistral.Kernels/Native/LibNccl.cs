@@ -22,6 +22,8 @@ public static unsafe partial class LibNccl
     [LibraryImport(Library)]
     public static partial NcclResult ncclAllReduce(void* sendbuff, void* recvbuff, nuint count, NcclDataType datatype, NcclRedOp op, nint comm, nint stream);
     [LibraryImport(Library)]
+    public static partial NcclResult ncclReduce(void* sendbuff, void* recvbuff, nuint count, NcclDataType datatype, NcclRedOp op, int root, nint comm, nint stream);
+    [LibraryImport(Library)]
     public static partial NcclResult ncclReduceScatter(void* sendbuff, void* recvbuff, nuint recvcount, NcclDataType datatype, NcclRedOp op, nint comm, nint stream);
     [LibraryImport(Library)]
     public static partial NcclResult ncclAllGather(void* sendbuff, void* recvbuff, nuint sendcount, NcclDataType datatype, nint comm, nint stream);

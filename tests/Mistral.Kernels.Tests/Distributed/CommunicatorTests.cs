@@ -24,6 +24,7 @@ public sealed class CommunicatorTests
         Assert.Equal((0, 1, 0), (comm.Rank, comm.WorldSize, comm.LocalRank));
         using var t = ops.Upload([1.5f, -2f, 3.25f], new Shape(3), DType.F32);
         comm.AllReduce([t], ReduceOp.Average);
+        comm.Reduce([t], root: 0);
         comm.Broadcast([t], root: 0);
         Span<double> host = [7.0];
         comm.AllReduce(host, ReduceOp.Sum);
