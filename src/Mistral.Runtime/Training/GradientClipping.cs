@@ -6,7 +6,18 @@ namespace Mistral.Runtime.Training;
 public static class GradientClipping
 {
     public static double GlobalNorm(IOps ops, IEnumerable<TrainableParameter> parameters) =>
-        Math.Sqrt(parameters.Sum(p => ops.SumOfSquares(p.Grad)));
+        Norm(parameters.Select(p => ops.SumOfSquares(p.Grad)));
+
+    /// <summary>
+    /// √Σ of per-tensor sums of squares, added in the order given: ZeRO-1 gathers the same per-tensor sums from their
+    /// owners and, adding them in the same order, gets the same bits as one rank holding every gradient.
+    /// </summary>
+    public static double Norm(IEnumerable<double> sumsOfSquares)
+    {
+        double total = 0;
+        foreach (double s in sumsOfSquares) total += s;
+        return Math.Sqrt(total);
+    }
 
     /// <summary>The factor to multiply gradients by; 1 when clipping is off (maxNorm null or ≤ 0) or not needed.</summary>
     public static float Scale(double norm, double? maxNorm) =>

@@ -15,26 +15,34 @@ public sealed class GradientSync
     public const long DefaultBucketElements = 4L << 20;
 
     private readonly ICommunicator _comm;
-    private readonly List<TrainableParameter[]> _buckets = [];
+    private readonly List<TrainableParameter[]> _buckets;
 
     public GradientSync(ICommunicator communicator, IReadOnlyList<TrainableParameter> parameters, long bucketElements = DefaultBucketElements)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(bucketElements, 1);
         _comm = communicator;
         BucketElements = bucketElements;
+        _buckets = Buckets(parameters, bucketElements);
+    }
+
+    /// <summary>Consecutive parameters grouped into buckets of at most <paramref name="bucketElements"/> (a larger tensor alone).</summary>
+    internal static List<TrainableParameter[]> Buckets(IEnumerable<TrainableParameter> parameters, long bucketElements)
+    {
+        var buckets = new List<TrainableParameter[]>();
         var bucket = new List<TrainableParameter>();
         long size = 0;
         foreach (var p in parameters)
         {
             if (bucket.Count > 0 && size + p.Grad.ElementCount > bucketElements)
             {
-                _buckets.Add([.. bucket]);
+                buckets.Add([.. bucket]);
                 (bucket, size) = ([], 0);
             }
             bucket.Add(p);
             size += p.Grad.ElementCount;
         }
-        if (bucket.Count > 0) _buckets.Add([.. bucket]);
+        if (bucket.Count > 0) buckets.Add([.. bucket]);
+        return buckets;
     }
 
     public long BucketElements { get; }

@@ -21,8 +21,9 @@ namespace Mistral.Runtime.Training;
 /// produces bit-identical weights to a run that was never interrupted. Cancellation stops between steps (no merge).
 /// Data-parallel with a <paramref name="communicator"/> of N ranks: each rank runs its slice of every step's
 /// micro-batches (<see cref="TrainDataLoader.NextStep"/>), gradients and the loss are summed across ranks
-/// (<see cref="GradientSync"/>), so every rank clips, logs and updates identically; rank 0 alone writes metrics,
-/// checkpoints (made visible after a barrier) and the merged model.
+/// (<see cref="IDataParallelOptimizer"/>, <see cref="GradientSync"/>), so every rank clips, logs and updates identically;
+/// with zero_stage 1 each rank keeps AdamW state for its share of the parameters only (<see cref="ShardedOptimizer"/>).
+/// Rank 0 alone writes metrics, checkpoints (made visible once every rank has written its part) and the merged model.
 /// </summary>
 public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>? progress = null, Action<string>? log = null,
     ICommunicator? communicator = null)
@@ -62,7 +63,9 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
         using var adapters = LoraAdapters.Create(ops, baseModel, config.Lora, Xoshiro256StarStar.ForStream(config.Seed, LoraInitStream));
         var dropoutRng = Xoshiro256StarStar.ForStream(config.Seed, DropoutStream);
         using var lm = new LoraTrainingModel(ops, baseModel, adapters, config.Lora.TrainNorms, (float)config.Lora.Dropout, dropoutRng);
-        using var adam = new AdamW(ops, lm.Parameters, config.Optim.Beta1, config.Optim.Beta2, config.Optim.Eps, config.Optim.WeightDecay);
+        using var optimizer = DataParallelOptimizer.Create(config.ZeroStage, ops, _comm, lm.Parameters,
+            owned => new AdamW(ops, owned, config.Optim.Beta1, config.Optim.Beta2, config.Optim.Eps, config.Optim.WeightDecay));
+        if (_comm.WorldSize > 1 || config.ZeroStage > 0) log?.Invoke(DataParallelOptimizer.Describe(optimizer, _comm.Rank, _comm.WorldSize));
         var schedule = LrSchedule.From(config.Optim, config.MaxSteps);
         var sync = new GradientSync(_comm, lm.Parameters);
         if (config.NumMicrobatches % _comm.WorldSize != 0)
@@ -80,8 +83,7 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
             ResumeCheck.State(state, config, saved, latest, new TrainDataLoader(data.Train, saved.SeqLen, saved.BatchSize, saved.Seed).WindowsOf(0).Count);
             var trained = TrainingCheckpoint.ReadTrained(latest);
             lm.Import(trained, lm.Parameters, latest);
-            var optimizerFile = Path.Combine(latest, TrainingCheckpoint.OptimizerFile);
-            adam.ImportState(SafeTensorsFile.ReadAll(optimizerFile), state.Step, optimizerFile);
+            optimizer.ReadState(latest, state.Step);
             dropoutRng = Xoshiro256StarStar.FromState(state.DropoutRngState);
             lm.SetDropoutRng(dropoutRng);
             (step, position, tokensSeen, lastCheckpoint) = (state.Step, state.DataPosition, state.TokensSeen, latest);
@@ -121,10 +123,10 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
             double sum = 0;
             if (denominator > 0)
                 foreach (var batch in batches.Local) sum += lm.ForwardBackward(batch, denominator);
-            sync.AllReduceGradients();
+            optimizer.ReduceGradients();
             sum = sync.Sum(sum);
             loss = denominator > 0 ? sum / denominator : 0;
-            double norm = GradientClipping.GlobalNorm(ops, lm.Parameters);
+            double norm = optimizer.GradientNorm();
             double lr = schedule.At(step);
             // Loss and norm come from summed gradients, but every rank must take the same branch (a throw on one
             // rank alone would leave the others waiting at the next collective), so the decision itself is agreed.
@@ -134,7 +136,7 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
                     $"step {step + 1}: the {(double.IsFinite(loss) ? "gradient norm" : "loss")} is not finite (loss {loss}, gradient norm {norm}); " +
                     $"stopped before updating the weights. Last good checkpoint: {lastCheckpoint ?? "none"}. " +
                     "Resume from it with a lower optim.lr, or set skip_nonfinite: true to skip such steps");
-            if (finite) adam.Update(lr, GradientClipping.Scale(norm, config.MaxGradNorm));
+            if (finite) optimizer.Update(lr, GradientClipping.Scale(norm, config.MaxGradNorm));
             else log?.Invoke($"step {step + 1}: loss {loss}, gradient norm {norm}: not finite, skipped without an update (skip_nonfinite)");
             step++;
 
@@ -161,15 +163,19 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
 
         string SaveCheckpoint()
         {
+            // Two barriers: rank 0 has made step_N.tmp; every rank has written its optimizer part there (ZeRO-1 shards).
+            // Only then does rank 0 list the files in the manifest and rename the folder.
             if (!lead)
             {
-                _comm.Barrier(); // rank 0 renames step_N.tmp only once every rank has reached step N
+                _comm.Barrier();
+                optimizer.WriteState(TrainingCheckpoint.TempPathOf(config.RunDir, step));
+                _comm.Barrier();
                 return TrainingCheckpoint.PathOf(config.RunDir, step);
             }
             return TrainingCheckpoint.Write(config.RunDir,
                 new TrainingState(step, loader.Position, dropoutRng.State, tokensSeen, config.Lora.Rank, (float)config.Lora.Scaling, model.DirectoryPath),
-                lm.Export(lm.Lora.Parameters), lm.Export(lm.Norms), adam.ExportState(), config.EffectiveYaml, config.KeepLastCheckpoints,
-                beforeCommit: _comm.Barrier);
+                lm.Export(lm.Lora.Parameters), lm.Export(lm.Norms), optimizer.WriteState, config.EffectiveYaml, config.KeepLastCheckpoints,
+                beforeCommit: () => { _comm.Barrier(); _comm.Barrier(); });
         }
 
         double throughput = tokensThisRun / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);

@@ -7,7 +7,8 @@ namespace Mistral.Runtime.Training;
 
 /// <summary>
 /// run_dir/checkpoints/step_N/: lora.safetensors (adapters, reference names), norms.safetensors (trained RMSNorm
-/// weights), optimizer.safetensors (AdamW exp_avg / exp_avg_sq), state.json (<see cref="TrainingState"/>) and
+/// weights), the AdamW exp_avg / exp_avg_sq (<see cref="OptimizerStateFiles"/>: one optimizer.safetensors, or one shard
+/// per rank under ZeRO-1), state.json (<see cref="TrainingState"/>) and
 /// config.yaml (the effective config), and manifest.json: the SHA-256 of each of those files, checked before any is
 /// read back, so a damaged or edited checkpoint is refused naming the file. Written into step_N.tmp and renamed, so a
 /// crash never leaves a half checkpoint.
@@ -16,7 +17,7 @@ public static partial class TrainingCheckpoint
 {
     public const string LoraFile = "lora.safetensors";
     public const string NormsFile = "norms.safetensors";
-    public const string OptimizerFile = "optimizer.safetensors";
+    public const string OptimizerFile = OptimizerStateFiles.Replicated;
     public const string StateFile = "state.json";
     public const string ConfigFile = "config.yaml";
     public const string ManifestFile = "manifest.json";
@@ -46,17 +47,22 @@ public static partial class TrainingCheckpoint
     /// <summary>run_dir/checkpoints/step_N, where the checkpoint of step N is (or will be) once complete.</summary>
     public static string PathOf(string runDir, int step) => Path.Combine(Folder(runDir), $"step_{step}");
 
+    /// <summary>step_N.tmp, where every rank writes its part of checkpoint N before it is committed.</summary>
+    public static string TempPathOf(string runDir, int step) => PathOf(runDir, step) + ".tmp";
+
     /// <summary>
-    /// Writes step_N.tmp with its SHA-256 manifest, then runs <paramref name="beforeCommit"/> (data-parallel runs: a barrier, so the checkpoint
-    /// appears only once every rank has reached it), then renames it to step_N and prunes to <paramref name="keepLast"/>.
+    /// Writes step_N.tmp (the optimizer state through <paramref name="writeOptimizer"/>, given the folder), then runs
+    /// <paramref name="beforeCommit"/> (data-parallel runs: barriers between which the other ranks write their parts
+    /// into <see cref="TempPathOf"/>, so the checkpoint appears only once every rank has reached it and written), then
+    /// the SHA-256 manifest of every file there, renames it to step_N and prunes to <paramref name="keepLast"/>.
     /// </summary>
     public static string Write(string runDir, TrainingState state, IEnumerable<HostTensor> lora, IEnumerable<HostTensor> norms,
-        IEnumerable<HostTensor> optimizer, string effectiveYaml, int? keepLast, Action? beforeCommit = null)
+        Action<string> writeOptimizer, string effectiveYaml, int? keepLast, Action? beforeCommit = null)
     {
         var root = Folder(runDir);
         Directory.CreateDirectory(root);
         var final = PathOf(runDir, state.Step);
-        var temp = final + ".tmp";
+        var temp = TempPathOf(runDir, state.Step);
         if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
         Directory.CreateDirectory(temp);
         var meta = new Dictionary<string, string>
@@ -67,13 +73,13 @@ public static partial class TrainingCheckpoint
         SafeTensorsWriter.Write(Path.Combine(temp, LoraFile), lora, meta);
         var normList = norms.ToList();
         if (normList.Count > 0) SafeTensorsWriter.Write(Path.Combine(temp, NormsFile), normList);
-        SafeTensorsWriter.Write(Path.Combine(temp, OptimizerFile), optimizer);
+        writeOptimizer(temp);
         File.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, Json));
         File.WriteAllText(Path.Combine(temp, ConfigFile), effectiveYaml);
+        beforeCommit?.Invoke(); // before the manifest, so it covers the other ranks' parts too
         var manifest = Directory.GetFiles(temp).Select(Path.GetFileName).Order(StringComparer.Ordinal)
             .ToDictionary(name => name!, name => Sha256(Path.Combine(temp, name!)), StringComparer.Ordinal);
         File.WriteAllText(Path.Combine(temp, ManifestFile), JsonSerializer.Serialize(manifest, Json));
-        beforeCommit?.Invoke(); // after the manifest: what the barrier makes visible is complete
         if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
         Directory.Move(temp, final);
 
@@ -97,8 +103,9 @@ public static partial class TrainingCheckpoint
         {
             throw new CheckpointFormatException(path, $"not a valid manifest: {e.Message}");
         }
-        foreach (var name in new[] { LoraFile, OptimizerFile, StateFile, ConfigFile })
+        foreach (var name in new[] { LoraFile, StateFile, ConfigFile })
             if (!manifest.ContainsKey(name)) throw new CheckpointFormatException(path, $"does not list {name}");
+        if (OptimizerStateFiles.Missing(manifest.Keys) is { } problem) throw new CheckpointFormatException(path, $"lists {problem}");
         foreach (var (name, sha) in manifest)
         {
             var file = Path.Combine(checkpoint, name);

@@ -32,4 +32,7 @@ public sealed record TrainConfig(
 {
     /// <summary>skip_nonfinite: a step whose loss or gradient norm is not finite is skipped (no update) instead of stopping the run.</summary>
     public bool SkipNonFinite { get; init; }
+
+    /// <summary>zero_stage: 0 every rank holds the whole AdamW state; 1 it is sharded across the ranks (ZeRO stage 1). Same numbers either way.</summary>
+    public int ZeroStage { get; init; }
 }

@@ -121,7 +121,15 @@ public static class TrainConfigLoader
             effective)
         {
             SkipNonFinite = top.Bool("skip_nonfinite", false),
+            ZeroStage = ReadZeroStage(top),
         };
+    }
+
+    /// <summary>zero_stage: 0 (default) or 1; ZeRO stages 2 and 3 (sharded gradients, sharded weights) are not implemented.</summary>
+    internal static int ReadZeroStage(YamlConfigNode node)
+    {
+        int stage = node.Int("zero_stage", 0);
+        return stage is 0 or 1 ? stage : throw node.ErrorAt("zero_stage", $"must be 0 (optimizer state on every rank) or 1 (sharded across the ranks) (got {stage})");
     }
 
     private static CheckpointSchedule ReadCheckpointSchedule(YamlConfigNode top)

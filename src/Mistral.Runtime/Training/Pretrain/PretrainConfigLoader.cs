@@ -182,7 +182,10 @@ public static class PretrainConfigLoader
             warmup,
             t.Bool("bf16", false),
             logging,
-            TrainConfigLoader.Positive(t, "eval_steps", t.Int("eval_steps", logging)));
+            TrainConfigLoader.Positive(t, "eval_steps", t.Int("eval_steps", logging)))
+        {
+            ZeroStage = TrainConfigLoader.ReadZeroStage(t),
+        };
         t.RejectUnknownKeys();
         return args;
     }

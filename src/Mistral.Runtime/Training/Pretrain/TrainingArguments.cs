@@ -22,6 +22,9 @@ public sealed record TrainingArguments(
     int LoggingSteps,
     int EvalSteps)
 {
+    /// <summary>zero_stage: 0 (AdamW state on every rank) or 1 (sharded across the ranks); for <see cref="DataParallelOptimizer.Create"/>.</summary>
+    public int ZeroStage { get; init; }
+
     /// <summary>The learning rate of every optimizer step (transformers' scheduler of this type).</summary>
     public LrSchedule Schedule() => LrSchedule.HuggingFace(LrSchedulerType, LearningRate, MaxSteps, WarmupSteps);
 }
