@@ -28,6 +28,12 @@ public sealed class GradientSyncTests
             for (int i = 0; i < values.Length; i++) values[i] *= op == ReduceOp.Sum ? worldSize : 1;
         }
 
+        public void Reduce(IReadOnlyList<Tensor> tensors, int root)
+        {
+            Calls.Add(tensors.Select(t => t.ElementCount).ToArray());
+            if (root == Rank) foreach (var t in tensors) ops.Scale(t, worldSize);
+        }
+
         public void Broadcast(IReadOnlyList<Tensor> tensors, int root) => Calls.Add(tensors.Select(t => t.ElementCount).ToArray());
         public void Barrier() { }
         public void Abort(int exitCode) => throw new InvalidOperationException("abort");

@@ -85,6 +85,8 @@ public sealed class TrainConfigTests
     [InlineData("no_eval: maybe\n", "no_eval", "true or false")]
     [InlineData("ckpt_freq: [[10, 5], [2, 3]]\n", "ckpt_freq[1]", "until increasing")]
     [InlineData("wandb: {}\n", "wandb", "unknown key")]
+    [InlineData("zero_stage: 2\n", "zero_stage", "must be 0 (optimizer state on every rank) or 1")]
+    [InlineData("zero_stage: one\n", "zero_stage", "expected an integer")]
     public void Parse_BadValue_NamesFileAndKeyPath(string extra, string keyPath, string fragment)
     {
         var e = Assert.Throws<TrainConfigException>(() =>

@@ -112,6 +112,13 @@ public sealed class PretrainConfigTests : IDisposable
     }
 
     [Fact]
+    public void Load_ZeroStage1_ReachesTrainingArguments()
+    {
+        Assert.Equal(0, PretrainConfigLoader.Load(Write("min.yaml", Minimal()), now: Now).Training.ZeroStage);
+        Assert.Equal(1, PretrainConfigLoader.Load(Write("min.yaml", Minimal()), ["training_arguments.zero_stage=1"], now: Now).Training.ZeroStage);
+    }
+
+    [Fact]
     public void Load_InheritList_LaterFilesThenTheFileThenSetOverride()
     {
         Write("base/one.yaml", $"""
@@ -173,6 +180,7 @@ public sealed class PretrainConfigTests : IDisposable
     [InlineData("training_arguments.lr_scheduler_type=one_cycle", "training_arguments.lr_scheduler_type", "expected one of linear, cosine")]
     [InlineData("training_arguments.effective_bsz=12", "training_arguments.effective_bsz", "not a multiple of per_device_train_batch_size")]
     [InlineData("training_arguments.bf16=maybe", "training_arguments.bf16", "expected true or false")]
+    [InlineData("training_arguments.zero_stage=3", "training_arguments.zero_stage", "must be 0 (optimizer state on every rank) or 1")]
     [InlineData("dataset.validation_ratio=1", "dataset.validation_ratio", "must be in [0, 1)")]
     [InlineData("dataset.files=data/*.md", "dataset.files", "matches no file")]
     [InlineData("model.id=gpt5", "model.id", "unknown preset")]
