@@ -132,6 +132,99 @@ public sealed class DataParallelFinetuneTests : IDisposable
         Assert.True(Directory.Exists(TrainingCheckpoint.PathOf(run, last + 1)));
     }
 
+    /// <summary>
+    /// ZeRO-1 reduces each gradient to its owner (MPI_Reduce, a + b for two ranks) where ZeRO-0 all-reduces it (the same
+    /// MPI_Reduce then a broadcast), and gathers the exact per-tensor sums of squares for the norm, so the two agree bit
+    /// for bit: losses, grad norms, adapters, norms and every AdamW moment (measured: 0 difference). Against one process
+    /// the usual fp32 rounding of summed norm gradients applies (<see cref="WeightTolerance"/>).
+    /// </summary>
+    [Fact]
+    public void Finetune_Zero1World2_BitIdenticalToZero0World2AndCloseToOneProcess()
+    {
+        MpiRunner.RequireMpirun();
+        var zero0 = MpiRunner.Run(2, Args("zero0"));
+        Assert.True(zero0.ExitCode == 0, zero0.ToString());
+        var zero1 = MpiRunner.Run(2, [.. Args("zero1"), "--set", "zero_stage=1"]);
+        Assert.True(zero1.ExitCode == 0, zero1.ToString());
+        var single = CliRunner.Run(Args("single"));
+        Assert.True(single.ExitCode == 0, single.ToString());
+
+        Assert.Contains(zero1.OutLines, l => l.StartsWith("ZeRO-1: AdamW state ", StringComparison.Ordinal) && l.Contains("on rank 0 of 2", StringComparison.Ordinal));
+        foreach (var key in new[] { "train_loss", "grad_norm" })
+            Assert.Equal(Losses("zero0").Select(e => e.GetProperty(key).GetDouble()), Losses("zero1").Select(e => e.GetProperty(key).GetDouble()));
+        foreach (var file in new[] { TrainingCheckpoint.LoraFile, TrainingCheckpoint.NormsFile })
+            Assert.True(File.ReadAllBytes(Checkpoint("zero0", 3, file)).AsSpan().SequenceEqual(File.ReadAllBytes(Checkpoint("zero1", 3, file))),
+                $"{file} differs between ZeRO-0 and ZeRO-1 on world 2");
+
+        // Each rank wrote only its share; together the shards are stage 0's optimizer.safetensors, bit for bit.
+        Assert.False(File.Exists(Checkpoint("zero1", 3, TrainingCheckpoint.OptimizerFile)));
+        var shards = Enumerable.Range(0, 2).Select(r => Bits(Checkpoint("zero1", 3, OptimizerStateFiles.ShardName(r, 2)))).ToList();
+        Assert.All(shards, shard => Assert.NotEmpty(shard));
+        Assert.Empty(shards[0].Keys.Intersect(shards[1].Keys));
+        var whole = Bits(Checkpoint("zero0", 3, TrainingCheckpoint.OptimizerFile));
+        Assert.Equal(whole.Keys.Order(), shards.SelectMany(s => s.Keys).Order());
+        foreach (var shard in shards)
+            foreach (var (name, bits) in shard)
+                Assert.True(whole[name].SequenceEqual(bits), $"optimizer tensor {name} differs between ZeRO-0 and ZeRO-1");
+
+        AssertClose(Losses("single"), Losses("zero1"), "train_loss");
+        var (maxAbs, where) = MaxDifference(Trained("single"), Trained("zero1"));
+        Assert.True(maxAbs <= WeightTolerance, $"ZeRO-1 world 2 vs world 1: {where} differs by {maxAbs:E2}");
+        double lossGap = Losses("single").Zip(Losses("zero1"), (e, a) => Math.Abs(a.GetProperty("train_loss").GetDouble() / e.GetProperty("train_loss").GetDouble() - 1)).Max();
+        TestContext.Current.TestOutputHelper?.WriteLine($"ZeRO-1 world 2 vs world 1: max |dw| = {maxAbs:E2} at {where}; max relative loss difference {lossGap:E2}");
+    }
+
+    /// <summary>
+    /// A ZeRO-1 run interrupted after step 2 (its step_3 removed) and resumed on 2 ranks writes step 3 bit-identical to
+    /// the run that went straight through, shard files included. Resumed on 3 ranks, each reads every shard and keeps
+    /// the tensors its new partition gives it (re-sharding): with adapters only, every rank's gradient is one GEMM per
+    /// micro-batch and the third rank's is 0, so the sums are exact and step 3 matches bit for bit again.
+    /// </summary>
+    [Fact]
+    public void Finetune_Zero1Resumed_BitIdenticalOnTwoRanksAndReshardedOntoThree()
+    {
+        MpiRunner.RequireMpirun();
+        string[] Zero1(string run, params string[] more) =>
+            [.. Args(run), "--set", "zero_stage=1", "--set", "ckpt_freq=1", "--set", "lora.train_norms=false", .. more];
+        var straight = MpiRunner.Run(2, Zero1("straight"));
+        Assert.True(straight.ExitCode == 0, straight.ToString());
+        foreach (var (run, world) in new[] { ("resumed2", 2), ("resumed3", 3) })
+        {
+            CopyRunStoppedAfterStep2("straight", run);
+            var resumed = MpiRunner.Run(world, Zero1(run, "--resume"));
+            Assert.True(resumed.ExitCode == 0, resumed.ToString());
+            Assert.Contains(resumed.OutLines, l => l.StartsWith("resumed from ", StringComparison.Ordinal) && l.EndsWith("(step 2)", StringComparison.Ordinal));
+            Assert.True(File.ReadAllBytes(Checkpoint("straight", 3, TrainingCheckpoint.LoraFile)).AsSpan().SequenceEqual(File.ReadAllBytes(Checkpoint(run, 3, TrainingCheckpoint.LoraFile))),
+                $"step 3 adapters differ after resuming on {world} ranks");
+            Assert.Equal(Losses("straight")[2].GetProperty("train_loss").GetDouble(), Losses(run)[^1].GetProperty("train_loss").GetDouble());
+            var expected = MergedShards("straight", 2);
+            var actual = MergedShards(run, world);
+            Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
+            foreach (var (name, bits) in expected)
+                Assert.True(actual[name].SequenceEqual(bits), $"optimizer tensor {name} differs after resuming on {world} ranks");
+        }
+    }
+
+    private void CopyRunStoppedAfterStep2(string from, string to)
+    {
+        var source = Path.Combine(_dir, from);
+        foreach (var file in Directory.GetFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(_dir, to, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+        Directory.Delete(TrainingCheckpoint.PathOf(Path.Combine(_dir, to), 3), recursive: true);
+        Directory.Delete(Path.Combine(_dir, to, "merged"), recursive: true);
+    }
+
+    /// <summary>Every tensor of a safetensors file as its raw fp32 bits (so -0 and NaN payloads count as differences).</summary>
+    private static Dictionary<string, int[]> Bits(string path) =>
+        SafeTensorsFile.ReadAll(path).ToDictionary(kv => kv.Key, kv => kv.Value.ToFloat32().Select(BitConverter.SingleToInt32Bits).ToArray());
+
+    private Dictionary<string, int[]> MergedShards(string run, int world) =>
+        Enumerable.Range(0, world).SelectMany(r => Bits(Checkpoint(run, 3, OptimizerStateFiles.ShardName(r, world)))).ToDictionary(kv => kv.Key, kv => kv.Value);
+
     private string Checkpoint(string run, int step, string file) => Path.Combine(TrainingCheckpoint.PathOf(Path.Combine(_dir, run), step), file);
 
     private Dictionary<string, float[]> Trained(string run, int step = 3) =>
