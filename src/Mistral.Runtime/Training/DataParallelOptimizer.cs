@@ -20,7 +20,7 @@ public static class DataParallelOptimizer
         _ => throw new ArgumentOutOfRangeException(nameof(zeroStage), zeroStage, "ZeRO stage 0 or 1"),
     };
 
-    /// <summary>The line said at start: e.g. "ZeRO-1: AdamW state 1.2 MiB on rank 0 (largest shard 1.3 MiB) instead of 2.4 MiB on every rank".</summary>
+    /// <summary>The line said at start: e.g. "ZeRO-1: AdamW state 74.5 KiB on rank 0 of 2 (largest shard 74.5 KiB) instead of 148.5 KiB on every rank".</summary>
     public static string Describe(IDataParallelOptimizer optimizer, int rank, int worldSize) => optimizer switch
     {
         ShardedOptimizer s =>
