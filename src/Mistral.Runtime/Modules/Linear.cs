@@ -54,6 +54,9 @@ public sealed class Linear(string name, Tensor weight, int? block = null, string
         pass.Ops.Gemm(x, false, Weight, true, 1f, 0f, y);
         if (pass.Train is not { } train)
         {
+            // Evaluation of a LoRA run: the adapter added as training adds it (before the bias), no dropout, nothing recorded.
+            if (pass.Overrides?.Lora(Name) is { } adapter)
+                AddLora(pass.Ops, adapter, x, pass.Buffer("lora_u", x.Shape.Rows, adapter.Rank), y);
             if (Bias is not null) pass.Ops.BiasAdd(y, Bias, y);
             return;
         }
@@ -98,8 +101,7 @@ public sealed class Linear(string name, Tensor weight, int? block = null, string
             : null;
         var xd = mask is null ? x : Masked(tape, x, mask);   // [T, in]
         var u = tape.NewActivation(T, r);                     // [T, r]
-        ops.Gemm(xd, false, lora.A.Value, true, 1f, 0f, u);
-        ops.Gemm(u, false, lora.B.Value, true, lora.Scaling, 1f, y);
+        AddLora(ops, lora, xd, u, y);
 
         tape.Record(() =>
         {
@@ -121,6 +123,13 @@ public sealed class Linear(string name, Tensor weight, int? block = null, string
                 ApplyMask(ops, dst, mask);
             });
         });
+    }
+
+    /// <summary>u = x·Aᵀ [T, r] (overwritten), then y += s · u·Bᵀ.</summary>
+    private static void AddLora(IOps ops, LoraAdapter lora, Tensor x, Tensor u, Tensor y)
+    {
+        ops.Gemm(x, false, lora.A.Value, true, 1f, 0f, u);
+        ops.Gemm(u, false, lora.B.Value, true, lora.Scaling, 1f, y);
     }
 
     // Inverted dropout: keep with probability 1 − p and scale the kept values by 1 / (1 − p).

@@ -44,7 +44,7 @@ public sealed class TrainingModel(IOps ops, ICausalLm model, IParameterPolicy po
     public double ForwardBackward(TrainBatch batch, double lossDenominator, Span<float> perTokenCe = default)
     {
         using var tape = new Tape(ops);
-        var pass = Policy.Pass(tape, train: true);
+        var pass = Policy.Pass(tape);
         var logits = Model.Forward(batch.Inputs, batch.Attention, pass);    // [T, V], tape-owned
         var (targets, weights) = Targets(batch);
         using (targets)
@@ -59,21 +59,15 @@ public sealed class TrainingModel(IOps ops, ICausalLm model, IParameterPolicy po
     }
 
     /// <summary>
-    /// Σ w·CE of a batch with the current weights, no dropout, no gradients. When the policy trains the model's own
-    /// weights this is the inference forward (no tape, nothing recorded); adapters are applied by a pass whose tape is
-    /// never replayed.
+    /// Σ w·CE of a batch with the current weights, no dropout, no gradients: the inference forward with the policy's
+    /// overrides applied (no tape, nothing recorded).
     /// </summary>
     public double LossSum(TrainBatch batch, Span<float> perTokenCe = default)
     {
         var (targets, weights) = Targets(batch);
         using (targets)
         using (weights)
-        {
-            if (Policy.TrainsModelWeights)
-                return CrossEntropy(Model.Forward(batch.Inputs, batch.Attention), targets, weights, perTokenCe);
-            using var tape = new Tape(ops);
-            return CrossEntropy(Model.Forward(batch.Inputs, batch.Attention, Policy.Pass(tape, train: false)), targets, weights, perTokenCe);
-        }
+            return CrossEntropy(Model.Forward(batch.Inputs, batch.Attention, Policy.Overrides), targets, weights, perTokenCe);
     }
 
     /// <summary>One optimizer update of every parameter (gradients scaled by <paramref name="gradScale"/> first), then the working weights follow.</summary>

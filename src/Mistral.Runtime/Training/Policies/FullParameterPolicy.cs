@@ -46,6 +46,7 @@ public sealed class FullParameterPolicy : IParameterPolicy
             throw;
         }
         Parameters = parameters;
+        Overrides = new ParameterOverrides(null, _byName);
     }
 
     private Tensor Master(string name, Tensor working, Func<string, HostTensor>? master)
@@ -70,9 +71,10 @@ public sealed class FullParameterPolicy : IParameterPolicy
 
     public LoraAdapters? Lora => null;
 
-    public bool TrainsModelWeights => true;
+    /// <summary>The masters by name: the model's own weights in fp32; in bf16 the norms read their fp32 master, as in training.</summary>
+    public ParameterOverrides Overrides { get; }
 
-    public TrainingPass Pass(Tape tape, bool train) => new(tape, null, _byName);
+    public TrainingPass Pass(Tape tape) => new(tape, null, _byName);
 
     public void SyncWorkingWeights()
     {

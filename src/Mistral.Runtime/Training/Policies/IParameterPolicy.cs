@@ -16,14 +16,11 @@ public interface IParameterPolicy : IDisposable
     /// <summary>The adapters the forward adds, or null when the policy trains no adapters.</summary>
     LoraAdapters? Lora { get; }
 
-    /// <summary>
-    /// True when the model's own weights are what this policy trains (then an inference forward, no tape, computes the
-    /// current loss); false when the trained tensors live beside the model (adapters) and only a pass applies them.
-    /// </summary>
-    bool TrainsModelWeights { get; }
+    /// <summary>What an evaluation forward applies on top of the model (no tape, no dropout).</summary>
+    ParameterOverrides Overrides { get; }
 
-    /// <summary>The pass of one forward over <paramref name="tape"/>; <paramref name="train"/> false: no dropout (evaluation).</summary>
-    TrainingPass Pass(Tape tape, bool train);
+    /// <summary>The pass of one training forward over <paramref name="tape"/> (dropout on, where the policy has any).</summary>
+    TrainingPass Pass(Tape tape);
 
     /// <summary>Copies each fp32 master into the model's working weight where they are different tensors (after an update or an import).</summary>
     void SyncWorkingWeights();

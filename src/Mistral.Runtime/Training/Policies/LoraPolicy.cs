@@ -9,7 +9,7 @@ namespace Mistral.Runtime.Training.Policies;
 /// <summary>
 /// LoRA training: the adapters on the target projections and, when trained (lora.train_norms), fp32 copies of the norm
 /// weights; the base model stays frozen. Every tensor decays (the LoRA reference's single group). Dropout on the
-/// adapters' input is drawn from <see cref="DropoutRng"/> in training passes only.
+/// adapters' input is drawn from <see cref="DropoutRng"/> in training passes only (evaluation applies <see cref="Overrides"/>).
 /// Owns the norm copies; not the model or the adapters.
 /// </summary>
 public sealed class LoraPolicy : IParameterPolicy
@@ -30,6 +30,7 @@ public sealed class LoraPolicy : IParameterPolicy
                 _norms[norm.Name] = new TrainableParameter(norm.Name, value, ops.Allocate(norm.Tensor.Shape, DType.F32));
             }
         Parameters = [.. lora.Parameters, .. _norms.Values];
+        Overrides = new ParameterOverrides(lora, _norms);
     }
 
     /// <summary>LoRA A/B in model order, then the norm weights (layer by layer, then the final norm).</summary>
@@ -44,10 +45,9 @@ public sealed class LoraPolicy : IParameterPolicy
     /// <summary>The RNG of the dropout masks; replaced on resume with its saved state.</summary>
     public Xoshiro256StarStar DropoutRng { get; set; }
 
-    public bool TrainsModelWeights => false;
+    public ParameterOverrides Overrides { get; }
 
-    public TrainingPass Pass(Tape tape, bool train) =>
-        train ? new TrainingPass(tape, Lora, _norms, _dropout, DropoutRng) : new TrainingPass(tape, Lora, _norms);
+    public TrainingPass Pass(Tape tape) => new(tape, Lora, _norms, _dropout, DropoutRng);
 
     /// <summary>Nothing to do: the forward reads the fp32 adapters and norm copies themselves.</summary>
     public void SyncWorkingWeights() { }
