@@ -11,6 +11,24 @@ namespace Mistral.Runtime.Models;
 /// </summary>
 public static class WeightInit
 {
+    /// <summary>How one tensor starts: drawn from N(0, Std²) when Std &gt; 0, else every element <see cref="Fill"/>.</summary>
+    public readonly record struct Rule(double Std, float Fill = 0f)
+    {
+        public static Rule Normal(double std) => new(std);
+        public static Rule Constant(float value) => new(0, value);
+    }
+
+    /// <summary>Each tensor of <paramref name="tensors"/> (schema order; number i draws from stream i) as <paramref name="rule"/> says.</summary>
+    public static IEnumerable<HostTensor> Draw(IReadOnlyList<(string Name, Shape Shape)> tensors, ulong seed, Func<string, Rule> rule)
+    {
+        for (int i = 0; i < tensors.Count; i++)
+        {
+            var (name, shape) = tensors[i];
+            var r = rule(name);
+            yield return r.Std > 0 ? Normal(name, shape, r.Std, seed, i) : Constant(name, shape, r.Fill);
+        }
+    }
+
     /// <summary>Every element from N(0, std²) (Box–Muller over pairs of uniforms).</summary>
     public static HostTensor Normal(string name, Shape shape, double std, ulong seed, int index)
     {

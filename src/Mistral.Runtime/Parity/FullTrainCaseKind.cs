@@ -4,7 +4,6 @@ using Mistral.Runtime.Models;
 using Mistral.Runtime.Models.Gpt2;
 using Mistral.Runtime.Training;
 using Mistral.Runtime.Training.Data;
-using static Mistral.Runtime.Parity.TrainCaseFields;
 
 namespace Mistral.Runtime.Parity;
 
@@ -18,23 +17,11 @@ namespace Mistral.Runtime.Parity;
 /// read through the loader that reads HF checkpoints (<see cref="Gpt2Checkpoint"/>, c_attn split), so they compare
 /// under the engine's names. Each category is judged against its suggested tolerance.
 /// </summary>
-public sealed class FullTrainCaseKind : IParityCaseKind
+public sealed class FullTrainCaseKind : TrainingCaseKind
 {
-    public string Kind => "full_train";
+    public override string Kind => "full_train";
 
-    public ParityCaseResult Run(ParityCase c, ParityContext context)
-    {
-        try
-        {
-            return Train(c, context);
-        }
-        catch (NotSupportedException e)
-        {
-            return ParityCaseResult.Skip(c, e.Message); // a device without training kernels yet: say so, do not fail
-        }
-    }
-
-    private static ParityCaseResult Train(ParityCase c, ParityContext context)
+    protected override ParityCaseResult Train(ParityCase c, ParityContext context)
     {
         var optim = c.Required("optimizer");
         var schedule = c.Required("schedule");

@@ -1,5 +1,3 @@
-using System.Text.Json;
-using static Mistral.Runtime.Parity.TrainCaseFields;
 using Mistral.Kernels.Ops;
 using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Model;
@@ -19,23 +17,11 @@ namespace Mistral.Runtime.Parity;
 /// suggested_tolerance (loss_abs, grad_abs, final_weights_abs). The reported diff is the category closest to (or
 /// furthest past) its tolerance. A device whose ops do not support training yet reports SKIP with the missing op.
 /// </summary>
-public sealed class LoraTrainCaseKind : IParityCaseKind
+public sealed class LoraTrainCaseKind : TrainingCaseKind
 {
-    public string Kind => "lora_train";
+    public override string Kind => "lora_train";
 
-    public ParityCaseResult Run(ParityCase c, ParityContext context)
-    {
-        try
-        {
-            return Train(c, context);
-        }
-        catch (NotSupportedException e)
-        {
-            return ParityCaseResult.Skip(c, e.Message); // a device without training kernels yet: say so, do not fail
-        }
-    }
-
-    private static ParityCaseResult Train(ParityCase c, ParityContext context)
+    protected override ParityCaseResult Train(ParityCase c, ParityContext context)
     {
         var lora = c.Required("lora");
         var optim = c.Required("optimizer");

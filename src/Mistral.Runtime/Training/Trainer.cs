@@ -218,7 +218,8 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
                              + tokens * m.VocabSize * 2 * sizeof(float);                                 // logits and their gradient
         double weights = (double)m.ParameterCount * element;
         Devices.MemoryBudget.Require(ops,
-            $"training with {(config.Lora is { } l ? $"lora.rank {l.Rank}" : "every weight (lora: null)")}, seq_len {config.SeqLen} and batch_size {config.BatchSize} (weights, trained tensors with AdamW state, one micro-batch's activations)",
+            $"training with {(config.Lora is { } l ? $"lora.rank {l.Rank}" : "every weight (lora: null)")}, seq_len {config.SeqLen} and batch_size {config.BatchSize} " +
+            $"(weights, {(config.Lora is null ? "their fp32 masters, gradients" : "adapters")} with AdamW state, one micro-batch's activations)",
             weights + trained + activations);
     }
 

@@ -14,32 +14,15 @@ public static class Gpt2Init
 
     public static IEnumerable<HostTensor> Initialize(Gpt2Config config, ulong seed)
     {
-        double projStd = WeightInit.ResidualProjectionStd(Std, config.NLayer);
-        var expected = Gpt2TensorNames.EngineExpected(config);
-        for (int i = 0; i < expected.Count; i++)
-        {
-            var (name, shape) = expected[i];
-            yield return Kind(name, config) switch
-            {
-                TensorKind.NormWeight => WeightInit.Constant(name, shape, 1f),
-                TensorKind.Bias => WeightInit.Constant(name, shape, 0f),
-                TensorKind.ResidualProjection => WeightInit.Normal(name, shape, projStd, seed, i),
-                _ => WeightInit.Normal(name, shape, Std, seed, i),
-            };
-        }
-    }
-
-    private enum TensorKind { Matrix, ResidualProjection, NormWeight, Bias }
-
-    private static TensorKind Kind(string name, Gpt2Config config)
-    {
-        if (name.EndsWith(".bias", StringComparison.Ordinal)) return TensorKind.Bias;   // LayerNorm biases too
-        if (name == Gpt2TensorNames.LnFWeight) return TensorKind.NormWeight;
-        for (int layer = 0; layer < config.NLayer; layer++)
-        {
-            if (name == Gpt2TensorNames.Ln1Weight(layer) || name == Gpt2TensorNames.Ln2Weight(layer)) return TensorKind.NormWeight;
-            if (name == Gpt2TensorNames.AttnCProjWeight(layer) || name == Gpt2TensorNames.MlpCProjWeight(layer)) return TensorKind.ResidualProjection;
-        }
-        return TensorKind.Matrix;
+        var projection = WeightInit.Rule.Normal(WeightInit.ResidualProjectionStd(Std, config.NLayer));
+        var residual = Enumerable.Range(0, config.NLayer)
+            .SelectMany(l => new[] { Gpt2TensorNames.AttnCProjWeight(l), Gpt2TensorNames.MlpCProjWeight(l) }).ToHashSet(StringComparer.Ordinal);
+        var norms = Enumerable.Range(0, config.NLayer)
+            .SelectMany(l => new[] { Gpt2TensorNames.Ln1Weight(l), Gpt2TensorNames.Ln2Weight(l) }).Append(Gpt2TensorNames.LnFWeight).ToHashSet(StringComparer.Ordinal);
+        return WeightInit.Draw(Gpt2TensorNames.EngineExpected(config), seed, name =>
+            name.EndsWith(".bias", StringComparison.Ordinal) ? WeightInit.Rule.Constant(0f)   // LayerNorm biases too
+            : norms.Contains(name) ? WeightInit.Rule.Constant(1f)
+            : residual.Contains(name) ? projection
+            : WeightInit.Rule.Normal(Std));
     }
 }
