@@ -52,6 +52,21 @@ public static class WeightInit
         return HostTensor.FromFloat32(name, values, shape);
     }
 
+    /// <summary>
+    /// GPT-2's scheme over any family's tensors: biases 0, <paramref name="normWeights"/> 1, the projections that write
+    /// into the residual stream N(0, (std / sqrt(2·layers))²), every other tensor N(0, std²).
+    /// </summary>
+    public static IEnumerable<HostTensor> Gpt2Scheme(IReadOnlyList<(string Name, Shape Shape)> tensors, ulong seed, double std, int layers,
+        IReadOnlySet<string> residualProjections, IReadOnlySet<string> normWeights)
+    {
+        var projection = Rule.Normal(ResidualProjectionStd(std, layers));
+        return Draw(tensors, seed, name =>
+            name.EndsWith(".bias", StringComparison.Ordinal) ? Rule.Constant(0f)   // LayerNorm biases too
+            : normWeights.Contains(name) ? Rule.Constant(1f)
+            : residualProjections.Contains(name) ? projection
+            : Rule.Normal(std));
+    }
+
     /// <summary>GPT-2's std for the projections that write into the residual stream: 0.02 / sqrt(2 · layers).</summary>
     public static double ResidualProjectionStd(double std, int layers) => std / Math.Sqrt(2.0 * layers);
 }

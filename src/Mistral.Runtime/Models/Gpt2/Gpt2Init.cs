@@ -12,17 +12,10 @@ public static class Gpt2Init
 {
     public const double Std = 0.02;
 
-    public static IEnumerable<HostTensor> Initialize(Gpt2Config config, ulong seed)
-    {
-        var projection = WeightInit.Rule.Normal(WeightInit.ResidualProjectionStd(Std, config.NLayer));
-        var residual = Enumerable.Range(0, config.NLayer)
-            .SelectMany(l => new[] { Gpt2TensorNames.AttnCProjWeight(l), Gpt2TensorNames.MlpCProjWeight(l) }).ToHashSet(StringComparer.Ordinal);
-        var norms = Enumerable.Range(0, config.NLayer)
-            .SelectMany(l => new[] { Gpt2TensorNames.Ln1Weight(l), Gpt2TensorNames.Ln2Weight(l) }).Append(Gpt2TensorNames.LnFWeight).ToHashSet(StringComparer.Ordinal);
-        return WeightInit.Draw(Gpt2TensorNames.EngineExpected(config), seed, name =>
-            name.EndsWith(".bias", StringComparison.Ordinal) ? WeightInit.Rule.Constant(0f)   // LayerNorm biases too
-            : norms.Contains(name) ? WeightInit.Rule.Constant(1f)
-            : residual.Contains(name) ? projection
-            : WeightInit.Rule.Normal(Std));
-    }
+    public static IEnumerable<HostTensor> Initialize(Gpt2Config config, ulong seed) =>
+        WeightInit.Gpt2Scheme(Gpt2TensorNames.EngineExpected(config), seed, Std, config.NLayer,
+            Enumerable.Range(0, config.NLayer).SelectMany(l => new[] { Gpt2TensorNames.AttnCProjWeight(l), Gpt2TensorNames.MlpCProjWeight(l) })
+                .ToHashSet(StringComparer.Ordinal),
+            Enumerable.Range(0, config.NLayer).SelectMany(l => new[] { Gpt2TensorNames.Ln1Weight(l), Gpt2TensorNames.Ln2Weight(l) })
+                .Append(Gpt2TensorNames.LnFWeight).ToHashSet(StringComparer.Ordinal));
 }

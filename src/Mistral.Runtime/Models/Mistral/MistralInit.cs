@@ -12,15 +12,12 @@ public static class MistralInit
 {
     public const double Std = 0.02;
 
-    public static IEnumerable<HostTensor> Initialize(MistralConfig config, ulong seed)
-    {
-        var projection = WeightInit.Rule.Normal(WeightInit.ResidualProjectionStd(Std, config.NLayers));
-        var residual = Enumerable.Range(0, config.NLayers)
-            .SelectMany(l => new[] { MistralTensorNames.Wo(l), MistralTensorNames.W2(l) }).ToHashSet(StringComparer.Ordinal);
-        var norms = Enumerable.Range(0, config.NLayers)
-            .SelectMany(l => new[] { MistralTensorNames.AttentionNorm(l), MistralTensorNames.FfnNorm(l) }).Append(MistralTensorNames.Norm).ToHashSet(StringComparer.Ordinal);
-        var drawn = MistralTensorNames.Expected(config).Where(e => !(config.TieWordEmbeddings && e.Name == MistralTensorNames.Output)).ToList();
-        return WeightInit.Draw(drawn, seed, name =>
-            norms.Contains(name) ? WeightInit.Rule.Constant(1f) : residual.Contains(name) ? projection : WeightInit.Rule.Normal(Std));
-    }
+    public static IEnumerable<HostTensor> Initialize(MistralConfig config, ulong seed) =>
+        WeightInit.Gpt2Scheme(
+            [.. MistralTensorNames.Expected(config).Where(e => !(config.TieWordEmbeddings && e.Name == MistralTensorNames.Output))],
+            seed, Std, config.NLayers,
+            Enumerable.Range(0, config.NLayers).SelectMany(l => new[] { MistralTensorNames.Wo(l), MistralTensorNames.W2(l) })
+                .ToHashSet(StringComparer.Ordinal),
+            Enumerable.Range(0, config.NLayers).SelectMany(l => new[] { MistralTensorNames.AttentionNorm(l), MistralTensorNames.FfnNorm(l) })
+                .Append(MistralTensorNames.Norm).ToHashSet(StringComparer.Ordinal));
 }
