@@ -53,6 +53,9 @@ public sealed class LoraTrainingModel : IDisposable
 
     public IEnumerable<TrainableParameter> Norms => _norms.Values;
 
+    /// <summary>Recompute each block's activations in the backward instead of keeping them (<see cref="TrainingPass.Recompute"/>).</summary>
+    public bool Recompute { get; init; }
+
     public void ZeroGrads()
     {
         foreach (var p in Parameters) _ops.Fill(p.Grad, 0f);
@@ -65,7 +68,7 @@ public sealed class LoraTrainingModel : IDisposable
     public double ForwardBackward(TrainBatch batch, double lossDenominator, Span<float> perTokenCe = default)
     {
         using var tape = new Tape(_ops);
-        var pass = new TrainingPass(tape, _lora, _norms, _dropout, _dropoutRng);
+        var pass = new TrainingPass(tape, _lora, _norms, _dropout, _dropoutRng) { Recompute = Recompute };
         var (logits, targets, weights, sum) = Loss(batch, pass, perTokenCe);
         using (targets)
         using (weights)

@@ -13,11 +13,31 @@ namespace Mistral.Runtime.Training;
 public sealed class TrainingPass(Tape tape, LoraAdapters? lora, IReadOnlyDictionary<string, TrainableParameter> trainable,
     float loraDropout = 0f, Xoshiro256StarStar? dropoutRng = null)
 {
-    public Tape Tape { get; } = tape;
+    public Tape Tape { get; private set; } = tape;
 
     /// <summary>Dropout rate on the LoRA branch's input (0: none) and the RNG that draws its masks.</summary>
     public float LoraDropout { get; } = loraDropout;
-    public Xoshiro256StarStar? DropoutRng { get; } = dropoutRng;
+    public Xoshiro256StarStar? DropoutRng { get; private set; } = dropoutRng;
+
+    /// <summary>
+    /// Activation recompute (gradient checkpointing): each block keeps only its input on <see cref="Tape"/> and runs
+    /// its forward again in the backward (CausalLm). Less memory, one more block forward per block; same gradients.
+    /// </summary>
+    public bool Recompute { get => _recompute; init => _recompute = value; }
+    private bool _recompute;
+
+    /// <summary>
+    /// This pass on another tape and dropout RNG, everything else shared (adapters, trained weights), without
+    /// recompute: what a recomputed block runs on. A member-wise copy, so members added later come along.
+    /// </summary>
+    internal TrainingPass On(Tape tape, Xoshiro256StarStar? dropoutRng)
+    {
+        var copy = (TrainingPass)MemberwiseClone();
+        copy.Tape = tape;
+        copy.DropoutRng = dropoutRng;
+        copy._recompute = false;
+        return copy;
+    }
 
     /// <summary>A fresh activation [dims] that lives until the tape is disposed.</summary>
     public Tensor Activation(params int[] dims) => Tape.NewActivation(dims);
