@@ -1,17 +1,8 @@
-using Mistral.Kernels.Checks.Cases;
 using Mistral.Kernels.Ops;
-using Mistral.Kernels.Ops.Cuda;
-using Mistral.Kernels.Ops.Reference;
 using Mistral.Kernels.Tensors;
-using Mistral.Runtime.Model;
-using Mistral.Runtime.Models;
 using Mistral.Runtime.Numerics;
 using Mistral.Runtime.Training;
-using Mistral.Runtime.Training.Config;
 using Mistral.Runtime.Training.Data;
-using Mistral.Runtime.Training.Lora;
-using Mistral.Testing;
-using Mistral.Testing.Devices;
 using Xunit;
 
 namespace Mistral.Runtime.Tests.Training;
@@ -23,8 +14,6 @@ namespace Mistral.Runtime.Tests.Training;
 /// </summary>
 public sealed class RecomputeTests
 {
-    public static readonly IReadOnlyList<string> Gpt2Targets = ["q", "k", "v", "c_proj", "c_fc", "mlp.c_proj"];
-
     [Theory]
     [InlineData("cpu")]
     [InlineData("emu")]
@@ -58,7 +47,7 @@ public sealed class RecomputeTests
     [InlineData("emu")]
     public void ForwardBackward_TinyGpt2Recomputed_LossAndEveryGradientBitIdentical(string device)
     {
-        using var g = new Gpt2LoraSetup(device);
+        using var g = new Gpt2LoraFixture(device);
         using var kept = g.TrainingModel(recompute: false, dropout: 0.1f);
         using var recomputed = g.TrainingModel(recompute: true, dropout: 0.1f);
         AssertSameSteps(g.Ops, kept, recomputed, g.Batch, steps: 2);
@@ -93,58 +82,10 @@ public sealed class RecomputeTests
 
     private static int[] Bits(float[] values) => [.. values.Select(BitConverter.SingleToInt32Bits)];
 
-    internal static float[] Download(IOps ops, Tensor t)
+    private static float[] Download(IOps ops, Tensor t)
     {
         var host = new float[t.ElementCount];
         ops.Download(t, host);
         return host;
-    }
-
-    /// <summary>
-    /// The tiny GPT-2 fixture with rank-4 adapters on every projection and trained LayerNorms, B drawn at random (B = 0,
-    /// the usual start, would make every A gradient zero), and two packed sequences of 7 and 9 tokens, some targets masked.
-    /// </summary>
-    internal sealed class Gpt2LoraSetup : IDisposable
-    {
-        public const int Rank = 4;
-
-        public Gpt2LoraSetup(string device)
-        {
-            Ops = device == "cpu" ? new CpuOps() : new CudaOps(TestDevices.Emulated(), DType.F32, ownsDevice: true);
-            Directory = ModelDirectory.Open(Fixtures.TinyGpt2Hf);
-            Weights = ModelWeights.Load(Directory, Ops, DType.F32);
-            BaseModel = ModelFamilies.Create(Ops, Weights);
-            Adapters = LoraAdapters.Create(Ops, BaseModel, new LoraConfig(Rank, 0, 2.0, Gpt2Targets, null, TrainNorms: true),
-                Xoshiro256StarStar.ForStream(3, 0));
-            var rnd = new CaseRandom(5);
-            foreach (var adapter in Adapters.All)
-            {
-                using var b = Ops.Upload(rnd.Uniform((int)adapter.B.Value.ElementCount, -0.5f, 0.5f), adapter.B.Value.Shape, DType.F32);
-                Ops.Copy(b, adapter.B.Value);
-            }
-            int[] lengths = [7, 9];
-            int T = lengths.Sum(), V = BaseModel.Config.VocabSize;
-            Batch = new TrainBatch(rnd.Ints(T, V), rnd.Ints(T, V), [.. rnd.Uniform(T, 0, 1).Select(u => u < 0.25f ? 0f : 1f)],
-                AttentionBatch.FromLengths(lengths));
-        }
-
-        public IOps Ops { get; }
-        public ModelDirectory Directory { get; }
-        public ModelWeights Weights { get; }
-        public ICausalLm BaseModel { get; }
-        public LoraAdapters Adapters { get; }
-        public TrainBatch Batch { get; }
-
-        public LoraTrainingModel TrainingModel(bool recompute, float dropout) =>
-            new(Ops, BaseModel, Adapters, trainNorms: true, dropout, Xoshiro256StarStar.ForStream(9, 2)) { Recompute = recompute };
-
-        public void Dispose()
-        {
-            Adapters.Dispose();
-            BaseModel.Dispose();
-            Weights.Dispose();
-            Directory.Dispose();
-            Ops.Dispose();
-        }
     }
 }

@@ -70,7 +70,7 @@ public sealed class TapeMemoryTests
     [Fact]
     public void PeakBytes_TinyGpt2LoraStep_GradientsFreedOnceConsumed()
     {
-        using var g = new RecomputeTests.Gpt2LoraSetup("cpu");
+        using var g = new Gpt2LoraFixture("cpu");
         using var lm = g.TrainingModel(recompute: false, dropout: 0);
         var step = Step(g.Ops, g.BaseModel, g.Adapters, lm.Norms, g.Batch, recompute: false);
 
@@ -82,7 +82,7 @@ public sealed class TapeMemoryTests
     [Fact]
     public void PeakBytes_TinyGpt2LoraStepRecomputed_KeepsOneRowBlockPerLayer()
     {
-        using var g = new RecomputeTests.Gpt2LoraSetup("cpu");
+        using var g = new Gpt2LoraFixture("cpu");
         using var lm = g.TrainingModel(recompute: false, dropout: 0);
         var step = Step(g.Ops, g.BaseModel, g.Adapters, lm.Norms, g.Batch, recompute: true);
 
