@@ -22,9 +22,9 @@ public sealed class TrainingPass(Tape tape, LoraAdapters? lora, IReadOnlyDiction
     /// <summary>
     /// Activation recompute (gradient checkpointing): each block keeps only its input on <see cref="Tape"/> and runs
     /// its forward again in the backward (CausalLm). Less memory, one more block forward per block; same gradients.
+    /// Settable, so whoever trains can switch it on a pass a parameter policy made.
     /// </summary>
-    public bool Recompute { get => _recompute; init => _recompute = value; }
-    private bool _recompute;
+    public bool Recompute { get; set; }
 
     /// <summary>
     /// This pass on another tape and dropout RNG, everything else shared (adapters, trained weights), without
@@ -35,11 +35,11 @@ public sealed class TrainingPass(Tape tape, LoraAdapters? lora, IReadOnlyDiction
         var copy = (TrainingPass)MemberwiseClone();
         copy.Tape = tape;
         copy.DropoutRng = dropoutRng;
-        copy._recompute = false;
+        copy.Recompute = false;
         return copy;
     }
 
-    /// <summary>A fresh activation [dims] that lives until the tape is disposed.</summary>
+    /// <summary>A fresh tape-owned activation [dims], freed once no backward left to replay can read it (Tape).</summary>
     public Tensor Activation(params int[] dims) => Tape.NewActivation(dims);
 
     /// <summary>The adapter of <paramref name="module"/> (e.g. "layers.0.attention.wq"), or null when it is not adapted.</summary>
