@@ -43,6 +43,15 @@ public abstract class CausalLm : ICausalLm
         LogitsFor logitsFor = LogitsFor.AllTokens, ActivationObserver? observe = null) =>
         Checked(new ForwardPass(Ops, _scratch, null), tokenIds, positions, batch, cache, logitsFor, observe);
 
+    public Tensor Forward(ReadOnlySpan<int> tokens, AttentionBatch batch, ParameterOverrides overrides)
+    {
+        int T = batch.TotalTokens;
+        Validate(tokens, batch, null, LogitsFor.AllTokens);
+        using var tokenIds = Ops.Upload(tokens, new Shape(T));                  // I32 [T]
+        using var positions = Ops.Upload(batch.Positions(), new Shape(T));      // I32 [T]
+        return Checked(new ForwardPass(Ops, _scratch, null, overrides), tokenIds, positions, batch, null, LogitsFor.AllTokens, null);
+    }
+
     public Tensor Forward(ReadOnlySpan<int> tokens, AttentionBatch batch, TrainingPass train, ActivationObserver? observe = null)
     {
         int T = batch.TotalTokens;

@@ -15,6 +15,9 @@ public sealed class TrainingPass(Tape tape, LoraAdapters? lora, IReadOnlyDiction
 {
     public Tape Tape { get; private set; } = tape;
 
+    /// <summary>The adapters and trainable copies this pass applies (what an evaluation forward applies without a tape).</summary>
+    public ParameterOverrides Overrides { get; } = new(lora, trainable);
+
     /// <summary>Dropout rate on the LoRA branch's input (0: none) and the RNG that draws its masks.</summary>
     public float LoraDropout { get; } = loraDropout;
     public Xoshiro256StarStar? DropoutRng { get; private set; } = dropoutRng;
@@ -43,8 +46,8 @@ public sealed class TrainingPass(Tape tape, LoraAdapters? lora, IReadOnlyDiction
     public Tensor Activation(params int[] dims) => Tape.NewActivation(dims);
 
     /// <summary>The adapter of <paramref name="module"/> (e.g. "layers.0.attention.wq"), or null when it is not adapted.</summary>
-    public LoraAdapter? Lora(string module) => lora?.Find(module);
+    public LoraAdapter? Lora(string module) => Overrides.Lora(module);
 
     /// <summary>The trainable copy that replaces stored weight <paramref name="weightName"/> in this pass, or null (frozen).</summary>
-    public TrainableParameter? Trainable(string weightName) => trainable.GetValueOrDefault(weightName);
+    public TrainableParameter? Trainable(string weightName) => Overrides.Trainable(weightName);
 }

@@ -10,6 +10,7 @@ using Mistral.Runtime.Training;
 using Mistral.Runtime.Training.Config;
 using Mistral.Runtime.Training.Data;
 using Mistral.Runtime.Training.Lora;
+using Mistral.Runtime.Training.Policies;
 using Mistral.Testing;
 using Mistral.Testing.Devices;
 
@@ -51,8 +52,8 @@ public sealed class Gpt2LoraFixture : IDisposable
     public LoraAdapters Adapters { get; }
     public TrainBatch Batch { get; }
 
-    public LoraTrainingModel TrainingModel(bool recompute, float dropout) =>
-        new(Ops, BaseModel, Adapters, trainNorms: true, dropout, Xoshiro256StarStar.ForStream(9, 2)) { Recompute = recompute };
+    public TrainingModel TrainingModel(bool recompute, float dropout) =>
+        new(Ops, BaseModel, new LoraPolicy(Ops, BaseModel, Adapters, trainNorms: true, dropout, Xoshiro256StarStar.ForStream(9, 2))) { Recompute = recompute };
 
     public void Dispose()
     {

@@ -3,6 +3,7 @@ using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Numerics;
 using Mistral.Runtime.Training;
 using Mistral.Runtime.Training.Data;
+using Mistral.Runtime.Training.Policies;
 using Xunit;
 
 namespace Mistral.Runtime.Tests.Training;
@@ -20,7 +21,7 @@ public sealed class RecomputeTests
     public void ForwardBackward_TinyMistralRecomputed_LossAndEveryGradientBitIdentical(string device)
     {
         using var f = new LoraFixture(device);
-        using var recomputed = new LoraTrainingModel(f.Ops, f.BaseModel, f.Adapters, trainNorms: true, 0, Xoshiro256StarStar.ForStream(0, 0))
+        using var recomputed = new TrainingModel(f.Ops, f.BaseModel, new LoraPolicy(f.Ops, f.BaseModel, f.Adapters, trainNorms: true, 0, Xoshiro256StarStar.ForStream(0, 0)))
         {
             Recompute = true,
         };
@@ -34,8 +35,8 @@ public sealed class RecomputeTests
     public void ForwardBackward_TinyMistralRecomputedWithLoraDropout_SameMasksAndGradients(string device)
     {
         using var f = new LoraFixture(device);
-        using var kept = new LoraTrainingModel(f.Ops, f.BaseModel, f.Adapters, trainNorms: true, 0.25f, Xoshiro256StarStar.ForStream(7, 1));
-        using var recomputed = new LoraTrainingModel(f.Ops, f.BaseModel, f.Adapters, trainNorms: true, 0.25f, Xoshiro256StarStar.ForStream(7, 1))
+        using var kept = new TrainingModel(f.Ops, f.BaseModel, new LoraPolicy(f.Ops, f.BaseModel, f.Adapters, trainNorms: true, 0.25f, Xoshiro256StarStar.ForStream(7, 1)));
+        using var recomputed = new TrainingModel(f.Ops, f.BaseModel, new LoraPolicy(f.Ops, f.BaseModel, f.Adapters, trainNorms: true, 0.25f, Xoshiro256StarStar.ForStream(7, 1)))
         {
             Recompute = true,
         };
@@ -53,8 +54,20 @@ public sealed class RecomputeTests
         AssertSameSteps(g.Ops, kept, recomputed, g.Batch, steps: 2);
     }
 
+    /// <summary>Full-parameter training (every weight, the tied wte receiving the head's and the embedding's gradient).</summary>
+    [Theory]
+    [InlineData("cpu")]
+    [InlineData("emu")]
+    public void ForwardBackward_TinyGpt2FullParametersRecomputed_LossAndEveryGradientBitIdentical(string device)
+    {
+        using var g = new Gpt2LoraFixture(device);
+        using var kept = TrainingModel.Full(g.Ops, g.BaseModel, g.Weights);
+        using var recomputed = new TrainingModel(g.Ops, g.BaseModel, new FullParameterPolicy(g.Ops, g.BaseModel, g.Weights)) { Recompute = true };
+        AssertSameSteps(g.Ops, kept, recomputed, g.Batch, steps: 1);
+    }
+
     /// <summary>Runs both models step by step (they share the adapters, so one after the other) and compares the bits.</summary>
-    private static void AssertSameSteps(IOps ops, LoraTrainingModel kept, LoraTrainingModel recomputed, TrainBatch batch, int steps)
+    private static void AssertSameSteps(IOps ops, TrainingModel kept, TrainingModel recomputed, TrainBatch batch, int steps)
     {
         for (int step = 0; step < steps; step++)
         {
@@ -72,7 +85,7 @@ public sealed class RecomputeTests
         }
     }
 
-    private static (double Loss, float[] Ce, float[][] Grads) Step(IOps ops, LoraTrainingModel model, TrainBatch batch)
+    private static (double Loss, float[] Ce, float[][] Grads) Step(IOps ops, TrainingModel model, TrainBatch batch)
     {
         var ce = new float[batch.TokenCount];
         model.ZeroGrads();

@@ -4,6 +4,7 @@ using Mistral.Runtime.Models;
 using Mistral.Runtime.Training;
 using Mistral.Runtime.Training.Data;
 using Mistral.Runtime.Training.Lora;
+using Mistral.Runtime.Training.Policies;
 using Xunit;
 
 namespace Mistral.Runtime.Tests.Training;
@@ -35,7 +36,7 @@ public sealed class TapeMemoryTests
     public void PeakBytes_TinyMistralLoraStep_GradientsFreedOnceConsumed()
     {
         using var f = new LoraFixture();
-        var step = Step(f.Ops, f.BaseModel, f.Adapters, f.Model.Norms, f.Batch, recompute: false);
+        var step = Step(f.Ops, f.BaseModel, f.Adapters, ((LoraPolicy)f.Model.Policy).Norms, f.Batch, recompute: false);
 
         Assert.Equal(Bytes * (MistralOutside + L * MistralBlock + MistralGrads), step.Allocated);   // 12 648 896
         Assert.Equal(Bytes * (MistralOutside + L * MistralBlock + T * D), step.Peak);              // 12 230 848
@@ -46,7 +47,7 @@ public sealed class TapeMemoryTests
     public void PeakBytes_TinyMistralLoraStepRecomputed_KeepsOneRowBlockPerLayer()
     {
         using var f = new LoraFixture();
-        var step = Step(f.Ops, f.BaseModel, f.Adapters, f.Model.Norms, f.Batch, recompute: true);
+        var step = Step(f.Ops, f.BaseModel, f.Adapters, ((LoraPolicy)f.Model.Policy).Norms, f.Batch, recompute: true);
 
         // Each block's forward twice (the dropped first run and the recompute), its output copy on the tape, and the
         // child tape's d(block input) before it is handed over.
@@ -72,7 +73,7 @@ public sealed class TapeMemoryTests
     {
         using var g = new Gpt2LoraFixture("cpu");
         using var lm = g.TrainingModel(recompute: false, dropout: 0);
-        var step = Step(g.Ops, g.BaseModel, g.Adapters, lm.Norms, g.Batch, recompute: false);
+        var step = Step(g.Ops, g.BaseModel, g.Adapters, ((LoraPolicy)lm.Policy).Norms, g.Batch, recompute: false);
 
         Assert.Equal(Bytes * (Gpt2Outside + GL * Gpt2Block + Gpt2Grads), step.Allocated); // 6 518 976
         Assert.Equal(Bytes * (Gpt2Outside + GL * Gpt2Block + GT * GC), step.Peak);       // 6 479 040
@@ -84,14 +85,14 @@ public sealed class TapeMemoryTests
     {
         using var g = new Gpt2LoraFixture("cpu");
         using var lm = g.TrainingModel(recompute: false, dropout: 0);
-        var step = Step(g.Ops, g.BaseModel, g.Adapters, lm.Norms, g.Batch, recompute: true);
+        var step = Step(g.Ops, g.BaseModel, g.Adapters, ((LoraPolicy)lm.Policy).Norms, g.Batch, recompute: true);
 
         Assert.Equal(Bytes * (Gpt2Outside + GL * GT * GC + 2 * GL * Gpt2Block + Gpt2Grads + GL * GT * GC), step.Allocated); // 6 563 776
         Assert.Equal(Bytes * (Gpt2Outside + GL * GT * GC + GT * GC), step.Peak);                                             // 6 440 384
         Assert.Equal(Bytes * 2 * GT * GC, step.LiveAfterBackward);
     }
 
-    /// <summary>One micro-batch's forward, loss and backward (as LoraTrainingModel.ForwardBackward) on a tape the test can read.</summary>
+    /// <summary>One micro-batch's forward, loss and backward (as TrainingModel.ForwardBackward) on a tape the test can read.</summary>
     private static (long Allocated, long Peak, long LiveAfterBackward) Step(IOps ops, ICausalLm model, LoraAdapters adapters,
         IEnumerable<TrainableParameter> norms, TrainBatch batch, bool recompute)
     {
