@@ -53,7 +53,6 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
         foreach (var bad in data.BadLines.Take(JsonlDataset.BadLinesShown)) log?.Invoke($"skipped bad line {bad}");
         if (data.BadLines.Count > JsonlDataset.BadLinesShown) log?.Invoke($"skipped {data.BadLines.Count} bad lines in all");
         bool evaluate = lead && !config.NoEval && data.Eval.Count > 0; // the other ranks wait at the next step's collectives
-        if (config.Recompute) log?.Invoke("note: recompute is not implemented yet; every activation is kept for the backward pass");
         log?.Invoke($"{data.Train.Count} training documents ({data.Train.Sum(d => d.Tokens.Length)} tokens), {data.Eval.Count} eval documents");
 
         // Base weights in the ops' activation dtype (the device ops take one dtype per call); the precision itself is
@@ -66,7 +65,10 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
             : null;
         var dropoutRng = Xoshiro256StarStar.ForStream(config.Seed, DropoutStream);
         var loraPolicy = adapters is null ? null : new LoraPolicy(ops, baseModel, adapters, config.Lora!.TrainNorms, (float)config.Lora.Dropout, dropoutRng);
-        using var lm = new TrainingModel(ops, baseModel, loraPolicy ?? (IParameterPolicy)new FullParameterPolicy(ops, baseModel, weights, model.Read));
+        using var lm = new TrainingModel(ops, baseModel, loraPolicy ?? (IParameterPolicy)new FullParameterPolicy(ops, baseModel, weights, model.Read))
+        {
+            Recompute = config.Recompute,
+        };
         using var adam = new AdamW(ops, lm.Parameters, config.Optim.Beta1, config.Optim.Beta2, config.Optim.Eps, config.Optim.WeightDecay);
         var schedule = LrSchedule.From(config.Optim, config.MaxSteps);
         var sync = new GradientSync(_comm, lm.Parameters);
@@ -214,8 +216,9 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
             ? 4.0 * sizeof(float) * lora.Rank * perLayerAdapterWidth * m.LayerCount   // A and B: value, gradient, m, v
             : 4.0 * sizeof(float) * m.ParameterCount;                                   // every weight: fp32 master, gradient, m, v
         double tokens = (double)config.BatchSize * config.SeqLen;
-        double activations = tokens * m.LayerCount * (6.0 * m.Width + 2.0 * m.Heads * m.HeadDim + 2.0 * m.KvHeads * m.HeadDim + 3.0 * m.FeedForwardWidth) * element
-                             + tokens * m.VocabSize * 2 * sizeof(float);                                 // logits and their gradient
+        double perBlock = 6.0 * m.Width + 2.0 * m.Heads * m.HeadDim + 2.0 * m.KvHeads * m.HeadDim + 3.0 * m.FeedForwardWidth;
+        double blocks = config.Recompute ? m.LayerCount * m.Width + perBlock : m.LayerCount * perBlock; // recompute: each block's output, one block at a time
+        double activations = tokens * blocks * element + tokens * m.VocabSize * 2 * sizeof(float);       // logits and their gradient
         double weights = (double)m.ParameterCount * element;
         Devices.MemoryBudget.Require(ops,
             $"training with {(config.Lora is { } l ? $"lora.rank {l.Rank}" : "every weight (lora: null)")}, seq_len {config.SeqLen} and batch_size {config.BatchSize} " +

@@ -32,6 +32,9 @@ public sealed class TrainingModel(IOps ops, ICausalLm model, IParameterPolicy po
     /// <summary>The policy's trained tensors, each once, in its fixed order.</summary>
     public IReadOnlyList<TrainableParameter> Parameters => Policy.Parameters;
 
+    /// <summary>Recompute each block's activations in the backward instead of keeping them (<see cref="TrainingPass.Recompute"/>).</summary>
+    public bool Recompute { get; init; }
+
     public void ZeroGrads()
     {
         foreach (var p in Parameters) ops.Fill(p.Grad, 0f);
@@ -45,6 +48,7 @@ public sealed class TrainingModel(IOps ops, ICausalLm model, IParameterPolicy po
     {
         using var tape = new Tape(ops);
         var pass = Policy.Pass(tape);
+        pass.Recompute = Recompute;
         var logits = Model.Forward(batch.Inputs, batch.Attention, pass);    // [T, V], tape-owned
         var (targets, weights) = Targets(batch);
         using (targets)

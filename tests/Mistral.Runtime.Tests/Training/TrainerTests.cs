@@ -61,6 +61,29 @@ public sealed class TrainerTests : IDisposable
         Assert.NotEqual(s5["layers.0.attention.wq.lora_B.weight"].ToFloat32(), s10["layers.0.attention.wq.lora_B.weight"].ToFloat32());
     }
 
+    /// <summary>
+    /// recompute: true changes the memory, not the run: with dropout and eval on, the losses it reports and every
+    /// checkpoint file are bit-identical to the run that keeps every activation.
+    /// </summary>
+    [Fact]
+    public void Recompute_LossesAndCheckpointFiles_BitIdenticalToKeepingActivations()
+    {
+        string[] common = ["max_steps=4", "seq_len=24", "batch_size=2", "lora.rank=2", "lora.dropout=0.1", "lora.train_norms=true",
+            "ckpt_freq=4", "eval_freq=2", "keep_last_checkpoints=1"];
+        using var ops = new CpuOps();
+        var kept = new Trainer(Config("kept", common), ops).Run(resume: false, TestContext.Current.CancellationToken);
+        var recomputed = new Trainer(Config("recomputed", [.. common, "recompute=true"]), ops).Run(resume: false, TestContext.Current.CancellationToken);
+
+        Assert.Equal((4, kept.LastTrainLoss, kept.FirstEvalLoss, kept.LastEvalLoss),
+            (recomputed.Steps, recomputed.LastTrainLoss, recomputed.FirstEvalLoss, recomputed.LastEvalLoss));
+        foreach (var file in new[] { TrainingCheckpoint.LoraFile, TrainingCheckpoint.NormsFile, TrainingCheckpoint.OptimizerFile })
+        {
+            var a = File.ReadAllBytes(Path.Combine(_runs, "kept", "checkpoints", "step_4", file));
+            var b = File.ReadAllBytes(Path.Combine(_runs, "recomputed", "checkpoints", "step_4", file));
+            Assert.True(a.AsSpan().SequenceEqual(b), $"{file} differs between the runs with and without recompute");
+        }
+    }
+
     [Fact]
     public void ExampleConfig_EvalLossFallsCheckpointsAndMergedModelAreWritten()
     {
