@@ -1,10 +1,12 @@
 // elementwise.cu: residual add, in-place scale, fill, and dtype casts. ElementwiseRef is the spec.
 // Legend: N = element count. T is the storage type; math in fp32.
-// Launch: each thread owns 4 consecutive elements (one vector load when aligned), N/4 threads in 1-D blocks.
+// Launch: each thread owns 4 consecutive elements (add: 16 bytes, one vector load when aligned), in 1-D blocks.
 #include "common/common.cuh"
 
 // Resource budgets on sm_90 (ptxas via NVRTC 12.x; KernelBudgetTests): registers per thread (rounded up to the
 // allocation granule of 8), static shared bytes, stack frame and spill bytes (0 unless stated).
+// add holds two 16-byte vectors (8 bf16 each, widened to fp32) per thread.
+// budget elementwise_add_*: regs<=32 smem<=0
 // budget elementwise_*: regs<=24 smem<=0
 
 // The 4 elements [i0, i0+4) ∩ [0, n) of this thread, and whether they can move as one vector.
@@ -12,18 +14,21 @@
     const long long i0 = 4 * ((long long)blockIdx.x * blockDim.x + threadIdx.x);     \
     if (i0 >= n) return;
 
-// y = a + b; y may alias a or b.
+// y = a + b; y may alias a or b. Each thread owns 16 bytes (4 fp32 or 8 bf16): one vector load of each input and one
+// store when every pointer is 16-byte aligned; the last thread's partial vector (n not a multiple) goes element-wise.
 template <class T>
 __device__ __forceinline__ void add(const T* a, const T* b, long long n, T* y) {
-    ELEMENTWISE_PROLOGUE
-    if (i0 + 4 <= n && is_aligned4(a) && is_aligned4(b) && is_aligned4(y)) {
-        float va[4], vb[4];
-        load4(a + i0, va);
-        load4(b + i0, vb);
-        for (int k = 0; k < 4; k++) va[k] += vb[k];
-        store4(y + i0, va);
+    constexpr int V = 16 / sizeof(T);
+    const long long i0 = V * ((long long)blockIdx.x * blockDim.x + threadIdx.x);
+    if (i0 >= n) return;
+    if (i0 + V <= n && is_aligned16(a) && is_aligned16(b) && is_aligned16(y)) {
+        float va[V], vb[V];
+        load16(a + i0, va);
+        load16(b + i0, vb);
+        for (int k = 0; k < V; k++) va[k] += vb[k];
+        store16(y + i0, va);
     } else {
-        for (long long i = i0; i < n && i < i0 + 4; i++) y[i] = from_f32<T>(to_f32(a[i]) + to_f32(b[i]));
+        for (long long i = i0; i < n && i < i0 + V; i++) y[i] = from_f32<T>(to_f32(a[i]) + to_f32(b[i]));
     }
 }
 

@@ -8,21 +8,33 @@
 // allocation granule of 8), static shared bytes, stack frame and spill bytes (0 unless stated).
 // budget rmsnorm_*: regs<=32 smem<=128
 
-// Σ_d f(d) over one row, each thread taking 4 contiguous elements at a time when the row allows vector loads.
+// Rows move 16 bytes per thread access (4 fp32 or 8 bf16: VecRow<T>::V) when the row's pointers are 16-byte aligned,
+// over the row's first dim − dim % V elements; the rest (the tail, or a whole row that is not aligned, as happens
+// for every other row when dim is not a multiple of V) element by element. Every row is one block, so the choice is
+// uniform within the block.
+template <class T>
+struct VecRow {
+    static constexpr int V = 16 / sizeof(T);
+    // Elements covered by vectors: 0 when a pointer is not aligned.
+    static __device__ __forceinline__ int body(int dim, bool aligned) { return aligned ? dim - dim % V : 0; }
+};
+
+// Σ_d x[d]² over one row.
 template <class T>
 __device__ __forceinline__ float row_sum_squares(const T* __restrict__ row, int dim) {
+    constexpr int V = VecRow<T>::V;
+    const int body = VecRow<T>::body(dim, is_aligned16(row));
     float sum = 0.0f;
-    if (dim % 4 == 0 && is_aligned4(row)) {
-        float v[4];
-        for (int d = 4 * threadIdx.x; d < dim; d += 4 * blockDim.x) {
-            load4(row + d, v);
-            sum += v[0] * v[0] + v[1] * v[1] + v[2] * v[2] + v[3] * v[3];
-        }
-    } else {
-        for (int d = threadIdx.x; d < dim; d += blockDim.x) {
-            const float v = to_f32(row[d]);
-            sum += v * v;
-        }
+    float v[V];
+    for (int d = V * threadIdx.x; d < body; d += V * blockDim.x) {
+        load16(row + d, v);
+        float part = 0.0f;   // the vector's own sum first, then the running one (the fp32 order before 8-wide bf16)
+        for (int k = 0; k < V; k++) part += v[k] * v[k];
+        sum += part;
+    }
+    for (int d = body + threadIdx.x; d < dim; d += blockDim.x) {
+        const float x = to_f32(row[d]);
+        sum += x * x;
     }
     return block_reduce_sum(sum);
 }
@@ -33,22 +45,21 @@ __device__ __forceinline__ void rmsnorm_forward(const T* __restrict__ x,       /
                                                 float eps, int dim,
                                                 T* __restrict__ y,             // [R, D]
                                                 float* __restrict__ rstd) {    // [R] or null
+    constexpr int V = VecRow<T>::V;
     const long long r = blockIdx.x;
     const T* xr = x + r * dim;
     T* yr = y + r * dim;
     // 1 / sqrtf rather than rsqrtf: both IEEE-rounded here, so the result matches the reference to the last bits.
     const float s = 1.0f / sqrtf(row_sum_squares(xr, dim) / (float)dim + eps);
-    if (dim % 4 == 0 && is_aligned4(xr) && is_aligned4(yr) && is_aligned4(weight)) {
-        float v[4], w[4];
-        for (int d = 4 * threadIdx.x; d < dim; d += 4 * blockDim.x) {
-            load4(xr + d, v);
-            load4(weight + d, w);
-            for (int k = 0; k < 4; k++) v[k] = v[k] * s * w[k];
-            store4(yr + d, v);
-        }
-    } else {
-        for (int d = threadIdx.x; d < dim; d += blockDim.x) yr[d] = from_f32<T>(to_f32(xr[d]) * s * to_f32(weight[d]));
+    const int body = VecRow<T>::body(dim, is_aligned16(xr) && is_aligned16(yr) && is_aligned16(weight));
+    float v[V], w[V];
+    for (int d = V * threadIdx.x; d < body; d += V * blockDim.x) {
+        load16(xr + d, v);
+        load16(weight + d, w);
+        for (int k = 0; k < V; k++) v[k] = v[k] * s * w[k];
+        store16(yr + d, v);
     }
+    for (int d = body + threadIdx.x; d < dim; d += blockDim.x) yr[d] = from_f32<T>(to_f32(xr[d]) * s * to_f32(weight[d]));
     if (rstd != nullptr && threadIdx.x == 0) rstd[r] = s;
 }
 
@@ -60,15 +71,31 @@ __device__ __forceinline__ void rmsnorm_backward(const T* __restrict__ x,       
                                                  const T* __restrict__ dY,        // [R, D]
                                                  int dim,
                                                  T* __restrict__ dX) {            // [R, D] overwritten
+    constexpr int V = VecRow<T>::V;
     const long long r = blockIdx.x;
     const T* xr = x + r * dim;
     const T* gr = dY + r * dim;
     T* dxr = dX + r * dim;
     const float s = rstd[r];
+    const int body = VecRow<T>::body(dim, is_aligned16(xr) && is_aligned16(gr) && is_aligned16(dxr) && is_aligned16(weight));
+    float xv[V], gv[V], wv[V];
     float dot = 0.0f;
-    for (int d = threadIdx.x; d < dim; d += blockDim.x) dot += to_f32(gr[d]) * to_f32(weight[d]) * to_f32(xr[d]) * s;
+    for (int d = V * threadIdx.x; d < body; d += V * blockDim.x) {
+        load16(xr + d, xv);
+        load16(gr + d, gv);
+        load16(weight + d, wv);
+        for (int k = 0; k < V; k++) dot += gv[k] * wv[k] * xv[k] * s;
+    }
+    for (int d = body + threadIdx.x; d < dim; d += blockDim.x) dot += to_f32(gr[d]) * to_f32(weight[d]) * to_f32(xr[d]) * s;
     const float mean_dot = block_reduce_sum(dot) / (float)dim;
-    for (int d = threadIdx.x; d < dim; d += blockDim.x) {
+    for (int d = V * threadIdx.x; d < body; d += V * blockDim.x) {
+        load16(xr + d, xv);
+        load16(gr + d, gv);
+        load16(weight + d, wv);
+        for (int k = 0; k < V; k++) xv[k] = s * (gv[k] * wv[k] - xv[k] * s * mean_dot);
+        store16(dxr + d, xv);
+    }
+    for (int d = body + threadIdx.x; d < dim; d += blockDim.x) {
         const float n = to_f32(xr[d]) * s;
         dxr[d] = from_f32<T>(s * (to_f32(gr[d]) * to_f32(weight[d]) - n * mean_dot));
     }

@@ -672,12 +672,22 @@ inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
 inline float __saturatef(float x) { return x < 0.f ? 0.f : (x > 1.f ? 1.f : x); }
 inline void sincosf(float x, float* s, float* c) { *s = std::sin(x); *c = std::cos(x); }
 inline float __fmaf_rn(float a, float b, float c) { return std::fma(a, b, c); }
-// IEEE single operations that the CUDA compiler must not contract into an fma (g++ here targets x86-64 without FMA,
-// so plain operators round each step already).
-inline float __fadd_rn(float a, float b) { return a + b; }
-inline float __fsub_rn(float a, float b) { return a - b; }
-inline float __fmul_rn(float a, float b) { return a * b; }
-inline float __fdiv_rn(float a, float b) { return a / b; }
+// IEEE single operations that the CUDA compiler must not contract into an fma. The default build targets x86-64
+// without FMA, so plain operators round each step already; the FMA build (-mfma -ffp-contract=fast, as NVRTC
+// contracts) would fuse an inlined a·b into the following add, so each result passes through an empty asm that the
+// optimiser cannot see through: the rounded value is what the next operation reads, as on the GPU.
+inline float emu_rounded(float r) {
+#if defined(__x86_64__) || defined(__i386__)
+    asm("" : "+x"(r));
+#elif defined(__aarch64__)
+    asm("" : "+w"(r));
+#endif
+    return r;
+}
+inline float __fadd_rn(float a, float b) { return emu_rounded(a + b); }
+inline float __fsub_rn(float a, float b) { return emu_rounded(a - b); }
+inline float __fmul_rn(float a, float b) { return emu_rounded(a * b); }
+inline float __fdiv_rn(float a, float b) { return emu_rounded(a / b); }
 inline unsigned __float_as_uint(float x) { unsigned u; std::memcpy(&u, &x, 4); return u; }
 inline float __uint_as_float(unsigned u) { float x; std::memcpy(&x, &u, 4); return x; }
 inline int __float_as_int(float x) { int u; std::memcpy(&u, &x, 4); return u; }

@@ -18,6 +18,7 @@ public static class ElementwiseChecks
                 var shape = Storage.Dims(n);
                 yield return new KernelCheck("elementwise_add", dtype, shape, s => Add(s, n, dtype, inPlace: false));
                 yield return new KernelCheck("elementwise_add_inplace", dtype, shape, s => Add(s, n, dtype, inPlace: true));
+                yield return new KernelCheck("elementwise_add_unaligned", dtype, shape, s => Add(s, n, dtype, inPlace: false, unaligned: true));
                 yield return new KernelCheck("elementwise_scale", dtype, shape, s => Scale(s, n, dtype));
                 yield return new KernelCheck("elementwise_fill", dtype, shape, s => Fill(s, n, dtype));
             }
@@ -28,7 +29,9 @@ public static class ElementwiseChecks
         }
     }
 
-    private static KernelComparison Add(DeviceScope s, int n, DType dtype, bool inPlace)
+    /// <param name="unaligned">b one element past a 16-byte boundary (a row view of an odd-width tensor): the kernel must
+    /// take its element-wise path, never a misaligned vector access.</param>
+    private static KernelComparison Add(DeviceScope s, int n, DType dtype, bool inPlace, bool unaligned = false)
     {
         var (a0, b0) = ElementwiseCases.Build(n);
         var a = Storage.Rounded(a0, dtype);
@@ -39,7 +42,8 @@ public static class ElementwiseChecks
         var shape = new Shape(n);
         var da = s.Upload(a, shape, dtype);
         var y = inPlace ? da : s.Allocate(shape, dtype);
-        ElementwiseKernel.Add(s.Device, da, s.Upload(b, shape, dtype), y);
+        var db = unaligned ? Shifted(s.Upload([0f, .. b], new Shape(n + 1), dtype), shape) : s.Upload(b, shape, dtype);
+        ElementwiseKernel.Add(s.Device, da, db, y);
         return new KernelComparison().Add("y", expected, s.Download(y), 0, 0); // one fp32 add, one rounding: exact
     }
 
@@ -75,4 +79,8 @@ public static class ElementwiseChecks
         ElementwiseKernel.Cast(s.Device, s.Upload(x, new Shape(n), from), dst);
         return new KernelComparison().Add("dst", expected, s.Download(dst), 0, 0); // bit-exact: FloatBits is the spec
     }
+
+    /// <summary>The tensor's elements from the second on, as <paramref name="shape"/>.</summary>
+    private static Mistral.Kernels.Device.DeviceTensor Shifted(Mistral.Kernels.Device.DeviceTensor t, Shape shape) =>
+        new(t.Pointer + (ulong)t.DType.SizeOf(), shape, t.DType);
 }

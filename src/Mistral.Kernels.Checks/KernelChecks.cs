@@ -15,5 +15,6 @@ public static class KernelChecks
             .Concat(ArgmaxChecks.All())
             .Concat(GemmChecks.All())
             .Concat(CrossEntropyChecks.All())
-            .Concat(AdamWChecks.All());
+            .Concat(AdamWChecks.All())
+            .Concat(AttentionChecks.All());
 }

@@ -39,7 +39,11 @@ public static class RopeChecks
         var dy = inPlace ? dx : s.Allocate(shape, dtype);
         if (forward) RopeKernel.Forward(s.Device, dx, dpos, dinv, headDim, dy);
         else RopeKernel.Backward(s.Device, dx, dpos, dinv, headDim, dy);
-        // Angles reach 32768 rad: cosf/sinf within 2 ulp of that angle's true value still agree to ~1e-7 absolute.
-        return new KernelComparison().Add(forward ? "y" : "dX", expected, s.Download(dy), dtype);
+        // The kernel's cos/sin table holds the reference's fp32 numbers (both round a double cos/sin of the same fp32
+        // angle), and the emulator does the same fp32 products without contraction: bit-identical there. A GPU (and the
+        // emulator's FMA build) fuses x0·c − x1·s into an FMA (one rounding fewer): within the fp32 tolerance.
+        return s.Device is Mistral.Kernels.Device.EmulatedDevice { ContractsFma: false } && dtype == DType.F32
+            ? new KernelComparison().Add(forward ? "y" : "dX", expected, s.Download(dy), 0, 0)
+            : new KernelComparison().Add(forward ? "y" : "dX", expected, s.Download(dy), dtype);
     }
 }

@@ -67,6 +67,27 @@ __device__ __forceinline__ void store4(bf16* p, const float in[4]) {
     *reinterpret_cast<uint2*>(p) = v;
 }
 
+// 16 bytes of storage, the widest single load/store (LDG.128/STG.128): 4 fp32 or 8 bf16 elements.
+template <class T>
+__device__ __forceinline__ bool is_aligned16(const T* p) {
+    return (reinterpret_cast<unsigned long long>(p) % 16) == 0;
+}
+__device__ __forceinline__ void load16(const float* p, float (&out)[4]) { load4(p, out); }
+__device__ __forceinline__ void load16(const bf16* p, float (&out)[8]) {
+    const uint4 v = *reinterpret_cast<const uint4*>(p);
+    const unsigned w[4] = {v.x, v.y, v.z, v.w};
+    for (int k = 0; k < 4; k++) {
+        out[2 * k] = bf16_bits_to_f32(w[k] & 0xffffu);
+        out[2 * k + 1] = bf16_bits_to_f32(w[k] >> 16);
+    }
+}
+__device__ __forceinline__ void store16(float* p, const float (&in)[4]) { store4(p, in); }
+__device__ __forceinline__ void store16(bf16* p, const float (&in)[8]) {
+    unsigned w[4];
+    for (int k = 0; k < 4; k++) w[k] = (unsigned)f32_to_bf16(in[2 * k]).bits | ((unsigned)f32_to_bf16(in[2 * k + 1]).bits << 16);
+    *reinterpret_cast<uint4*>(p) = make_uint4(w[0], w[1], w[2], w[3]);
+}
+
 // Float atomic max by compare-and-swap (CUDA has no native float atomicMax). NaN is never stored.
 __device__ __forceinline__ float atomic_max_float(float* address, float value) {
     int* bits = reinterpret_cast<int*>(address);

@@ -22,7 +22,8 @@ internal static class SelftestCommand
         var cacheDir = new Option<string?>("--cache-dir") { Description = "Compiled-kernel cache (default: $MISTRAL_CU_CACHE or ~/.cache/mistral-cu)" };
         var kernelsDir = new Option<string?>("--kernels-dir") { Description = "Read kernels from this folder (holding cu/ and emu/) instead of the built-in copy" };
         var filter = new Option<string?>("--filter") { Description = "Only cases whose name contains this text (e.g. rmsnorm, bf16)" };
-        var command = new Command("selftest", "Run every kernel against the CPU reference over awkward shapes and print a table") { device, cacheDir, kernelsDir, filter };
+        var fma = new Option<bool>("--emu-fma") { Description = "emu: build the kernels with FMA contraction (-mfma -ffp-contract=fast), as NVRTC compiles them" };
+        var command = new Command("selftest", "Run every kernel against the CPU reference over awkward shapes and print a table") { device, cacheDir, kernelsDir, filter, fma };
         command.SetAction(parse => ErrorReporter.Run(parse, () =>
         {
             CommonOptions.SetLibraryDirectory(parse);
@@ -31,7 +32,7 @@ internal static class SelftestCommand
             var sources = parse.GetValue(kernelsDir) is { } dir ? KernelSources.FromDirectory(dir) : KernelSources.Embedded();
             using IDevice d = parse.GetValue(device) == "cuda"
                 ? CudaDevice.Open(0, new CudaDeviceOptions(sources, cache))
-                : new EmulatedDevice(sources, new EmulatedDeviceOptions(cache));
+                : new EmulatedDevice(sources, new EmulatedDeviceOptions(cache, ContractFma: parse.GetValue(fma)));
             var checks = KernelChecks.All().Where(c => parse.GetValue(filter) is not { } f || c.Name.Contains(f, StringComparison.OrdinalIgnoreCase)).ToList();
             return Run(d, checks, parse.InvocationConfiguration.Output);
         }));

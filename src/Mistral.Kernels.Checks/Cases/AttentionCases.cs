@@ -95,6 +95,13 @@ public static class AttentionCases
         new("tiny-gpt2-hd8-score-scale", 2, 2, 8, Causal, [4, 7, 9], [0, 0, 0], 0, 0.5f),
         // the tiny GPT-2 decoding over its n_positions = 64 cache: the last slot and an early position
         new("tiny-gpt2-decode-hd8", 2, 2, 8, Causal, [1, 1], [63, 9], 64),
+        // odd T = 129 at head dim 128, GQA 4:1, window = the 64-query block: the third block's first keys tile lies
+        // wholly outside the window, the last query is alone in its block
+        new("odd-t-window-is-block-hd128-gqa4", 8, 2, 128, 64, [129], [0], 0),
+        // head dim 8 with GQA 2:1 and a window of 5 that cuts every tile off its diagonal, a 1-token sequence between odd ones
+        new("hd8-gqa2-window5-ragged", 4, 2, 8, 5, [11, 1, 33], [0, 0, 0], 0),
+        // decode exactly at the window's edge: position 32 with window 32 drops position 0 (slot 0), position 31 keeps it
+        new("decode-window-edge-hd64-mqa", 4, 1, 64, 32, [1, 1], [32, 31], 32),
     ];
 
     /// <summary>

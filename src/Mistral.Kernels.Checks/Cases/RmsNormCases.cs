@@ -27,6 +27,9 @@ public static class RmsNormCases
         new("rows127_dim33", 127, 33),
         new("rows2_dim4096_7b", 2, 4096),
         new("rows5_dim96_eps1e-3", 5, 96, 1e-3f),
+        // a multiple of 4 but not of 8: fp32 rows all take 16-byte vectors, bf16 rows a 4-element tail, and every
+        // other bf16 row starts 8 bytes off a 16-byte boundary (element-wise)
+        new("rows5_dim68_bf16_tail", 5, 68),
     ];
 
     public static IEnumerable<string> Names => All.Select(c => c.Name);

@@ -26,6 +26,9 @@ public static class RopeCases
         new("t17_h2_d128_theta1e6", 17, 2, 128, 1e6f, 32768),
         new("t127_h8_d64", 127, 8, 64, 1e4f, 4096),
         new("t4_h32_d128_7b", 4, 32, 128, 1e4f, 8192),
+        // the widest head the kernel takes (a 128-pair table), 3 heads: 384 pairs stride over a 256-thread block;
+        // positions up to 2^20, angles far into the range where sinf/cosf take their slow path
+        new("t3_h3_d256_max_far", 3, 3, 256, 1e6f, 1 << 20),
     ];
 
     public static IEnumerable<string> Names => All.Select(c => c.Name);

@@ -24,6 +24,8 @@ public static class SwiGluCases
         new("rows3_hidden176_tiny", 3, 176),
         new("rows17_hidden4097", 17, 4097),
         new("rows127_hidden65", 127, 65),
+        // 4100 = 4 · 1025: fp32 vectors to the end, bf16 8-wide vectors and a 4-element tail
+        new("rows1_hidden4100_bf16_tail", 1, 4100),
         new("rows2_hidden14336_7b", 2, 14336),
     ];
 

@@ -30,13 +30,19 @@ public sealed unsafe class EmulatedDevice : IDevice
     {
         _sources = sources;
         _options = options;
-        _build = new EmulatorBuild(options.CacheDirectory, options.Compiler);
+        if (options.ContractFma && !System.Runtime.Intrinsics.X86.Fma.IsSupported)
+            throw new NotSupportedException("emulated device with FMA contraction: needs an x86-64 host CPU with FMA (the build uses -mfma)");
+        _build = new EmulatorBuild(options.CacheDirectory, options.Compiler, options.ContractFma);
         Info = new DeviceInfo("emulated (host CPU)", 90, 1, 0, 227 * 1024, "none", "host compiler: " + options.Compiler);
     }
 
     public string Name => "emu";
+
+    /// <summary>Whether the kernels were built with FMA contraction (<see cref="EmulatedDeviceOptions.ContractFma"/>).</summary>
+    public bool ContractsFma => _options.ContractFma;
     public DeviceInfo Info { get; }
-    public IReadOnlyList<(string Label, string Text)> Details => [("compiler", $"{CompilerVersion} (kernels/cu built against kernels/emu/cuda_emu.h)")];
+    public IReadOnlyList<(string Label, string Text)> Details =>
+        [("compiler", $"{CompilerVersion} (kernels/cu built against kernels/emu/cuda_emu.h{(_options.ContractFma ? $", {EmulatorBuild.FmaFlags}" : "")})")];
     public IGraphCapture? GraphCapture => null;
     public IDeviceTimer? Timer => null;
 

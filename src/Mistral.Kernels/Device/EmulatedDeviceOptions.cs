@@ -11,9 +11,12 @@ namespace Mistral.Kernels.Device;
 /// launch shape only, so runs are reproducible and a resumed run replays the same orders.</param>
 /// <param name="CheckSharedRaces">Fail a launch in which two threads write the same shared-memory byte with no barrier
 /// between (writes of a different value; reads are not tracked). Slow: compares shared memory at every barrier.</param>
+/// <param name="ContractFma">Build the kernels with FMA contraction (<see cref="Emulation.EmulatorBuild.FmaFlags"/>), as
+/// NVRTC compiles them by default, instead of one rounding per operation; needs a host CPU with FMA.</param>
 public sealed record EmulatedDeviceOptions(
     string CacheDirectory, string Compiler = "g++", bool PoisonAllocations = true, bool CheckRedZones = true,
-    ulong ScheduleSeed = EmulatedDeviceOptions.DefaultSeed, bool CheckSharedRaces = false)
+    ulong ScheduleSeed = EmulatedDeviceOptions.DefaultSeed, bool CheckSharedRaces = false,
+    bool ContractFma = false)
 {
     /// <summary>The seed every emulated run uses unless told otherwise.</summary>
     public const ulong DefaultSeed = 0x5EED_C0DA;

@@ -133,8 +133,20 @@ public interface IOps : IDisposable
     /// <summary>Σ x² over all elements, in fp64 on the host side of the result (global gradient norm).</summary>
     double SumOfSquares(Tensor x);
 
+    /// <summary>
+    /// Σ over the tensors of Σ x² (the global gradient norm's square): fp32 tensors, squares accumulated in fp64. One
+    /// reduction and one download for all of them on a device; on the CPU each tensor's fp64 sum added in order.
+    /// </summary>
+    double SumOfSquares(IReadOnlyList<Tensor> xs);
+
     /// <summary>One AdamW step (torch semantics, decoupled weight decay) on fp32 param, grad, m, v.</summary>
     void AdamWStep(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStepArgs args);
+
+    /// <summary>
+    /// One AdamW step of every tensor (one launch on a device), each exactly as the one-tensor step with
+    /// args.WeightDecay replaced by the tensor's own <see cref="AdamWTensors.WeightDecay"/>.
+    /// </summary>
+    void AdamWStep(IReadOnlyList<AdamWTensors> tensors, AdamWStepArgs args);
 }
 
 /// <summary>Hyper-parameters of one AdamW step; Step counts from 1. GradScale multiplies the gradient first (clipping).</summary>

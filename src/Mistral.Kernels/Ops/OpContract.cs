@@ -259,6 +259,20 @@ internal static class OpContract
         That(args.Step >= 1, op, $"step {args.Step} must count from 1");
     }
 
+    /// <summary>Each tensor's param, grad, m, v F32 of one shape; steps count from 1.</summary>
+    public static void AdamWStep(string op, IReadOnlyList<AdamWTensors> tensors, AdamWStepArgs args)
+    {
+        for (int i = 0; i < tensors.Count; i++)
+            AdamWStep($"{op} [{i}]", tensors[i].Param, tensors[i].Grad, tensors[i].M, tensors[i].V, args);
+        That(args.Step >= 1, op, $"step {args.Step} must count from 1");
+    }
+
+    /// <summary>Every tensor F32 (gradients of trained parameters).</summary>
+    public static void SumOfSquares(string op, IReadOnlyList<Tensor> xs)
+    {
+        for (int i = 0; i < xs.Count; i++) F32(op, $"x[{i}]", xs[i]);
+    }
+
     // ---- shared by a family's forward and backward ----------------------------------------------------------------
 
     /// <summary>x [R, D] and a norm's weight [D] (RMSNorm and LayerNorm alike).</summary>

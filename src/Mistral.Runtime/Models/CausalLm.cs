@@ -3,6 +3,7 @@ using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Cache;
 using Mistral.Runtime.Model;
 using Mistral.Runtime.Modules;
+using Mistral.Runtime.Numerics;
 using Mistral.Runtime.Training;
 
 namespace Mistral.Runtime.Models;
@@ -42,6 +43,15 @@ public abstract class CausalLm : ICausalLm
         LogitsFor logitsFor = LogitsFor.AllTokens, ActivationObserver? observe = null) =>
         Checked(new ForwardPass(Ops, _scratch, null), tokenIds, positions, batch, cache, logitsFor, observe);
 
+    public Tensor Forward(ReadOnlySpan<int> tokens, AttentionBatch batch, ParameterOverrides overrides)
+    {
+        int T = batch.TotalTokens;
+        Validate(tokens, batch, null, LogitsFor.AllTokens);
+        using var tokenIds = Ops.Upload(tokens, new Shape(T));                  // I32 [T]
+        using var positions = Ops.Upload(batch.Positions(), new Shape(T));      // I32 [T]
+        return Checked(new ForwardPass(Ops, _scratch, null, overrides), tokenIds, positions, batch, null, LogitsFor.AllTokens, null);
+    }
+
     public Tensor Forward(ReadOnlySpan<int> tokens, AttentionBatch batch, TrainingPass train, ActivationObserver? observe = null)
     {
         int T = batch.TotalTokens;
@@ -64,10 +74,43 @@ public abstract class CausalLm : ICausalLm
         var h = Embed(pass, tokenIds, positions, batch);                          // [T, D] residual stream
         observe?.Invoke("embed", h);
         for (int layer = 0; layer < Config.LayerCount; layer++)
-            h = RunBlock(pass, layer, h, positions, batch, cache?.Layer(layer), observe);
+            h = pass.Train is { Recompute: true } train
+                ? RecomputedBlock(train, layer, h, positions, batch, observe)
+                : RunBlock(pass, layer, h, positions, batch, cache?.Layer(layer), observe);
         cache?.Advance(batch);
         var last = logitsFor == LogitsFor.LastTokens ? LastTokens(h, batch) : h; // [B or T, D]
         return Head(pass, last, observe);
+    }
+
+    /// <summary>
+    /// One block under activation recompute (training, no cache). Its forward runs on a child tape dropped as soon as
+    /// the block is done, so the tape keeps only the block's input (already on it) and a copy of its output. The
+    /// backward runs the forward again on a fresh child tape, from the same input and with the same LoRA dropout masks
+    /// (the RNG restarted from its state before the first run), replays it seeded with d(output), and hands d(input)
+    /// to the tape; parameter gradients go straight into their shared buffers. Every op sees the inputs it saw without
+    /// recompute and the contributions to each gradient arrive in the same order, so the gradients are bit-identical.
+    /// </summary>
+    private Tensor RecomputedBlock(TrainingPass train, int layer, Tensor h, Tensor positions, AttentionBatch batch, ActivationObserver? observe)
+    {
+        var tape = train.Tape;
+        var rngState = train.DropoutRng?.State;
+        Tensor output;
+        using (var first = tape.Child())
+        {
+            var y = RunBlock(new ForwardPass(Ops, _scratch, train.On(first, train.DropoutRng)), layer, h, positions, batch, null, observe);
+            output = tape.NewActivation([.. y.Shape.Dims]);
+            Ops.Copy(y, output);
+        }
+        tape.Record(() =>
+        {
+            if (tape.GradOf(output) is not { } dOutput) return;
+            using var again = tape.Child();
+            var rng = rngState is null ? null : Xoshiro256StarStar.FromState(rngState);
+            var y = RunBlock(new ForwardPass(Ops, _scratch, train.On(again, rng)), layer, h, positions, batch, null, null);
+            again.Backward(y, dOutput);
+            if (again.GradOf(h) is { } dInput) tape.AccumulateGrad(h, g => Ops.Copy(dInput, g));
+        });
+        return output;
     }
 
     /// <summary>The family's input embedding of ids [T] at positions [T]: the residual stream h [T, D].</summary>

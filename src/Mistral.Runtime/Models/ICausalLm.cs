@@ -45,6 +45,13 @@ public interface ICausalLm : IDisposable
         LogitsFor logitsFor = LogitsFor.AllTokens, ActivationObserver? observe = null);
 
     /// <summary>
+    /// The inference forward over a cache-free batch with <paramref name="overrides"/> applied (LoRA adapters added,
+    /// trained copies in place of stored weights) and nothing recorded: evaluation during training. Returns logits
+    /// [T, V] in scratch, as the other inference forwards do.
+    /// </summary>
+    Tensor Forward(ReadOnlySpan<int> tokens, AttentionBatch batch, ParameterOverrides overrides);
+
+    /// <summary>
     /// The training forward: the same model over a cache-free batch, every op recorded on <paramref name="train"/>'s
     /// tape. Returns logits [T, V], owned by the tape (as are the uploaded ids and positions).
     /// </summary>

@@ -26,13 +26,13 @@ public sealed class Attention(Linear wq, Linear wk, Linear wv, Linear wo, Attent
         ActivationObserver? observe = null, string observePrefix = "")
     {
         int T = batch.TotalTokens, Dh = Config.HeadDim;
+        // Each buffer right before the op that writes it: a tape frees an activation's gradient after the backward
+        // of the first op recorded after the activation was allocated (Tape's summary).
         var q = pass.Buffer("q", T, Config.NHeads * Dh);     // [T, H·Dh]
-        var k = pass.Buffer("k", T, Config.NKvHeads * Dh);   // [T, Hkv·Dh]
-        var v = pass.Buffer("v", T, Config.NKvHeads * Dh);   // [T, Hkv·Dh]
-        var att = pass.Buffer("att", T, Config.NHeads * Dh); // [T, H·Dh]
-
         Wq.Forward(pass, x, q);
+        var k = pass.Buffer("k", T, Config.NKvHeads * Dh);   // [T, Hkv·Dh]
         Wk.Forward(pass, x, k);
+        var v = pass.Buffer("v", T, Config.NKvHeads * Dh);   // [T, Hkv·Dh]
         Wv.Forward(pass, x, v);
         if (Rope is not null)
         {
@@ -44,6 +44,7 @@ public sealed class Attention(Linear wq, Linear wk, Linear wv, Linear wo, Attent
         observe?.Invoke(observePrefix + "k" + rotated, k);
         observe?.Invoke(observePrefix + "v", v);
 
+        var att = pass.Buffer("att", T, Config.NHeads * Dh); // [T, H·Dh]
         Scores(pass, q, k, v, batch, cache, att);
         if (cache is not null) pass.Ops.KvCacheAppend(k, v, batch, cache);
         if (observeHeads) observe?.Invoke(observePrefix + "attn_heads", att);

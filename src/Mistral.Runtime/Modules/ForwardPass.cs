@@ -13,12 +13,14 @@ namespace Mistral.Runtime.Modules;
 public sealed class ForwardPass
 {
     private readonly ScratchTensors? _scratch;
+    private readonly ParameterOverrides? _overrides;
 
-    internal ForwardPass(IOps ops, ScratchTensors scratch, TrainingPass? train)
+    internal ForwardPass(IOps ops, ScratchTensors scratch, TrainingPass? train, ParameterOverrides? overrides = null)
     {
         Ops = ops;
         _scratch = scratch;
         Train = train;
+        _overrides = overrides;
     }
 
     /// <summary>A training pass on its own (no scratch: every buffer is an activation of the tape), e.g. to run one module.</summary>
@@ -32,6 +34,12 @@ public sealed class ForwardPass
 
     /// <summary>The training pass whose tape records each op's backward, or null for inference.</summary>
     public TrainingPass? Train { get; }
+
+    /// <summary>
+    /// The adapters and trained copies the forward applies: the training pass's, or those an inference forward was given
+    /// (evaluation during training: applied, nothing recorded); null for plain inference.
+    /// </summary>
+    public ParameterOverrides? Overrides => Train?.Overrides ?? _overrides;
 
     /// <summary>A reused scratch buffer [rows, cols] for inference; a fresh tape-owned activation while training.</summary>
     public Tensor Buffer(string slot, int rows, int cols) =>

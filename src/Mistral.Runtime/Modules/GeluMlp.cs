@@ -17,10 +17,10 @@ public sealed class GeluMlp(Linear fc, Linear proj, GeluApproximation approximat
     public void Forward(ForwardPass pass, Tensor x, Tensor y, ActivationObserver? observe = null, string observePrefix = "")
     {
         int T = x.Shape[0], F = Fc.Out;
-        var fc = pass.Buffer("fc", T, F);         // [T, F]
-        var hidden = pass.Buffer("hidden", T, F); // [T, F]
+        var fc = pass.Buffer("fc", T, F);         // [T, F]; each buffer right before its op (Attention.Forward says why)
         Fc.Forward(pass, x, fc);
         observe?.Invoke(observePrefix + "mlp_fc", fc);
+        var hidden = pass.Buffer("hidden", T, F); // [T, F]
         Gelu(pass, fc, hidden);
         observe?.Invoke(observePrefix + "mlp_hidden", hidden);
         Proj.Forward(pass, hidden, y);

@@ -21,7 +21,8 @@ public sealed class LayerNorm(string weightName, Tensor weight, string biasName,
         var ops = pass.Ops;
         if (pass.Train is not { } train)
         {
-            ops.LayerNormForward(x, Weight, Bias, Eps, y, null, null);
+            var overrides = pass.Overrides;
+            ops.LayerNormForward(x, overrides?.Trainable(WeightName)?.Value ?? Weight, overrides?.Trainable(BiasName)?.Value ?? Bias, Eps, y, null, null);
             return;
         }
         var tape = train.Tape;

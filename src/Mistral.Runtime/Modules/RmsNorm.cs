@@ -18,7 +18,7 @@ public sealed class RmsNorm(string weightName, Tensor weight, float eps)
         var ops = pass.Ops;
         if (pass.Train is not { } train)
         {
-            ops.RmsNormForward(x, Weight, Eps, y, null);
+            ops.RmsNormForward(x, pass.Overrides?.Trainable(WeightName)?.Value ?? Weight, Eps, y, null);
             return;
         }
         var tape = train.Tape;

@@ -15,11 +15,11 @@ public sealed class SwiGluMlp(Linear gate, Linear up, Linear down)
     public void Forward(ForwardPass pass, Tensor x, Tensor y)
     {
         int T = x.Shape[0], F = Gate.Out;
-        var gate = pass.Buffer("gate", T, F);     // [T, F]
-        var up = pass.Buffer("up", T, F);         // [T, F]
-        var hidden = pass.Buffer("hidden", T, F); // [T, F]
+        var gate = pass.Buffer("gate", T, F);     // [T, F]; each buffer right before its op (Attention.Forward says why)
         Gate.Forward(pass, x, gate);
+        var up = pass.Buffer("up", T, F);         // [T, F]
         Up.Forward(pass, x, up);
+        var hidden = pass.Buffer("hidden", T, F); // [T, F]
         SwiGlu(pass, gate, up, hidden);
         Down.Forward(pass, hidden, y);
     }

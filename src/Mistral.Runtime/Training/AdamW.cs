@@ -5,11 +5,13 @@ using Mistral.Runtime.Model;
 namespace Mistral.Runtime.Training;
 
 /// <summary>
-/// torch.optim.AdamW over a fixed list of fp32 parameters, one <see cref="IOps.AdamWStep"/> per tensor: decoupled weight
-/// decay on every trainable tensor (LoRA and norms alike, as the reference), bias-corrected moments. m and v live on the
+/// torch.optim.AdamW over a fixed list of fp32 parameters, all of them in one multi-tensor
+/// <see cref="IOps.AdamWStep(IReadOnlyList{AdamWTensors}, AdamWStepArgs)"/> (one launch on a device): decoupled weight
+/// decay on each tensor whose <see cref="TrainableParameter.Decay"/> is set (two parameter groups, as Hugging Face
+/// Trainer builds them; LoRA decays every tensor, as its reference), bias-corrected moments. m and v live on the
 /// ops' device in fp32. <see cref="Step"/> counts completed updates (torch's state['step']).
 /// </summary>
-public sealed class AdamW : IDisposable
+public sealed class AdamW : IOptimizer, IDisposable
 {
     private readonly IOps _ops;
     private readonly IReadOnlyList<TrainableParameter> _parameters;
@@ -32,8 +34,10 @@ public sealed class AdamW : IDisposable
     {
         Step++;
         var args = new AdamWStepArgs((float)lr, _beta1, _beta2, _eps, _weightDecay, Step, gradScale);
-        for (int i = 0; i < _parameters.Count; i++)
-            _ops.AdamWStep(_parameters[i].Value, _parameters[i].Grad, _m[i], _v[i], args);
+        var tensors = new AdamWTensors[_parameters.Count];
+        for (int i = 0; i < tensors.Length; i++)
+            tensors[i] = new AdamWTensors(_parameters[i].Value, _parameters[i].Grad, _m[i], _v[i], _parameters[i].Decay ? _weightDecay : 0f);
+        _ops.AdamWStep(tensors, args);
     }
 
     /// <summary>"{name}.exp_avg" and "{name}.exp_avg_sq" per parameter, fp32 (for checkpoints).</summary>

@@ -5,8 +5,9 @@ namespace Mistral.Runtime.Training;
 /// <summary>torch.nn.utils.clip_grad_norm_: one global L2 norm over every gradient, scale = min(1, max / (norm + 1e-6)).</summary>
 public static class GradientClipping
 {
+    /// <summary>sqrt(Σ g²) over every gradient, squares in fp64: one reduction and one download on a device.</summary>
     public static double GlobalNorm(IOps ops, IEnumerable<TrainableParameter> parameters) =>
-        Norm(parameters.Select(p => ops.SumOfSquares(p.Grad)));
+        Math.Sqrt(ops.SumOfSquares(parameters.Select(p => p.Grad).ToArray()));
 
     /// <summary>
     /// √Σ of per-tensor sums of squares, added in the order given: ZeRO-1 gathers the same per-tensor sums from their

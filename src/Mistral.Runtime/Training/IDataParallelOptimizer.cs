@@ -7,7 +7,7 @@ namespace Mistral.Runtime.Training;
 /// same parameters. Stage 0 (<see cref="ReplicatedOptimizer"/>): gradients all-reduced, AdamW state on every rank.
 /// Stage 1 (<see cref="ShardedOptimizer"/>): each rank keeps AdamW state for its share of the parameters only.
 /// </summary>
-public interface IDataParallelOptimizer : IDisposable
+public interface IDataParallelOptimizer : IOptimizer, IDisposable
 {
     /// <summary>0 or 1.</summary>
     int ZeroStage { get; }
@@ -24,9 +24,6 @@ public interface IDataParallelOptimizer : IDisposable
 
     /// <summary>The L2 norm of the summed gradients over every parameter: the same bits on every rank and at every stage.</summary>
     double GradientNorm();
-
-    /// <summary>One AdamW update at rate <paramref name="lr"/> of gradients scaled by <paramref name="gradScale"/>; parameters then agree on every rank.</summary>
-    void Update(double lr, float gradScale);
 
     /// <summary>Writes this rank's part of the optimizer state into a checkpoint folder (stage 0: rank 0 alone writes).</summary>
     void WriteState(string folder);

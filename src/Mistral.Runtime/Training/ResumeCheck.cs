@@ -29,10 +29,10 @@ public static class ResumeCheck
             throw Bad("DataPosition", $"epoch {state.DataPosition.Epoch}, window {state.DataPosition.Window}: the data has {windowsPerEpoch} windows per epoch");
         if (state.DropoutRngState is not { Length: 4 } rng || rng.All(w => w == 0))
             throw Bad("DropoutRngState", "must be four 64-bit words, not all zero (xoshiro256** state)");
-        if (state.LoraRank != saved.Lora.Rank)
-            throw Bad("LoraRank", $"{state.LoraRank}, but its config.yaml says lora.rank {saved.Lora.Rank}");
-        if (state.LoraScaling != (float)saved.Lora.Scaling)
-            throw Bad("LoraScaling", $"{state.LoraScaling}, but its config.yaml says lora.scaling {saved.Lora.Scaling}");
+        if (state.LoraRank != (saved.Lora?.Rank ?? 0))
+            throw Bad("LoraRank", $"{state.LoraRank}, but its config.yaml says {(saved.Lora is { } l ? $"lora.rank {l.Rank}" : "lora: null (0)")}");
+        if (state.LoraScaling != (float)(saved.Lora?.Scaling ?? 0))
+            throw Bad("LoraScaling", $"{state.LoraScaling}, but its config.yaml says lora.scaling {saved.Lora?.Scaling ?? 0}");
         if (!string.Equals(Path.GetFullPath(state.InitialModelPath), Path.GetFullPath(config.InitialModelPath), StringComparison.Ordinal))
             throw Bad("InitialModelPath", $"'{state.InitialModelPath}', but the config's initial_model_path is '{config.InitialModelPath}'");
     }
@@ -54,11 +54,15 @@ public static class ResumeCheck
         Compare("optim.schedule", saved.Optim.Schedule, now.Optim.Schedule);
         Compare("optim.warmup_steps", saved.Optim.WarmupSteps, now.Optim.WarmupSteps);
         Compare("optim.pct_start", saved.Optim.PctStart, now.Optim.PctStart);
-        Compare("lora.rank", saved.Lora.Rank, now.Lora.Rank);
-        Compare("lora.scaling", saved.Lora.Scaling, now.Lora.Scaling);
-        Compare("lora.dropout", saved.Lora.Dropout, now.Lora.Dropout);
-        Compare("lora.targets", string.Join(",", saved.Lora.Targets), string.Join(",", now.Lora.Targets));
-        Compare("lora.train_norms", saved.Lora.TrainNorms, now.Lora.TrainNorms);
+        Compare("lora", saved.Lora is null ? "null" : "adapters", now.Lora is null ? "null" : "adapters");
+        if (saved.Lora is { } before && now.Lora is { } after)
+        {
+            Compare("lora.rank", before.Rank, after.Rank);
+            Compare("lora.scaling", before.Scaling, after.Scaling);
+            Compare("lora.dropout", before.Dropout, after.Dropout);
+            Compare("lora.targets", string.Join(",", before.Targets), string.Join(",", after.Targets));
+            Compare("lora.train_norms", before.TrainNorms, after.TrainNorms);
+        }
         Compare("seq_len", saved.SeqLen, now.SeqLen);
         Compare("batch_size", saved.BatchSize, now.BatchSize);
         Compare("num_microbatches", saved.NumMicrobatches, now.NumMicrobatches);

@@ -10,11 +10,12 @@ using Mistral.Runtime.Training.Config;
 using Mistral.Runtime.Training.Data;
 using Mistral.Runtime.Training.Lora;
 using Mistral.Runtime.Training.Metrics;
+using Mistral.Runtime.Training.Policies;
 
 namespace Mistral.Runtime.Training;
 
 /// <summary>
-/// LoRA fine-tuning from a <see cref="TrainConfig"/>: load model, tokenizer and data; per step run num_microbatches
+/// Fine-tuning from a <see cref="TrainConfig"/> (LoRA, or every weight with `lora: null`): load model, tokenizer and data; per step run num_microbatches
 /// micro-batches forward and backward (gradients summed, the loss one mean over every unmasked target of the step),
 /// clip by global norm, one AdamW update at the schedule's rate; log, evaluate and checkpoint on their frequencies;
 /// at the end write run_dir/merged in the input model's layout. With resume, continues from the latest checkpoint and
@@ -36,7 +37,7 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
     public TrainResult Run(bool resume, CancellationToken cancel = default, bool allowConfigChange = false)
     {
         bool lead = _comm.Rank == 0;
-        if (_comm.WorldSize > 1 && config.Lora.Dropout > 0)
+        if (_comm.WorldSize > 1 && config.Lora?.Dropout > 0)
             throw new TrainConfigException(config.SourceFile, "lora.dropout",
                 $"dropout masks come from one sequential random stream, so {_comm.WorldSize} ranks cannot reproduce it yet; set lora.dropout: 0 to train on several ranks");
         // Before anything is read or written: one run per run_dir. Rank 0 holds the lock for the whole data-parallel
@@ -53,16 +54,22 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
         foreach (var bad in data.BadLines.Take(JsonlDataset.BadLinesShown)) log?.Invoke($"skipped bad line {bad}");
         if (data.BadLines.Count > JsonlDataset.BadLinesShown) log?.Invoke($"skipped {data.BadLines.Count} bad lines in all");
         bool evaluate = lead && !config.NoEval && data.Eval.Count > 0; // the other ranks wait at the next step's collectives
-        if (config.Recompute) log?.Invoke("note: recompute is not implemented yet; every activation is kept for the backward pass");
         log?.Invoke($"{data.Train.Count} training documents ({data.Train.Sum(d => d.Tokens.Length)} tokens), {data.Eval.Count} eval documents");
 
-        // Frozen base weights in the ops' activation dtype (the device ops take one dtype per call); the precision
-        // itself is chosen when the ops are created (config.precision / --precision).
+        // Base weights in the ops' activation dtype (the device ops take one dtype per call); the precision itself is
+        // chosen when the ops are created (config.precision / --precision). LoRA keeps them frozen; `lora: null` trains
+        // every one of them, from fp32 masters read exactly from the checkpoint (the working copy when fp32).
         using var weights = ModelWeights.Load(model, ops, ops.ActivationDType);
         using var baseModel = ModelFamilies.Create(ops, weights);
-        using var adapters = LoraAdapters.Create(ops, baseModel, config.Lora, Xoshiro256StarStar.ForStream(config.Seed, LoraInitStream));
+        using var adapters = config.Lora is { } loraConfig
+            ? LoraAdapters.Create(ops, baseModel, loraConfig, Xoshiro256StarStar.ForStream(config.Seed, LoraInitStream))
+            : null;
         var dropoutRng = Xoshiro256StarStar.ForStream(config.Seed, DropoutStream);
-        using var lm = new LoraTrainingModel(ops, baseModel, adapters, config.Lora.TrainNorms, (float)config.Lora.Dropout, dropoutRng);
+        var loraPolicy = adapters is null ? null : new LoraPolicy(ops, baseModel, adapters, config.Lora!.TrainNorms, (float)config.Lora.Dropout, dropoutRng);
+        using var lm = new TrainingModel(ops, baseModel, loraPolicy ?? (IParameterPolicy)new FullParameterPolicy(ops, baseModel, weights, model.Read))
+        {
+            Recompute = config.Recompute,
+        };
         using var optimizer = DataParallelOptimizer.Create(config.ZeroStage, ops, _comm, lm.Parameters,
             owned => new AdamW(ops, owned, config.Optim.Beta1, config.Optim.Beta2, config.Optim.Eps, config.Optim.WeightDecay));
         if (_comm.WorldSize > 1 || config.ZeroStage > 0) log?.Invoke(DataParallelOptimizer.Describe(optimizer, _comm.Rank, _comm.WorldSize));
@@ -85,7 +92,7 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
             lm.Import(trained, lm.Parameters, latest);
             optimizer.ReadState(latest, state.Step);
             dropoutRng = Xoshiro256StarStar.FromState(state.DropoutRngState);
-            lm.SetDropoutRng(dropoutRng);
+            if (loraPolicy is not null) loraPolicy.DropoutRng = dropoutRng;
             (step, position, tokensSeen, lastCheckpoint) = (state.Step, state.DataPosition, state.TokensSeen, latest);
             log?.Invoke($"resumed from {latest} (step {step})");
         }
@@ -136,7 +143,7 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
                     $"step {step + 1}: the {(double.IsFinite(loss) ? "gradient norm" : "loss")} is not finite (loss {loss}, gradient norm {norm}); " +
                     $"stopped before updating the weights. Last good checkpoint: {lastCheckpoint ?? "none"}. " +
                     "Resume from it with a lower optim.lr, or set skip_nonfinite: true to skip such steps");
-            if (finite) optimizer.Update(lr, GradientClipping.Scale(norm, config.MaxGradNorm));
+            if (finite) lm.Update(optimizer, lr, GradientClipping.Scale(norm, config.MaxGradNorm));
             else log?.Invoke($"step {step + 1}: loss {loss}, gradient norm {norm}: not finite, skipped without an update (skip_nonfinite)");
             step++;
 
@@ -173,8 +180,8 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
                 return TrainingCheckpoint.PathOf(config.RunDir, step);
             }
             return TrainingCheckpoint.Write(config.RunDir,
-                new TrainingState(step, loader.Position, dropoutRng.State, tokensSeen, config.Lora.Rank, (float)config.Lora.Scaling, model.DirectoryPath),
-                lm.Export(lm.Lora.Parameters), lm.Export(lm.Norms), optimizer.WriteState, config.EffectiveYaml, config.KeepLastCheckpoints,
+                new TrainingState(step, loader.Position, dropoutRng.State, tokensSeen, config.Lora?.Rank ?? 0, (float)(config.Lora?.Scaling ?? 0), model.DirectoryPath),
+                lm.Export(adapters?.Parameters ?? []), lm.Export(loraPolicy?.Norms ?? lm.Parameters), optimizer.WriteState, config.EffectiveYaml, config.KeepLastCheckpoints,
                 beforeCommit: () => { _comm.Barrier(); _comm.Barrier(); });
         }
 
@@ -190,7 +197,7 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
         if (lead)
         {
             var trainedNow = lm.Export(lm.Parameters).ToDictionary(t => t.Name, StringComparer.Ordinal);
-            LoraMerge.WriteMergedModel(model, LoraMerge.MergedWeights(model, trainedNow, (float)config.Lora.Scaling, config.SourceFile), mergedPath);
+            LoraMerge.WriteMergedModel(model, LoraMerge.MergedWeights(model, trainedNow, (float)(config.Lora?.Scaling ?? 0), config.SourceFile), mergedPath);
             log?.Invoke($"merged model written to {mergedPath}");
         }
         _comm.Barrier();
@@ -204,21 +211,25 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
     /// </summary>
     private void CheckSizes(IModelConfig m)
     {
-        if (config.Lora.Rank > m.Width)
+        if (config.Lora?.Rank > m.Width)
             throw new TrainConfigException(config.SourceFile, "lora.rank", $"{config.Lora.Rank} is larger than the model's width {m.Width}: a rank above the smaller side of an adapted matrix adds nothing");
         if (m.ContextLength is int context && config.SeqLen > context)
             throw new TrainConfigException(config.SourceFile, "seq_len", $"{config.SeqLen} is longer than the model's context of {context}");
         double element = ops.ActivationDType.SizeOf();
         // Upper bounds that hold for every family: each projection of a block (q, k, v, o, up, gate, down) adapted.
         double perLayerAdapterWidth = 2.0 * m.Width + m.Heads * m.HeadDim + 2.0 * m.KvHeads * m.HeadDim + 3.0 * m.FeedForwardWidth + 3.0 * m.Width + 2.0 * m.FeedForwardWidth;
-        double adapters = 4.0 * sizeof(float) * config.Lora.Rank * perLayerAdapterWidth * m.LayerCount; // A and B: value, gradient, m, v
+        double trained = config.Lora is { } lora
+            ? 4.0 * sizeof(float) * lora.Rank * perLayerAdapterWidth * m.LayerCount   // A and B: value, gradient, m, v
+            : 4.0 * sizeof(float) * m.ParameterCount;                                   // every weight: fp32 master, gradient, m, v
         double tokens = (double)config.BatchSize * config.SeqLen;
-        double activations = tokens * m.LayerCount * (6.0 * m.Width + 2.0 * m.Heads * m.HeadDim + 2.0 * m.KvHeads * m.HeadDim + 3.0 * m.FeedForwardWidth) * element
-                             + tokens * m.VocabSize * 2 * sizeof(float);                                 // logits and their gradient
+        double perBlock = 6.0 * m.Width + 2.0 * m.Heads * m.HeadDim + 2.0 * m.KvHeads * m.HeadDim + 3.0 * m.FeedForwardWidth;
+        double blocks = config.Recompute ? m.LayerCount * m.Width + perBlock : m.LayerCount * perBlock; // recompute: each block's output, one block at a time
+        double activations = tokens * blocks * element + tokens * m.VocabSize * 2 * sizeof(float);       // logits and their gradient
         double weights = (double)m.ParameterCount * element;
         Devices.MemoryBudget.Require(ops,
-            $"training with lora.rank {config.Lora.Rank}, seq_len {config.SeqLen} and batch_size {config.BatchSize} (weights, adapters with AdamW state, one micro-batch's activations)",
-            weights + adapters + activations);
+            $"training with {(config.Lora is { } l ? $"lora.rank {l.Rank}" : "every weight (lora: null)")}, seq_len {config.SeqLen} and batch_size {config.BatchSize} " +
+            $"(weights, {(config.Lora is null ? "their fp32 masters, gradients" : "adapters")} with AdamW state, one micro-batch's activations)",
+            weights + trained + activations);
     }
 
     /// <summary>Refuses to resume with settings that change the numbers, naming each, unless allowed (then says them).</summary>
@@ -237,7 +248,7 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
     private List<TrainBatch> EvalBatches(IReadOnlyList<TokenizedDocument> eval) =>
         Packing.Pack(eval, config.SeqLen).Chunk(config.BatchSize).Select(TrainBatch.FromWindows).ToList();
 
-    private static double EvalLoss(LoraTrainingModel lm, List<TrainBatch> batches)
+    private static double EvalLoss(TrainingModel lm, List<TrainBatch> batches)
     {
         double sum = 0, weights = 0;
         foreach (var b in batches)

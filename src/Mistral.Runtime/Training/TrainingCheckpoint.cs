@@ -17,6 +17,8 @@ public static partial class TrainingCheckpoint
 {
     public const string LoraFile = "lora.safetensors";
     public const string NormsFile = "norms.safetensors";
+    /// <summary>Every weight of a full-parameter run (state.json LoraRank 0), fp32 under native names.</summary>
+    public const string WeightsFile = "weights.safetensors";
     public const string OptimizerFile = OptimizerStateFiles.Replicated;
     public const string StateFile = "state.json";
     public const string ConfigFile = "config.yaml";
@@ -56,7 +58,9 @@ public static partial class TrainingCheckpoint
     /// into <see cref="TempPathOf"/>, so the checkpoint appears only once every rank has reached it and written), then
     /// the SHA-256 manifest of every file there, renames it to step_N and prunes to <paramref name="keepLast"/>.
     /// </summary>
-    public static string Write(string runDir, TrainingState state, IEnumerable<HostTensor> lora, IEnumerable<HostTensor> norms,
+    /// <param name="lora">the adapters; empty in a full-parameter run (LoraRank 0: no lora file).</param>
+    /// <param name="weights">trained copies of stored weights: the norms of a LoRA run, or every weight of a full-parameter one.</param>
+    public static string Write(string runDir, TrainingState state, IEnumerable<HostTensor> lora, IEnumerable<HostTensor> weights,
         Action<string> writeOptimizer, string effectiveYaml, int? keepLast, Action? beforeCommit = null)
     {
         var root = Folder(runDir);
@@ -70,9 +74,9 @@ public static partial class TrainingCheckpoint
             ["rank"] = state.LoraRank.ToString(CultureInfo.InvariantCulture),
             ["scaling"] = state.LoraScaling.ToString("R", CultureInfo.InvariantCulture),
         };
-        SafeTensorsWriter.Write(Path.Combine(temp, LoraFile), lora, meta);
-        var normList = norms.ToList();
-        if (normList.Count > 0) SafeTensorsWriter.Write(Path.Combine(temp, NormsFile), normList);
+        if (state.LoraRank > 0) SafeTensorsWriter.Write(Path.Combine(temp, LoraFile), lora, meta);
+        var weightList = weights.ToList();
+        if (weightList.Count > 0) SafeTensorsWriter.Write(Path.Combine(temp, state.LoraRank > 0 ? NormsFile : WeightsFile), weightList);
         writeOptimizer(temp);
         File.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, Json));
         File.WriteAllText(Path.Combine(temp, ConfigFile), effectiveYaml);
@@ -103,9 +107,11 @@ public static partial class TrainingCheckpoint
         {
             throw new CheckpointFormatException(path, $"not a valid manifest: {e.Message}");
         }
-        foreach (var name in new[] { LoraFile, StateFile, ConfigFile })
+        foreach (var name in new[] { StateFile, ConfigFile })
             if (!manifest.ContainsKey(name)) throw new CheckpointFormatException(path, $"does not list {name}");
         if (OptimizerStateFiles.Missing(manifest.Keys) is { } problem) throw new CheckpointFormatException(path, $"lists {problem}");
+        if (!manifest.ContainsKey(LoraFile) && !manifest.ContainsKey(WeightsFile))   // adapters, or a full-parameter run's weights
+            throw new CheckpointFormatException(path, $"does not list {LoraFile}");
         foreach (var (name, sha) in manifest)
         {
             var file = Path.Combine(checkpoint, name);
@@ -138,9 +144,11 @@ public static partial class TrainingCheckpoint
         }
     }
 
-    /// <summary>Trained tensors of a checkpoint: adapters plus norms (when trained), by reference name.</summary>
+    /// <summary>Trained tensors of a checkpoint by reference name: adapters plus norms (when trained), or every weight of a full-parameter run.</summary>
     public static Dictionary<string, HostTensor> ReadTrained(string checkpoint)
     {
+        var weights = Path.Combine(checkpoint, WeightsFile);
+        if (File.Exists(weights)) return new Dictionary<string, HostTensor>(SafeTensorsFile.ReadAll(weights), StringComparer.Ordinal);
         var result = new Dictionary<string, HostTensor>(SafeTensorsFile.ReadAll(Path.Combine(checkpoint, LoraFile)), StringComparer.Ordinal);
         var norms = Path.Combine(checkpoint, NormsFile);
         if (File.Exists(norms))

@@ -39,6 +39,11 @@ public sealed class OpContractTests(DeviceFixture devices) : IClassFixture<Devic
             "cross_entropy_backward: dLogits is [2, 4] but logits is [2, 5]; they must match"),
         ["adamw-bf16-param"] = (o => o.AdamWStep(o.Allocate(new Shape(2), DType.BF16), F32(o, 2), F32(o, 2), F32(o, 2), new AdamWStepArgs(1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 1)),
             "adamw_step: param BF16[2] must be F32"),
+        ["adamw-multi-m-shape"] = (o => o.AdamWStep([new AdamWTensors(F32(o, 2), F32(o, 2), F32(o, 2), F32(o, 2), 0f), new AdamWTensors(F32(o, 3), F32(o, 3), F32(o, 4), F32(o, 3), 0.1f)],
+                new AdamWStepArgs(1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 1)),
+            "adamw_step [1]: m is [4] but param is [3]; they must match"),
+        ["sum-of-squares-bf16"] = (o => o.SumOfSquares([F32(o, 2), o.Allocate(new Shape(3), DType.BF16)]),
+            "sum_of_squares: x[1] BF16[3] must be F32"),
     };
 
     public static TheoryData<string> Names => [.. Calls.Keys];

@@ -54,11 +54,20 @@ public sealed class TrainConfigTests
         Assert.Equal("/runs/cfg/out", c.RunDir);
         Assert.Equal((64, 2, 3, 40), (c.SeqLen, c.BatchSize, c.NumMicrobatches, c.MaxSteps));
         Assert.Equal(new OptimConfig(6e-5, 0.05, 0.1, 0.9, 0.95, 1e-6, "cosine", 4), c.Optim);
-        Assert.Equal((8, 0.1, 2.0, null, true), (c.Lora.Rank, c.Lora.Dropout, c.Lora.Scaling, c.Lora.InitFile, c.Lora.TrainNorms));
+        Assert.Equal((8, 0.1, 2.0, null, true), (c.Lora!.Rank, c.Lora.Dropout, c.Lora.Scaling, c.Lora.InitFile, c.Lora.TrainNorms));
         Assert.Equal(["wq", "wv"], c.Lora.Targets);
         Assert.Equal((7UL, 2, 10, false, 2, 1.0), (c.Seed, c.LogFreq, c.EvalFreq, c.NoEval, c.KeepLastCheckpoints, c.MaxGradNorm));
         Assert.Equal(("cpu", "fp32", true), (c.Device, c.Precision, c.Recompute));
         Assert.Equal([(5, 20), (10, 40)], c.Checkpoints.Pairs);
+    }
+
+    [Fact]
+    public void Parse_LoraNull_IsFullParameterFineTuning_AnAbsentLoraTakesTheDefaults()
+    {
+        const string minimal = "data: {data: a.jsonl}\ninitial_model_path: m\nrun_dir: r\n";
+        Assert.Null(TrainConfigLoader.Parse(minimal + "lora: null\n", File).Lora);
+        Assert.Null(TrainConfigLoader.Parse(minimal, File, ["lora=null"]).Lora);
+        Assert.Equal(16, TrainConfigLoader.Parse(minimal, File).Lora?.Rank);
     }
 
     [Fact]
@@ -67,7 +76,7 @@ public sealed class TrainConfigTests
         var c = TrainConfigLoader.Parse("data: {data: a.jsonl}\ninitial_model_path: m\nrun_dir: r\n", File);
         Assert.Equal((2048, 1, 1, 100), (c.SeqLen, c.BatchSize, c.NumMicrobatches, c.MaxSteps));
         Assert.Equal(new OptimConfig(1e-4, 0.1, 0.05, 0.9, 0.999, 1e-8, "one_cycle", 0), c.Optim);
-        Assert.Equal(LoraConfig.AllTargets, c.Lora.Targets);
+        Assert.Equal(LoraConfig.AllTargets, c.Lora!.Targets);
         Assert.Equal((16, 0.0, 2.0), (c.Lora.Rank, c.Lora.Dropout, c.Lora.Scaling));
         Assert.Null(c.KeepLastCheckpoints);
         Assert.Equal(("auto", "auto"), (c.Device, c.Precision));
@@ -125,7 +134,7 @@ public sealed class TrainConfigTests
             ["optim.lr=0.001", "optim.betas=[0.8, 0.9]", "lora.init_file=init.safetensors", "run_dir=/tmp/x", "max_steps=5"]);
         Assert.Equal(0.001, c.Optim.Lr);
         Assert.Equal((0.8, 0.9), (c.Optim.Beta1, c.Optim.Beta2));
-        Assert.Equal(Path.GetFullPath("init.safetensors"), c.Lora.InitFile); // --set paths: relative to the working directory
+        Assert.Equal(Path.GetFullPath("init.safetensors"), c.Lora!.InitFile); // --set paths: relative to the working directory
         Assert.Equal("/tmp/x", c.RunDir);
         Assert.Equal(5, c.MaxSteps);
         var again = TrainConfigLoader.Parse(c.EffectiveYaml, File);

@@ -61,6 +61,29 @@ public sealed class TrainerTests : IDisposable
         Assert.NotEqual(s5["layers.0.attention.wq.lora_B.weight"].ToFloat32(), s10["layers.0.attention.wq.lora_B.weight"].ToFloat32());
     }
 
+    /// <summary>
+    /// recompute: true changes the memory, not the run: with dropout and eval on, the losses it reports and every
+    /// checkpoint file are bit-identical to the run that keeps every activation.
+    /// </summary>
+    [Fact]
+    public void Recompute_LossesAndCheckpointFiles_BitIdenticalToKeepingActivations()
+    {
+        string[] common = ["max_steps=4", "seq_len=24", "batch_size=2", "lora.rank=2", "lora.dropout=0.1", "lora.train_norms=true",
+            "ckpt_freq=4", "eval_freq=2", "keep_last_checkpoints=1"];
+        using var ops = new CpuOps();
+        var kept = new Trainer(Config("kept", common), ops).Run(resume: false, TestContext.Current.CancellationToken);
+        var recomputed = new Trainer(Config("recomputed", [.. common, "recompute=true"]), ops).Run(resume: false, TestContext.Current.CancellationToken);
+
+        Assert.Equal((4, kept.LastTrainLoss, kept.FirstEvalLoss, kept.LastEvalLoss),
+            (recomputed.Steps, recomputed.LastTrainLoss, recomputed.FirstEvalLoss, recomputed.LastEvalLoss));
+        foreach (var file in new[] { TrainingCheckpoint.LoraFile, TrainingCheckpoint.NormsFile, TrainingCheckpoint.OptimizerFile })
+        {
+            var a = File.ReadAllBytes(Path.Combine(_runs, "kept", "checkpoints", "step_4", file));
+            var b = File.ReadAllBytes(Path.Combine(_runs, "recomputed", "checkpoints", "step_4", file));
+            Assert.True(a.AsSpan().SequenceEqual(b), $"{file} differs between the runs with and without recompute");
+        }
+    }
+
     [Fact]
     public void ExampleConfig_EvalLossFallsCheckpointsAndMergedModelAreWritten()
     {
@@ -86,7 +109,7 @@ public sealed class TrainerTests : IDisposable
         var w = baseModel.Read(MistralTensorNames.Wq(1)).ToFloat32();
         var a = lora["layers.1.attention.wq.lora_A.weight"].ToFloat32();
         var b = lora["layers.1.attention.wq.lora_B.weight"].ToFloat32();
-        int rank = config.Lora.Rank, outDim = 64, inDim = 64;
+        int rank = config.Lora!.Rank, outDim = 64, inDim = 64;
         var expected = new float[w.Length];
         for (int o = 0; o < outDim; o++)
             for (int i = 0; i < inDim; i++)
@@ -99,5 +122,39 @@ public sealed class TrainerTests : IDisposable
         var actual = merged.Read(MistralTensorNames.Wq(1)).ToFloat32();
         Assert.Equal(expected, actual);
         Assert.NotEqual(w, actual);
+    }
+
+    [Fact]
+    public void LoraNull_TrainsEveryWeight_ResumesBitIdentically_MergedModelIsTheTrainedWeights()
+    {
+        string[] common = ["lora=null", "max_steps=6", "seq_len=24", "batch_size=1", "ckpt_freq=3", "no_eval=true", "optim.lr=1e-3"];
+        using var ops = new CpuOps();
+        var progress = new List<TrainProgress>();
+        var straight = new Trainer(Config("full", common), ops, progress.Add).Run(resume: false, TestContext.Current.CancellationToken);
+        Assert.True(progress[^1].Loss < progress[0].Loss, $"loss {progress[0].Loss} -> {progress[^1].Loss}");
+
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        new Trainer(Config("full-resumed", common), ops, p => { if (p.Step == 3) cancel.Cancel(); }).Run(resume: false, cancel.Token);
+        new Trainer(Config("full-resumed", common), ops).Run(resume: true, TestContext.Current.CancellationToken);
+        foreach (var file in new[] { TrainingCheckpoint.WeightsFile, TrainingCheckpoint.OptimizerFile })
+        {
+            var a = File.ReadAllBytes(Path.Combine(_runs, "full", "checkpoints", "step_6", file));
+            var b = File.ReadAllBytes(Path.Combine(_runs, "full-resumed", "checkpoints", "step_6", file));
+            Assert.True(a.AsSpan().SequenceEqual(b), $"{file} differs between the straight and the resumed run");
+        }
+        Assert.False(File.Exists(Path.Combine(straight.LastCheckpoint!, TrainingCheckpoint.LoraFile)));
+
+        // Every weight moved, and the merged model is the checkpoint's weights in the base model's dtype.
+        var trained = SafeTensorsFile.ReadAll(Path.Combine(straight.LastCheckpoint!, TrainingCheckpoint.WeightsFile));
+        using var baseModel = ModelDirectory.Open(Config("full", common).InitialModelPath);
+        using var merged = ModelDirectory.Open(straight.MergedModelPath!);
+        Assert.Equal(baseModel.Checkpoint.Tensors.Keys.Order(), trained.Keys.Order());
+        foreach (var (name, tensor) in trained)
+        {
+            var expected = tensor.ToFloat32();
+            FloatBits.RoundToBFloat16(expected);
+            Assert.Equal(expected, merged.Read(name).ToFloat32());
+            Assert.NotEqual(baseModel.Read(name).ToFloat32(), tensor.ToFloat32());
+        }
     }
 }

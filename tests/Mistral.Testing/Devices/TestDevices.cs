@@ -28,6 +28,10 @@ public static class TestDevices
     public static EmulatedDevice Emulated(KernelSources? sources = null) =>
         new(sources ?? KernelSources.Embedded(), new EmulatedDeviceOptions(CacheDirectory));
 
+    /// <summary>The emulated device with its kernels built with FMA contraction, as NVRTC builds them.</summary>
+    public static EmulatedDevice EmulatedWithFma() =>
+        new(KernelSources.Embedded(), new EmulatedDeviceOptions(CacheDirectory, ContractFma: true));
+
     /// <summary>A CUDA device on GPU 0, or null and why not (no driver, no GPU, no NVRTC).</summary>
     public static CudaDevice? TryCuda(out string reason)
     {

@@ -18,13 +18,19 @@ public sealed partial class EmulatorBuild
     /// float4* as CUDA allows; -fvisibility=hidden: only the emu_* table is exported.</summary>
     public const string Flags = "-O2 -std=c++17 -fPIC -shared -fno-strict-aliasing -fvisibility=hidden -w";
 
+    /// <summary>Added for <see cref="EmulatedDeviceOptions.ContractFma"/>: a·b + c fused into one rounding wherever the
+    /// compiler likes, as NVRTC does by default (--fmad=true), so results that depend on it show up on the CPU.</summary>
+    public const string FmaFlags = "-mfma -ffp-contract=fast";
+
     private readonly string _compiler;
+    private readonly string _flags;
     private readonly string _cacheDirectory;
     private readonly Lazy<string> _compilerVersion;
 
-    public EmulatorBuild(string cacheDirectory, string compiler = "g++")
+    public EmulatorBuild(string cacheDirectory, string compiler = "g++", bool contractFma = false)
     {
         _compiler = compiler;
+        _flags = contractFma ? $"{Flags} {FmaFlags}" : Flags;
         _cacheDirectory = Path.Combine(cacheDirectory, "emu");
         _compilerVersion = new Lazy<string>(() => Run(_compiler, "-dumpfullversion", Environment.CurrentDirectory).Output.Trim());
     }
@@ -55,7 +61,7 @@ public sealed partial class EmulatorBuild
             Write(Path.Combine(build, "emu", "cuda_emu.h"), sources.EmulationHeader);
             Write(Path.Combine(build, "wrapper.cpp"), wrapper);
             var temporary = library + $".{Guid.NewGuid():N}.tmp";
-            var (exit, output) = Run(_compiler, $"{Flags} -I cu -I emu -o {temporary} wrapper.cpp", build);
+            var (exit, output) = Run(_compiler, $"{_flags} -I cu -I emu -o {temporary} wrapper.cpp", build);
             if (exit != 0)
                 throw new EmulatedKernelException($"host compile of kernels/cu/{file.Name} failed ({_compiler}):\n" +
                                                   output.Replace(cu + "/", "kernels/cu/").Replace(build + "/", ""));
@@ -108,7 +114,7 @@ public sealed partial class EmulatorBuild
             Add(text);
         }
         Add(sources.EmulationHeader);
-        Add(Flags);
+        Add(_flags);
         Add(CompilerVersion);
         return Convert.ToHexStringLower(sha.GetHashAndReset());
     }

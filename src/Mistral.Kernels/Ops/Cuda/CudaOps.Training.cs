@@ -80,6 +80,52 @@ public sealed partial class CudaOps
         }
     }
 
+    public double SumOfSquares(IReadOnlyList<Tensor> xs)
+    {
+        const string op = "sum_of_squares";
+        var views = xs.Select((x, i) => DeviceChecks.On(this, op, $"x[{i}]", x).View).ToArray();
+        OpContract.SumOfSquares(op, xs);
+        var chunks = AdamWKernel.Chunks(views.Select(v => v.ElementCount).ToArray(),
+            (t, start, count) => new AdamWKernel.Chunk(views[t].Pointer + (ulong)(start * sizeof(float)), 0, 0, 0, count, 0));
+        if (chunks.Length == 0) return 0;
+        var table = Pool.Rent(AdamWKernel.TableBytes(chunks.Length));
+        var partials = Pool.Rent((long)chunks.Length * sizeof(double));
+        try
+        {
+            return AdamWKernel.SumOfSquares(_device, chunks, table, partials.Cast<double>());
+        }
+        finally
+        {
+            Pool.Return(partials);
+            Pool.Return(table);
+        }
+    }
+
+    public void AdamWStep(IReadOnlyList<AdamWTensors> tensors, AdamWStepArgs args)
+    {
+        const string op = "adamw_step";
+        var views = tensors.Select((t, i) => (P: DeviceChecks.On(this, op, $"param[{i}]", t.Param).View, G: DeviceChecks.On(this, op, $"grad[{i}]", t.Grad).View,
+            M: DeviceChecks.On(this, op, $"m[{i}]", t.M).View, V: DeviceChecks.On(this, op, $"v[{i}]", t.V).View)).ToArray();
+        OpContract.AdamWStep(op, tensors, args);
+        var decay = tensors.Select(t => AdamWKernel.DecayFactor(args, t.WeightDecay)).ToArray();
+        var chunks = AdamWKernel.Chunks(views.Select(v => v.P.ElementCount).ToArray(), (t, start, count) =>
+        {
+            ulong offset = (ulong)(start * sizeof(float));
+            var v = views[t];
+            return new AdamWKernel.Chunk(v.P.Pointer + offset, v.G.Pointer + offset, v.M.Pointer + offset, v.V.Pointer + offset, count, decay[t]);
+        });
+        if (chunks.Length == 0) return;
+        var table = Pool.Rent(AdamWKernel.TableBytes(chunks.Length));
+        try
+        {
+            AdamWKernel.Step(_device, chunks, table, args);
+        }
+        finally
+        {
+            Pool.Return(table);   // stream order keeps the next user behind the launch that reads it
+        }
+    }
+
     public void AdamWStep(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStepArgs args)
     {
         const string op = "adamw_step";

@@ -17,7 +17,7 @@ public static class ElementwiseKernel
         args.Add(b.Pointer);
         args.Add(a.ElementCount);
         args.Add(y.Pointer);
-        Launch.Elementwise(device, $"elementwise_add_{Launch.Suffix(op, a.DType)}", a.ElementCount, args);
+        Launch.Vector16(device, $"elementwise_add_{Launch.Suffix(op, a.DType)}", a.ElementCount, a.DType, args);
     }
 
     /// <summary>x ·= alpha, in place.</summary>

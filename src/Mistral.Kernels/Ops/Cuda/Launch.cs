@@ -25,9 +25,16 @@ internal static class Launch
     public static int RowBlock(int columns) => Math.Clamp(CeilDiv(CeilDiv(columns, 4), 32) * 32, 32, 256);
 
     /// <summary>Launches a kernel in which each thread owns 4 consecutive of <paramref name="n"/> elements (1-D blocks).</summary>
-    public static void Elementwise(IDevice device, string kernel, long n, scoped in KernelArgs args)
+    public static void Elementwise(IDevice device, string kernel, long n, scoped in KernelArgs args) => Elementwise(device, kernel, n, 4, args);
+
+    /// <summary>Launches a kernel in which each thread owns 16 bytes of <paramref name="dtype"/> (4 fp32 or 8 bf16: one
+    /// vector access per operand) of <paramref name="n"/> elements.</summary>
+    public static void Vector16(IDevice device, string kernel, long n, DType dtype, scoped in KernelArgs args) =>
+        Elementwise(device, kernel, n, 16 / dtype.SizeOf(), args);
+
+    private static void Elementwise(IDevice device, string kernel, long n, int perThread, scoped in KernelArgs args)
     {
-        if (n > 0) device.Launch(kernel, CeilDiv(CeilDiv(n, 4), ElementwiseBlock), ElementwiseBlock, 0, args);
+        if (n > 0) device.Launch(kernel, CeilDiv(CeilDiv(n, perThread), ElementwiseBlock), ElementwiseBlock, 0, args);
     }
 
     /// <summary>Launches a column reduction in which one thread owns one of <paramref name="columns"/> columns and walks

@@ -16,7 +16,7 @@ public static class SwiGluKernel
         args.Add(up.Pointer);
         args.Add(gate.ElementCount);
         args.Add(y.Pointer);
-        Launch.Elementwise(device, $"swiglu_forward_{Launch.Suffix(op, gate.DType)}", gate.ElementCount, args);
+        Launch.Vector16(device, $"swiglu_forward_{Launch.Suffix(op, gate.DType)}", gate.ElementCount, gate.DType, args);
     }
 
     /// <summary>dGate, dUp overwritten (may alias gate, up).</summary>
@@ -32,6 +32,6 @@ public static class SwiGluKernel
         args.Add(gate.ElementCount);
         args.Add(dGate.Pointer);
         args.Add(dUp.Pointer);
-        Launch.Elementwise(device, $"swiglu_backward_{Launch.Suffix(op, gate.DType)}", gate.ElementCount, args);
+        Launch.Vector16(device, $"swiglu_backward_{Launch.Suffix(op, gate.DType)}", gate.ElementCount, gate.DType, args);
     }
 }

@@ -118,6 +118,26 @@ public sealed partial class CpuOps
         return ElementwiseRef.SumOfSquares(mx.Floats);
     }
 
+    public double SumOfSquares(IReadOnlyList<Tensor> xs)
+    {
+        const string op = "sum_of_squares";
+        OpContract.SumOfSquares(op, xs);
+        double sum = 0;
+        for (int i = 0; i < xs.Count; i++) sum += ElementwiseRef.SumOfSquares(Host(op, $"x[{i}]", xs[i]).Floats);
+        return sum;
+    }
+
+    public void AdamWStep(IReadOnlyList<AdamWTensors> tensors, AdamWStepArgs args)
+    {
+        const string op = "adamw_step";
+        OpContract.AdamWStep(op, tensors, args);
+        foreach (var t in tensors)
+        {
+            var (p, g, mm, vv) = (Host(op, "param", t.Param), Host(op, "grad", t.Grad), Host(op, "m", t.M), Host(op, "v", t.V));
+            AdamWRef.Step(p.Floats, g.Floats, mm.Floats, vv.Floats, args with { WeightDecay = t.WeightDecay });
+        }
+    }
+
     public void AdamWStep(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStepArgs args)
     {
         const string op = "adamw_step";

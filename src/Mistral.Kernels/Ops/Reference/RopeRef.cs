@@ -19,11 +19,16 @@ public static class RopeRef
         }
     }
 
-    /// <summary>cos/sin of angle = p · inv_freq[i] in fp32 (rope.py: <c>torch.outer(t, freqs).float()</c>, then <c>torch.polar</c>).</summary>
+    /// <summary>
+    /// cos/sin of angle = p · inv_freq[i], the angle in fp32 as rope.py forms it (<c>torch.outer(t, freqs).float()</c>,
+    /// then <c>torch.polar</c>); cos and sin computed in double and rounded once to fp32, i.e. the correctly rounded
+    /// fp32 cos/sin of that angle (barring a double result within a few ulps of a rounding tie). rope.cu builds its
+    /// table the same way, so the kernel and this reference multiply by the same fp32 numbers.
+    /// </summary>
     public static (float Cos, float Sin) CosSin(int position, float invFreq)
     {
         float angle = position * invFreq;
-        return (MathF.Cos(angle), MathF.Sin(angle));
+        return ((float)Math.Cos(angle), (float)Math.Sin(angle));
     }
 
     /// <summary>

@@ -59,7 +59,7 @@ public sealed class Gpt2Model : CausalLm
                     config.Activation == Gpt2Activation.GeluTanh ? GeluApproximation.Tanh : GeluApproximation.Erf));
         }
         _lnF = Norm(Gpt2TensorNames.LnFWeight, Gpt2TensorNames.LnFBias);
-        _head = new Linear("lm_head", weights[Gpt2TensorNames.Output(config)]);
+        _head = new Linear("lm_head", weights[Gpt2TensorNames.Output(config)], weightName: Gpt2TensorNames.Output(config));
 
         Linears = [.. _blocks.SelectMany(b => new[] { b.Attention.Wq, b.Attention.Wk, b.Attention.Wv, b.Attention.Wo, b.Mlp.Fc, b.Mlp.Proj }), _head];
         NormWeights = [.. _blocks.SelectMany(b => new[] { b.Ln1, b.Ln2 }).Append(_lnF)
@@ -102,18 +102,18 @@ public sealed class Gpt2Model : CausalLm
 
         // h = h + attn.c_proj(attention(ln_1(h)))
         var x = pass.Buffer("x", T, C);       // normed input of a sub-block [T, C]
-        var proj = pass.Buffer("proj", T, C); // sub-block output before the residual add [T, C]
         block.Ln1.Forward(pass, h, x);
         observe?.Invoke(name + "ln_1_out", x);
+        var proj = pass.Buffer("proj", T, C); // sub-block output before the residual add [T, C]
         block.Attention.Forward(pass, x, positions, batch, cache, proj, observe, name);
         observe?.Invoke(name + "attn_out", proj);
         h = Residual.Add(pass, h, proj);
 
         // h = h + mlp.c_proj(gelu(mlp.c_fc(ln_2(h))))
         x = pass.Buffer("x", T, C);
-        proj = pass.Buffer("proj", T, C);
         block.Ln2.Forward(pass, h, x);
         observe?.Invoke(name + "ln_2_out", x);
+        proj = pass.Buffer("proj", T, C);
         block.Mlp.Forward(pass, x, proj, observe, name);
         observe?.Invoke(name + "mlp_out", proj);
         h = Residual.Add(pass, h, proj);

@@ -89,18 +89,18 @@ public sealed class MistralModel : CausalLm
 
         // h = h + wo(attention(attention_norm(h)))
         var x = pass.Buffer("x", T, D);       // normed input of a sub-block [T, D]
-        var proj = pass.Buffer("proj", T, D); // sub-block output before the residual add [T, D]
         block.AttentionNorm.Forward(pass, h, x);
         observe?.Invoke(name + "attention_norm_out", x);
+        var proj = pass.Buffer("proj", T, D); // sub-block output before the residual add [T, D]
         block.Attention.Forward(pass, x, positions, batch, cache, proj, observe, name);
         observe?.Invoke(name + "attention_out", proj);
         h = Residual.Add(pass, h, proj);
 
         // h = h + w2(silu(w1(f)) * w3(f)), f = ffn_norm(h)
         x = pass.Buffer("x", T, D);
-        proj = pass.Buffer("proj", T, D);
         block.FfnNorm.Forward(pass, h, x);
         observe?.Invoke(name + "ffn_norm_out", x);
+        proj = pass.Buffer("proj", T, D);
         block.FeedForward.Forward(pass, x, proj);
         observe?.Invoke(name + "ffn_out", proj);
         h = Residual.Add(pass, h, proj);

@@ -4,7 +4,8 @@ namespace Mistral.Runtime.Training.Config;
 /// The one training configuration, read from YAML (see <see cref="TrainConfigLoader"/>), modelled on mistral-finetune's
 /// 7B_lora.yaml. Paths are absolute. Effective YAML = the file with every --set applied (written into each checkpoint).
 /// SeqLen counts model inputs per packed window; BatchSize windows make one micro-batch, NumMicrobatches micro-batches one
-/// optimizer step. KeepLastCheckpoints null keeps all. MaxGradNorm null or ≤ 0 disables clipping.
+/// optimizer step. KeepLastCheckpoints null keeps all. MaxGradNorm null or ≤ 0 disables clipping. Lora null (`lora: null`):
+/// full-parameter fine-tuning, every weight trained with Hugging Face Trainer's two weight-decay groups.
 /// Device: "auto" | "cpu" | "cuda" | "emu". Precision: "auto" | "fp32" | "bf16".
 /// </summary>
 public sealed record TrainConfig(
@@ -16,7 +17,7 @@ public sealed record TrainConfig(
     int NumMicrobatches,
     int MaxSteps,
     OptimConfig Optim,
-    LoraConfig Lora,
+    LoraConfig? Lora,
     ulong Seed,
     int LogFreq,
     int EvalFreq,

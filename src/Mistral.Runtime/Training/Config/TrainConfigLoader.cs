@@ -75,19 +75,7 @@ public static class TrainConfigLoader
             NonNegative(o, "warmup_steps", o.Int("warmup_steps", 0)));
         o.RejectUnknownKeys();
 
-        var l = top.Child("lora");
-        var targets = l.OptionalStringList("targets") ?? [.. LoraConfig.AllTargets];
-        foreach (var t in targets)
-            if (!LoraConfig.AllTargets.Contains(t)) throw l.ErrorAt("targets", $"unknown target '{t}' (expected some of {string.Join(", ", LoraConfig.AllTargets)})");
-        var initFile = l.OptionalString("init_file");
-        var lora = new LoraConfig(
-            Positive(l, "rank", l.Int("rank", 16)),
-            InRange(l, "dropout", l.Double("dropout", 0), 0, 0.99),
-            InRange(l, "scaling", l.Double("scaling", 2.0), -1e4, 1e4),
-            targets.Distinct().ToArray(),
-            initFile is null ? null : resolve("lora.init_file", initFile),
-            l.Bool("train_norms", true));
-        l.RejectUnknownKeys();
+        var lora = top.IsExplicitNull("lora") ? null : ReadLora(top.Child("lora"), resolve);
 
         int seqLen = top.Int("seq_len", 2048);
         if (seqLen < 2) throw top.ErrorAt("seq_len", $"must be at least 2 (got {seqLen})");
@@ -130,6 +118,24 @@ public static class TrainConfigLoader
     {
         int stage = node.Int("zero_stage", 0);
         return stage is 0 or 1 ? stage : throw node.ErrorAt("zero_stage", $"must be 0 (optimizer state on every rank) or 1 (sharded across the ranks) (got {stage})");
+    }
+
+    /// <summary>The lora section (absent: every default); `lora: null` is full-parameter fine-tuning instead.</summary>
+    private static LoraConfig ReadLora(YamlConfigNode l, Func<string, string, string> resolve)
+    {
+        var targets = l.OptionalStringList("targets") ?? [.. LoraConfig.AllTargets];
+        foreach (var t in targets)
+            if (!LoraConfig.AllTargets.Contains(t)) throw l.ErrorAt("targets", $"unknown target '{t}' (expected some of {string.Join(", ", LoraConfig.AllTargets)})");
+        var initFile = l.OptionalString("init_file");
+        var lora = new LoraConfig(
+            Positive(l, "rank", l.Int("rank", 16)),
+            InRange(l, "dropout", l.Double("dropout", 0), 0, 0.99),
+            InRange(l, "scaling", l.Double("scaling", 2.0), -1e4, 1e4),
+            targets.Distinct().ToArray(),
+            initFile is null ? null : resolve("lora.init_file", initFile),
+            l.Bool("train_norms", true));
+        l.RejectUnknownKeys();
+        return lora;
     }
 
     private static CheckpointSchedule ReadCheckpointSchedule(YamlConfigNode top)

@@ -37,6 +37,13 @@ internal sealed class YamlConfigNode
         return null;
     }
 
+    /// <summary>True when <paramref name="key"/> is present with a null value (e.g. `lora: null`), as opposed to absent.</summary>
+    public bool IsExplicitNull(string key)
+    {
+        _read.Add(key);
+        return _node.Children.Any(c => c.Key is YamlScalarNode { Value: var name } && name == key && IsNull(c.Value));
+    }
+
     internal static bool IsNull(YamlNode node) =>
         node is YamlScalarNode s && s.Style == YamlDotNet.Core.ScalarStyle.Plain && s.Value is null or "" or "~" or "null" or "Null" or "NULL";
 

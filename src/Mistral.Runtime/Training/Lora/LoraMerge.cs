@@ -10,8 +10,9 @@ public static class LoraMerge
 {
     /// <summary>
     /// Native name → merged fp32 values for every weight the training changed. <paramref name="trained"/> holds
-    /// "{module}.lora_A.weight" / "{module}.lora_B.weight" pairs and trained "*norm.weight" tensors, as checkpoints
-    /// store them; <paramref name="source"/> names the file they came from in errors.
+    /// "{module}.lora_A.weight" / "{module}.lora_B.weight" pairs and trained copies of stored weights (the norms of a LoRA
+    /// run, every weight of a full-parameter one: they replace the stored tensor), as checkpoints store them;
+    /// <paramref name="source"/> names the file they came from in errors.
     /// </summary>
     public static Dictionary<string, float[]> MergedWeights(ModelDirectory model, IReadOnlyDictionary<string, HostTensor> trained, float scaling, string source)
     {
@@ -28,15 +29,13 @@ public static class LoraMerge
                     throw new CheckpointFormatException(source, $"adapter '{module}' names no weight of the model in {model.DirectoryPath}");
                 merged[weightName] = Merge(model.Read(weightName).ToFloat32(), info.Shape[0], info.Shape[1], tensor, b, scaling, source);
             }
-            else if (name.EndsWith("norm.weight", StringComparison.Ordinal))
-            {
-                if (!model.Checkpoint.Tensors.TryGetValue(name, out var info) || !info.Shape.Equals(tensor.Shape))
-                    throw new CheckpointFormatException(source, $"norm weight '{name}' {tensor.Shape} does not match the model in {model.DirectoryPath}");
-                merged[name] = tensor.ToFloat32();
-            }
             else if (!name.EndsWith(".lora_B.weight", StringComparison.Ordinal))
             {
-                throw new CheckpointFormatException(source, $"unexpected tensor '{name}' (expected LoRA A/B or norm weights)");
+                if (!model.Checkpoint.Tensors.TryGetValue(name, out var info))
+                    throw new CheckpointFormatException(source, $"unexpected tensor '{name}' (expected LoRA A/B or a weight of the model in {model.DirectoryPath})");
+                if (!info.Shape.Equals(tensor.Shape))
+                    throw new CheckpointFormatException(source, $"weight '{name}' {tensor.Shape} does not match the model in {model.DirectoryPath} ({info.Shape})");
+                merged[name] = tensor.ToFloat32();
             }
         }
         // A merged model that holds NaN or infinity would be refused by every loader: refuse to write it at all.

@@ -94,6 +94,49 @@ public sealed class CudaOpsTrainingTests(DeviceFixture devices) : IClassFixture<
     }
 
     [Fact]
+    public void MultiTensorAdamWAndGlobalNorm_ManyOddTensors_MatchCpuOps()
+    {
+        // an empty tensor among odd sizes and ones that straddle the kernel's chunk; each tensor its own weight decay
+        int[] lengths = [5, 0, 1, AdamWKernel.ChunkElements + 3, 77, 2 * AdamWKernel.ChunkElements, 9];
+        var rng = new CaseRandom(31);
+        var start = lengths.Select(l => rng.Normal(l)).ToArray();
+        var grads = Enumerable.Range(0, 4).Select(_ => lengths.Select(l => rng.Normal(l, 0.01f)).ToArray()).ToArray();
+        var args = AdamWCases.Get("n4097_clipped").Args;
+        using var cuda = new CudaOps(devices.Get("emu"), DType.F32);
+        using var cpu = new CpuOps();
+        var (expected, expectedNorms) = Run(cpu);
+        var (actual, norms) = Run(cuda);
+        Assert.Equal(expected, actual);   // bit for bit, as the one-tensor step
+        for (int i = 0; i < norms.Length; i++) Assert.Equal(expectedNorms[i], norms[i], 1e-13 * expectedNorms[i]);
+
+        (float[], double[]) Run(IOps ops)
+        {
+            var tensors = lengths.Select((l, t) => new AdamWTensors(ops.Upload(start[t], new Shape(l), DType.F32), ops.Allocate(new Shape(l), DType.F32),
+                ops.Allocate(new Shape(l), DType.F32), ops.Allocate(new Shape(l), DType.F32), t % 2 == 0 ? 0.1f : 0f)).ToArray();
+            var sums = new double[grads.Length];
+            for (int step = 1; step <= grads.Length; step++)
+            {
+                for (int t = 0; t < lengths.Length; t++)
+                {
+                    using var g = ops.Upload(grads[step - 1][t], new Shape(lengths[t]), DType.F32);
+                    ops.Copy(g, tensors[t].Grad);
+                }
+                sums[step - 1] = ops.SumOfSquares(tensors.Select(t => t.Grad).ToArray());
+                ops.AdamWStep(tensors, args with { Step = step, GradScale = (float)(1 / Math.Max(1, Math.Sqrt(sums[step - 1]))) });
+            }
+            var result = new List<float>();
+            foreach (var t in tensors)
+            {
+                var values = new float[t.Param.ElementCount];
+                ops.Download(t.Param, values);
+                result.AddRange(values);
+                foreach (var x in new[] { t.Param, t.Grad, t.M, t.V }) x.Dispose();
+            }
+            return (result.ToArray(), sums);
+        }
+    }
+
+    [Fact]
     public void RmsNormSwiGluEmbeddingBackward_MatchCpuOps()
     {
         const int tokens = 7, dim = 33, vocab = 11;
