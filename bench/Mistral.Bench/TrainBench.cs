@@ -31,7 +31,7 @@ public sealed record TrainBenchResult(string Model, string Device, TrainBenchOpt
 /// <summary>
 /// `bench train`: full LoRA training steps (forward with the tape, cross-entropy, backward, global-norm clipping,
 /// AdamW) on a synthetic model of a named shape made on the device, with random tokens. The step is the trainer's
-/// (LoraTrainingModel + AdamW) so the figure is what `finetune` gets per token. One warm-up step precedes the
+/// (TrainingModel with the LoRA policy + AdamW) so the figure is what `finetune` gets per token. One warm-up step precedes the
 /// measured ones; each ends with a device sync. Peak device memory is the device's allocation high-water mark seen
 /// after each step (the arena only grows, so that is the step's peak). A figure to report, never asserted.
 /// </summary>
@@ -45,7 +45,7 @@ public static class TrainBench
             throw new ArgumentException($"bench train: seq len {options.SeqLen}, rank {options.Rank} and repetitions {options.Repetitions} must be positive");
         var lora = new LoraConfig(options.Rank, 0, TrainBenchOptions.Scaling, LoraConfig.AllTargets, null, TrainNorms: true);
         using var adapters = LoraAdapters.Create(ops, model.Model, lora, Xoshiro256StarStar.ForStream(0, 0));
-        using var trainee = new LoraTrainingModel(ops, model.Model, adapters, trainNorms: true, 0, Xoshiro256StarStar.ForStream(0, 0));
+        using var trainee = TrainingModel.Lora(ops, model.Model, adapters, trainNorms: true, 0, Xoshiro256StarStar.ForStream(0, 0));
         using var adam = new AdamW(ops, trainee.Parameters, 0.9, 0.95, 1e-8, 0.1);
         var batch = RandomBatch(model.Config.VocabSize, options.SeqLen);
 

@@ -16,8 +16,12 @@ namespace Mistral.Runtime.Modules;
 /// dA += duᵀ · drop(x)
 /// dx += dY · W  +  drop'(du · A)
 /// </code>
-/// An optional bias [out] is added right after the base GEMM; while training, its trainable fp32 copy (named
-/// <see cref="BiasName"/>) is used when the pass trains it, and its gradient is the column sums of dY.
+/// When the pass trains W itself (full-parameter training: a trainable named <see cref="WeightName"/>), the forward
+/// still reads <see cref="Weight"/> (the model's working copy, the same tensor as the fp32 master in fp32) and the
+/// backward adds dW += dYᵀ · x into the trainable's fp32 gradient. A tied output head names the embedding's weight, so
+/// one parameter receives both contributions.
+/// An optional bias [out] is added right after the base GEMM; its gradient (the column sums of dY) goes to the
+/// trainable named <see cref="BiasName"/> when the pass trains it.
 /// Dropout (inverted, p = rate) is drawn on the host from the training RNG: correct everywhere, fast nowhere — a device
 /// kernel is future work; the default rate is 0 and then nothing leaves the device.
 /// Legend: T = tokens, r = rank.
@@ -26,13 +30,17 @@ namespace Mistral.Runtime.Modules;
 /// <param name="block">the transformer block holding it, or null (the output head).</param>
 /// <param name="target">its LoRA target name within the block, e.g. "wq"; null when LoRA does not adapt it.</param>
 /// <param name="bias">[out], or null for a projection without one.</param>
-public sealed class Linear(string name, Tensor weight, int? block = null, string? target = null, Tensor? bias = null)
+/// <param name="weightName">the checkpoint name of W when it is not Name + ".weight" (a head tied to the embeddings).</param>
+public sealed class Linear(string name, Tensor weight, int? block = null, string? target = null, Tensor? bias = null, string? weightName = null)
 {
     public string Name { get; } = name;
     public Tensor Weight { get; } = weight;
     public int? Block { get; } = block;
     public string? Target { get; } = target;
     public Tensor? Bias { get; } = bias;
+
+    /// <summary>The checkpoint name of W, e.g. "h.0.attn.c_proj.weight", or "wte.weight" for GPT-2's tied head.</summary>
+    public string WeightName { get; } = weightName ?? name + ".weight";
 
     /// <summary>The checkpoint name of the bias, e.g. "h.0.attn.c_proj.bias".</summary>
     public string BiasName => Name + ".bias";
@@ -58,7 +66,7 @@ public sealed class Linear(string name, Tensor weight, int? block = null, string
     {
         var tape = train.Tape;
         var trained = train.Trainable(BiasName);
-        tape.Ops.BiasAdd(y, trained?.Value ?? Bias!, y);
+        tape.Ops.BiasAdd(y, Bias!, y);   // the working copy: the trained value itself in fp32, refreshed after each step otherwise
         if (trained is null) return;
         tape.Record(() =>
         {
@@ -72,11 +80,14 @@ public sealed class Linear(string name, Tensor weight, int? block = null, string
         var tape = train.Tape;
         var ops = tape.Ops;
         var lora = train.Lora(Name);
+        var trained = train.Trainable(WeightName);
         if (lora is null)
         {
             tape.Record(() =>
             {
-                if (tape.GradOf(y) is { } dY) tape.AccumulateGemm(x, dY, false, Weight, false, 1f);
+                if (tape.GradOf(y) is not { } dY) return;
+                if (trained is not null) ops.Gemm(dY, true, x, false, 1f, 1f, trained.Grad);   // dW [out, in] += dYᵀ · x
+                tape.AccumulateGemm(x, dY, false, Weight, false, 1f);
             });
             return;
         }
@@ -97,6 +108,7 @@ public sealed class Linear(string name, Tensor weight, int? block = null, string
             using var du = ops.Allocate(new Shape(T, r), ops.ActivationDType);
             ops.Gemm(dY, false, lora.B.Value, false, lora.Scaling, 0f, du);
             ops.Gemm(du, true, xd, false, 1f, 1f, lora.A.Grad);
+            if (trained is not null) ops.Gemm(dY, true, x, false, 1f, 1f, trained.Grad);
             tape.AccumulateGemm(x, dY, false, Weight, false, 1f);
             if (mask is null)
             {

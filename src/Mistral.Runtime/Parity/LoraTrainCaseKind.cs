@@ -1,4 +1,5 @@
 using System.Text.Json;
+using static Mistral.Runtime.Parity.TrainCaseFields;
 using Mistral.Kernels.Ops;
 using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Model;
@@ -50,7 +51,7 @@ public sealed class LoraTrainCaseKind : IParityCaseKind
         var config = new LoraConfig(rank, 0, scaling, targets, File(c, context, "init.safetensors"), TrainNorms: true);
         using var baseModel = ModelFamilies.Create(ops, weights);
         using var adapters = LoraAdapters.Create(ops, baseModel, config, Xoshiro256StarStar.ForStream(0, 0));
-        using var lm = new LoraTrainingModel(ops, baseModel, adapters, trainNorms: true, 0, Xoshiro256StarStar.ForStream(0, 0));
+        using var lm = TrainingModel.Lora(ops, baseModel, adapters, trainNorms: true, 0, Xoshiro256StarStar.ForStream(0, 0));
         var batch = ReadBatch(File(c, context, "batch.safetensors"));
 
         var step0 = SafeTensorsFile.ReadAll(File(c, context, "step0.safetensors"));
@@ -93,10 +94,7 @@ public sealed class LoraTrainCaseKind : IParityCaseKind
         var merged = LoraMerge.MergedWeights(model, trained, scaling, c.IndexPath)[mergedName];
         weightDiff.Add("merged " + adapters.All[0].Module, Reference(mergedRef, mergedName, c), merged);
 
-        var parts = new[] { ("loss", lossDiff, lossTol), ("grad", gradDiff, gradTol), ("weights", weightDiff, weightTol) };
-        var (_, worst, worstTol) = parts.MaxBy(p => double.IsNaN(p.Item2.Max) ? double.PositiveInfinity : p.Item2.Max / p.Item3);
-        string detail = string.Join(", ", parts.Select(p => $"{p.Item1} {p.Item2.Max:0.0e+00}")) + $"; worst {worst.Worst}";
-        return ParityCaseResult.Judge(c, worst.Max, null, worstTol, detail);
+        return Judge(c, ("loss", lossDiff, lossTol), ("grad", gradDiff, gradTol), ("weights", weightDiff, weightTol));
     }
 
     private static TrainBatch ReadBatch(string path)
@@ -109,32 +107,4 @@ public sealed class LoraTrainCaseKind : IParityCaseKind
         return new TrainBatch(inputs.ToInt32(), b["target_ids"].ToInt32(), b["target_weight"].ToFloat32(),
             AttentionBatch.FromLengths(Enumerable.Repeat(inputs.Shape[1], inputs.Shape[0]).ToArray()));
     }
-
-    private static float[] Reference(IReadOnlyDictionary<string, HostTensor> file, string name, ParityCase c) =>
-        file.TryGetValue(name, out var t) ? t.ToFloat32() : throw c.Error($"reference tensor '{name}' not found");
-
-    private static float[] Download(IOps ops, Tensor t)
-    {
-        var host = new float[t.ElementCount];
-        ops.Download(t, host);
-        return host;
-    }
-
-    /// <summary>The case's "files" entry whose path ends with <paramref name="suffix"/>, resolved in the fixture directory.</summary>
-    private static string File(ParityCase c, ParityContext context, string suffix)
-    {
-        foreach (var f in c.Required("files").EnumerateArray())
-            if (f.TryGetProperty("file", out var p) && p.GetString() is { } rel && rel.EndsWith(suffix, StringComparison.Ordinal))
-                return Path.Combine(context.FixtureDir, rel);
-        throw c.Error($"no file ending in '{suffix}' in 'files'");
-    }
-
-    private static double Number(ParityCase c, JsonElement obj, string field, int? index = null)
-    {
-        if (!obj.TryGetProperty(field, out var v)) throw c.Error($"field '{field}' is missing");
-        if (index is { } i) v = v.ValueKind == JsonValueKind.Array && v.GetArrayLength() > i ? v[i] : throw c.Error($"field '{field}' needs an entry [{i}]");
-        return v.ValueKind == JsonValueKind.Number ? v.GetDouble() : throw c.Error($"field '{field}' must be a number");
-    }
-
-    private static int Int(ParityCase c, JsonElement obj, string field) => (int)Number(c, obj, field);
 }

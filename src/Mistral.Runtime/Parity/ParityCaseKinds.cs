@@ -9,6 +9,7 @@ public static class ParityCaseKinds
         new IntermediatesCaseKind(),
         new GreedyCaseKind(),
         new LoraTrainCaseKind(),
+        new FullTrainCaseKind(),
         new DataCaseKind(),
     ];
 

@@ -6,7 +6,8 @@ namespace Mistral.Runtime.Training;
 
 /// <summary>
 /// torch.optim.AdamW over a fixed list of fp32 parameters, one <see cref="IOps.AdamWStep"/> per tensor: decoupled weight
-/// decay on every trainable tensor (LoRA and norms alike, as the reference), bias-corrected moments. m and v live on the
+/// decay on each tensor whose <see cref="TrainableParameter.Decay"/> is set (two parameter groups, as Hugging Face
+/// Trainer builds them; LoRA decays every tensor, as its reference), bias-corrected moments. m and v live on the
 /// ops' device in fp32. <see cref="Step"/> counts completed updates (torch's state['step']).
 /// </summary>
 public sealed class AdamW : IDisposable
@@ -32,8 +33,9 @@ public sealed class AdamW : IDisposable
     {
         Step++;
         var args = new AdamWStepArgs((float)lr, _beta1, _beta2, _eps, _weightDecay, Step, gradScale);
+        var noDecay = args with { WeightDecay = 0f };
         for (int i = 0; i < _parameters.Count; i++)
-            _ops.AdamWStep(_parameters[i].Value, _parameters[i].Grad, _m[i], _v[i], args);
+            _ops.AdamWStep(_parameters[i].Value, _parameters[i].Grad, _m[i], _v[i], _parameters[i].Decay ? args : noDecay);
     }
 
     /// <summary>"{name}.exp_avg" and "{name}.exp_avg_sq" per parameter, fp32 (for checkpoints).</summary>

@@ -10,6 +10,7 @@ using Mistral.Runtime.Training.Config;
 using Mistral.Runtime.Training.Data;
 using Mistral.Runtime.Training.Lora;
 using Mistral.Runtime.Training.Metrics;
+using Mistral.Runtime.Training.Policies;
 
 namespace Mistral.Runtime.Training;
 
@@ -61,7 +62,8 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
         using var baseModel = ModelFamilies.Create(ops, weights);
         using var adapters = LoraAdapters.Create(ops, baseModel, config.Lora, Xoshiro256StarStar.ForStream(config.Seed, LoraInitStream));
         var dropoutRng = Xoshiro256StarStar.ForStream(config.Seed, DropoutStream);
-        using var lm = new LoraTrainingModel(ops, baseModel, adapters, config.Lora.TrainNorms, (float)config.Lora.Dropout, dropoutRng);
+        var loraPolicy = new LoraPolicy(ops, baseModel, adapters, config.Lora.TrainNorms, (float)config.Lora.Dropout, dropoutRng);
+        using var lm = new TrainingModel(ops, baseModel, loraPolicy);
         using var adam = new AdamW(ops, lm.Parameters, config.Optim.Beta1, config.Optim.Beta2, config.Optim.Eps, config.Optim.WeightDecay);
         var schedule = LrSchedule.From(config.Optim, config.MaxSteps);
         var sync = new GradientSync(_comm, lm.Parameters);
@@ -83,7 +85,7 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
             var optimizerFile = Path.Combine(latest, TrainingCheckpoint.OptimizerFile);
             adam.ImportState(SafeTensorsFile.ReadAll(optimizerFile), state.Step, optimizerFile);
             dropoutRng = Xoshiro256StarStar.FromState(state.DropoutRngState);
-            lm.SetDropoutRng(dropoutRng);
+            loraPolicy.DropoutRng = dropoutRng;
             (step, position, tokensSeen, lastCheckpoint) = (state.Step, state.DataPosition, state.TokensSeen, latest);
             log?.Invoke($"resumed from {latest} (step {step})");
         }
@@ -134,7 +136,7 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
                     $"step {step + 1}: the {(double.IsFinite(loss) ? "gradient norm" : "loss")} is not finite (loss {loss}, gradient norm {norm}); " +
                     $"stopped before updating the weights. Last good checkpoint: {lastCheckpoint ?? "none"}. " +
                     "Resume from it with a lower optim.lr, or set skip_nonfinite: true to skip such steps");
-            if (finite) adam.Update(lr, GradientClipping.Scale(norm, config.MaxGradNorm));
+            if (finite) lm.Update(adam, lr, GradientClipping.Scale(norm, config.MaxGradNorm));
             else log?.Invoke($"step {step + 1}: loss {loss}, gradient norm {norm}: not finite, skipped without an update (skip_nonfinite)");
             step++;
 
@@ -168,7 +170,7 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
             }
             return TrainingCheckpoint.Write(config.RunDir,
                 new TrainingState(step, loader.Position, dropoutRng.State, tokensSeen, config.Lora.Rank, (float)config.Lora.Scaling, model.DirectoryPath),
-                lm.Export(lm.Lora.Parameters), lm.Export(lm.Norms), adam.ExportState(), config.EffectiveYaml, config.KeepLastCheckpoints,
+                lm.Export(adapters.Parameters), lm.Export(loraPolicy.Norms), adam.ExportState(), config.EffectiveYaml, config.KeepLastCheckpoints,
                 beforeCommit: _comm.Barrier);
         }
 
@@ -231,7 +233,7 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
     private List<TrainBatch> EvalBatches(IReadOnlyList<TokenizedDocument> eval) =>
         Packing.Pack(eval, config.SeqLen).Chunk(config.BatchSize).Select(TrainBatch.FromWindows).ToList();
 
-    private static double EvalLoss(LoraTrainingModel lm, List<TrainBatch> batches)
+    private static double EvalLoss(TrainingModel lm, List<TrainBatch> batches)
     {
         double sum = 0, weights = 0;
         foreach (var b in batches)

@@ -38,7 +38,7 @@ public sealed class LoraFixture : IDisposable
         var lora = new LoraConfig(Rank, 0, Scaling, LoraConfig.AllTargets, Path.Combine(Fixtures.TinyLora, "init.safetensors"), TrainNorms: true);
         BaseModel = ModelFamilies.Create(Ops, Weights);
         Adapters = LoraAdapters.Create(Ops, BaseModel, lora, Xoshiro256StarStar.ForStream(0, 0));
-        Model = new LoraTrainingModel(Ops, BaseModel, Adapters, trainNorms: true, dropout: 0, Xoshiro256StarStar.ForStream(0, 0));
+        Model = TrainingModel.Lora(Ops, BaseModel, Adapters, trainNorms: true, dropout: 0, Xoshiro256StarStar.ForStream(0, 0));
         Batch = LoadBatch();
     }
 
@@ -47,7 +47,7 @@ public sealed class LoraFixture : IDisposable
     public ModelWeights Weights { get; }
     public ICausalLm BaseModel { get; }
     public LoraAdapters Adapters { get; }
-    public LoraTrainingModel Model { get; }
+    public TrainingModel Model { get; }
     public TrainBatch Batch { get; }
 
     public static IReadOnlyDictionary<string, HostTensor> Reference(string file) =>

@@ -36,7 +36,7 @@ public sealed class LoraGradTests
         var loraConfig = new LoraConfig(dir.Rank, 0, 1.5, LoraConfig.AllTargets, dir.InitFile, TrainNorms: true);
         using var baseModel = ModelFamilies.Create(ops, weights);
         using var adapters = LoraAdapters.Create(ops, baseModel, loraConfig, Xoshiro256StarStar.ForStream(1, 0));
-        using var lm = new LoraTrainingModel(ops, baseModel, adapters, trainNorms: true, 0, Xoshiro256StarStar.ForStream(1, 0));
+        using var lm = TrainingModel.Lora(ops, baseModel, adapters, trainNorms: true, 0, Xoshiro256StarStar.ForStream(1, 0));
 
         // Three documents packed as sequences of 7, 3 and 9 tokens (window 5 binds), a third of the targets masked.
         var rnd = new CaseRandom(11);

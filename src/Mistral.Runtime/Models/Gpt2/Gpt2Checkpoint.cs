@@ -53,16 +53,27 @@ public sealed class Gpt2Checkpoint : Checkpoint
 
     public static Gpt2Checkpoint Open(string directory, Gpt2Config config)
     {
+        string? found = WeightFileNames.Select(n => Path.Combine(directory, n)).FirstOrDefault(File.Exists)
+            ?? throw new CheckpointFormatException(directory, $"no GPT-2 weights in this folder: expected {string.Join(", ", WeightFileNames)}");
+        string name = Path.GetFileName(found);
+        return name.EndsWith(".index.json", StringComparison.Ordinal)
+            ? Open(config, c => c.OpenShards(ShardIndex.Load(found), safeTensors: name == SafeTensorsIndexFileName))
+            : Open(config, c => c.AddTensors(c.OpenFile(found, safeTensors: name == SafeTensorsFileName)));
+    }
+
+    /// <summary>
+    /// One safetensors file of GPT-2 tensors in the Hugging Face layout under any name (e.g. a fixture's gradients or
+    /// final weights), read and checked as <see cref="Open"/> reads a directory's model.safetensors.
+    /// </summary>
+    public static Gpt2Checkpoint OpenSafeTensors(string path, Gpt2Config config) =>
+        Open(config, c => c.AddTensors(c.OpenFile(path, safeTensors: true)));
+
+    private static Gpt2Checkpoint Open(Gpt2Config config, Action<Gpt2Checkpoint> addTensors)
+    {
         var checkpoint = new Gpt2Checkpoint(config);
         try
         {
-            string? found = WeightFileNames.Select(n => Path.Combine(directory, n)).FirstOrDefault(File.Exists)
-                ?? throw new CheckpointFormatException(directory, $"no GPT-2 weights in this folder: expected {string.Join(", ", WeightFileNames)}");
-            string name = Path.GetFileName(found);
-            if (name.EndsWith(".index.json", StringComparison.Ordinal))
-                checkpoint.OpenShards(ShardIndex.Load(found), safeTensors: name == SafeTensorsIndexFileName);
-            else
-                checkpoint.AddTensors(checkpoint.OpenFile(found, safeTensors: name == SafeTensorsFileName));
+            addTensors(checkpoint);
             checkpoint.CheckTiedHead();
             checkpoint.CheckAgainstConfig();
             return checkpoint;

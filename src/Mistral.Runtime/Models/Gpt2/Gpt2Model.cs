@@ -59,7 +59,7 @@ public sealed class Gpt2Model : CausalLm
                     config.Activation == Gpt2Activation.GeluTanh ? GeluApproximation.Tanh : GeluApproximation.Erf));
         }
         _lnF = Norm(Gpt2TensorNames.LnFWeight, Gpt2TensorNames.LnFBias);
-        _head = new Linear("lm_head", weights[Gpt2TensorNames.Output(config)]);
+        _head = new Linear("lm_head", weights[Gpt2TensorNames.Output(config)], weightName: Gpt2TensorNames.Output(config));
 
         Linears = [.. _blocks.SelectMany(b => new[] { b.Attention.Wq, b.Attention.Wk, b.Attention.Wv, b.Attention.Wo, b.Mlp.Fc, b.Mlp.Proj }), _head];
         NormWeights = [.. _blocks.SelectMany(b => new[] { b.Ln1, b.Ln2 }).Append(_lnF)
