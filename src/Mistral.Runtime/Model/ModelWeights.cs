@@ -43,6 +43,26 @@ public sealed class ModelWeights : IDisposable
         });
 
     /// <summary>
+    /// Weights uploaded from host tensors by native name (e.g. <see cref="ModelFamily.Initialize"/>'s), converted to
+    /// <paramref name="dtype"/>; every stored tensor of the config's schema must be there with its shape. Tensors given in
+    /// schema order are uploaded as they come (one held on the host at a time).
+    /// </summary>
+    public static ModelWeights FromHost(IOps ops, IModelConfig config, IEnumerable<HostTensor> tensors, DType dtype)
+    {
+        using var source = tensors.GetEnumerator();
+        var pending = new Dictionary<string, HostTensor>(StringComparer.Ordinal);
+        return Create(config, (name, shape) =>
+        {
+            while (!pending.ContainsKey(name) && source.MoveNext()) pending[source.Current.Name] = source.Current;
+            if (!pending.Remove(name, out var host))
+                throw new ArgumentException($"the {config.Family} weights need tensor '{name}', which was not given", nameof(tensors));
+            if (!host.Shape.Equals(shape))
+                throw new ArgumentException($"tensor '{name}' has shape {host.Shape}, the {config.Family} config needs {shape}", nameof(tensors));
+            return ops.Upload(host.Bytes, host.DType, host.Shape, dtype);
+        });
+    }
+
+    /// <summary>
     /// Weights made tensor by tensor by <paramref name="make"/>(native name, shape), in checkpoint order — from a
     /// checkpoint (<see cref="Load"/>) or synthesized on the device (benchmarks). If one fails, those already made are disposed.
     /// </summary>

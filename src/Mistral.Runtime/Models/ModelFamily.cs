@@ -48,6 +48,12 @@ public abstract class ModelFamily
     /// <summary>What <see cref="OpenHf"/> expects to find, for the error when a directory has a config but no weights.</summary>
     public virtual string HfWeightFiles => $"{HfCheckpoint.SingleFileName} or {HfCheckpoint.IndexFileName} with its shards";
 
+    /// <summary>
+    /// Initial weights for training from scratch, fp32 on the host under native names in schema order (tied tensors once),
+    /// deterministic from <paramref name="seed"/>: the same seed gives the same bytes on every machine.
+    /// </summary>
+    public abstract IEnumerable<HostTensor> Initialize(IModelConfig config, ulong seed);
+
     /// <summary>The model over <paramref name="weights"/> (resident on <paramref name="ops"/>, not owned by the model).</summary>
     public abstract ICausalLm Create(IOps ops, ModelWeights weights);
 

@@ -45,5 +45,8 @@ public sealed class Gpt2Family : ModelFamily
     public override string HfWeightFiles =>
         $"{Gpt2Checkpoint.SafeTensorsFileName}, {Gpt2Checkpoint.SafeTensorsIndexFileName}, {Gpt2Checkpoint.PytorchFileName} or {Gpt2Checkpoint.PytorchIndexFileName}";
 
+    /// <summary><see cref="Gpt2Init"/>.</summary>
+    public override IEnumerable<HostTensor> Initialize(IModelConfig config, ulong seed) => Gpt2Init.Initialize(ConfigOf<Gpt2Config>(config), seed);
+
     public override ICausalLm Create(IOps ops, ModelWeights weights) => new Gpt2Model(ops, ConfigOf<Gpt2Config>(weights.Config), weights);
 }

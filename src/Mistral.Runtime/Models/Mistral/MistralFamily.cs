@@ -36,5 +36,8 @@ public sealed class MistralFamily : ModelFamily
         return new CheckpointSchema(MistralTensorNames.Expected(c), tied, new MistralHfTensorNames(c));
     }
 
+    /// <summary><see cref="MistralInit"/>.</summary>
+    public override IEnumerable<HostTensor> Initialize(IModelConfig config, ulong seed) => MistralInit.Initialize(ConfigOf<MistralConfig>(config), seed);
+
     public override ICausalLm Create(IOps ops, ModelWeights weights) => new MistralModel(ops, ConfigOf<MistralConfig>(weights.Config), weights);
 }

@@ -1,3 +1,7 @@
+using Mistral.Runtime.Models;
+using Mistral.Runtime.Models.Gpt2;
+using Mistral.Runtime.Models.Mistral;
+
 namespace Mistral.Runtime.Training.Pretrain;
 
 /// <summary>
@@ -49,4 +53,18 @@ public sealed record ModelPreset(
 
     /// <summary>The preset named <paramref name="id"/>, or null.</summary>
     public static ModelPreset? Find(string id) => All.FirstOrDefault(p => p.Id == id);
+
+    /// <summary>
+    /// The model config of this shape: a <see cref="Gpt2Config"/> (gelu_new, tied head, bos = eos = 50256, the two
+    /// attention flags as given) or a <see cref="MistralConfig"/> (untied output, ContextLength = MaxPositions).
+    /// </summary>
+    public IModelConfig ToConfig(bool scaleAttnByInverseLayerIdx = false, bool reorderAndUpcastAttn = false) => Family switch
+    {
+        Gpt2Family => new Gpt2Config(VocabSize, MaxPositions, Dim, NLayers, NHeads, HiddenDim, Gpt2Activation.GeluTanh, (float)NormEps,
+            ScaleAttnByInverseLayerIdx: scaleAttnByInverseLayerIdx, ReorderAndUpcastAttn: reorderAndUpcastAttn,
+            BosTokenId: Gpt2Vocab - 1, EosTokenId: Gpt2Vocab - 1),
+        MistralFamily => new MistralConfig(Dim, NLayers, HeadDim, HiddenDim, NHeads, NKvHeads, SlidingWindow, (float)NormEps, VocabSize,
+            (float)(RopeTheta ?? throw new InvalidOperationException($"preset '{Id}' has no rope_theta")), ContextLength: MaxPositions),
+        _ => throw new InvalidOperationException($"preset '{Id}' has an unknown family '{Family}'"),
+    };
 }
