@@ -69,14 +69,18 @@ public static class TrainBench
         return new TrainBenchResult(model.Name, ops.Name, options, rates, loss, peak);
     }
 
-    /// <summary>One sequence of random ids (BOS first) and its next-token targets, every target weighted 1.</summary>
-    private static TrainBatch RandomBatch(int vocab, int seqLen)
+    /// <summary><paramref name="sequences"/> sequences of random ids (BOS first) and their next-token targets, every target weighted 1.</summary>
+    internal static TrainBatch RandomBatch(int vocab, int seqLen, int sequences = 1)
     {
         var random = new Random(1234);
-        var ids = new int[seqLen + 1];
-        ids[0] = 1;
-        for (int i = 1; i < ids.Length; i++) ids[i] = random.Next(vocab);
-        return new TrainBatch(ids[..seqLen], ids[1..], Enumerable.Repeat(1f, seqLen).ToArray(),
-            Mistral.Kernels.Ops.AttentionBatch.FromLengths([seqLen]));
+        var windows = new List<PackedWindow>(sequences);
+        for (int s = 0; s < sequences; s++)
+        {
+            var ids = new int[seqLen + 1];
+            ids[0] = 1;
+            for (int i = 1; i < ids.Length; i++) ids[i] = random.Next(vocab);
+            windows.Add(new PackedWindow(ids[..seqLen], ids[1..], Enumerable.Repeat(1f, seqLen).ToArray(), [seqLen]));
+        }
+        return TrainBatch.FromWindows(windows);
     }
 }

@@ -1,0 +1,89 @@
+using System.Globalization;
+using System.Text.Json;
+using Mistral.Testing;
+using Xunit;
+
+namespace Mistral.Cli.Tests.Commands;
+
+/// <summary>
+/// `train` end to end on the CPU: the example config shrunk with --set to the tiny GPT-2 shape (loss falls, every
+/// checkpoint folder generates, plot draws loss and lr), a Mistral-architecture preset through the same verb, bad keys.
+/// </summary>
+public sealed class TrainCommandTests : IDisposable
+{
+    private static readonly string Repo = Path.GetFullPath(Path.Combine(Fixtures.Root, "..", ".."));
+    private static readonly string Example = Path.Combine(Repo, "examples", "train", "gpt2-micro.yaml");
+    private readonly string _dir = Directory.CreateTempSubdirectory("train-cli").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string[] Shrunk(params string[] more) =>
+    [
+        "train", Example, "--device", "cpu",
+        "--set", $"artifacts.run_dir={_dir}", "--set", $"artifacts.cache_dir={Path.Combine(_dir, "cache")}",
+        "--set", "model.seq_len=33", "--set", "training_arguments.per_device_train_batch_size=4", "--set", "training_arguments.effective_bsz=8",
+        "--set", "training_arguments.warmup_steps=3", "--set", "training_arguments.learning_rate=1e-2",
+        .. more,
+    ];
+
+    [Fact]
+    public void Train_ExampleShrunkToTinyGpt2_LossFalls_EveryCheckpointGenerates_PlotDrawsLr()
+    {
+        var run = CliRunner.Run(Shrunk("--set", "model.id=null", "--set", $"model.config_path={Path.Combine(Fixtures.TinyGpt2Hf, "config.json")}",
+            "--set", "training_arguments.max_steps=30", "--set", "training_arguments.logging_steps=5", "--set", "training_arguments.eval_steps=15",
+            "--set", "checkpoint_frequency=[[15, 30]]"));
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains(run.OutLines, l => l.StartsWith("step     30/30 | loss", StringComparison.Ordinal) && l.Contains("| MFU n/a |", StringComparison.Ordinal));
+        Assert.Contains(run.OutLines, l => l.StartsWith("step     30/30 | eval loss", StringComparison.Ordinal));
+
+        var runDir = Path.Combine(_dir, "gpt2-micro-factbook");
+        var train = File.ReadLines(Path.Combine(runDir, "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(r => r.TryGetProperty("train_loss", out _)).Select(r => r.GetProperty("train_loss").GetDouble()).ToList();
+        Assert.Equal(6, train.Count); // steps 5, 10, …, 30
+        Assert.True(train[^1] < train[0] - 1, $"train loss {string.Join(", ", train.Select(l => l.ToString("F3", CultureInfo.InvariantCulture)))}");
+
+        var folders = Directory.GetDirectories(runDir, "checkpoint-*").Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(["checkpoint-0", "checkpoint-15", "checkpoint-30"], folders);
+        foreach (var folder in folders)
+        {
+            var generate = CliRunner.Run("generate", Path.Combine(runDir, folder!), "--prompt", "The country", "--max-tokens", "4", "--temperature", "0", "--device", "cpu");
+            Assert.True(generate.ExitCode == 0, $"{folder}: {generate}");
+            Assert.StartsWith("The country", generate.Out);
+        }
+
+        var plot = CliRunner.Run("plot", runDir);
+        Assert.True(plot.ExitCode == 0, plot.ToString());
+        var svg = File.ReadAllText(Path.Combine(runDir, "loss.svg"));
+        Assert.Contains("train loss", svg);
+        Assert.Contains("eval loss", svg);
+        Assert.Contains("learning rate", svg);
+    }
+
+    [Fact]
+    public void Train_MistralTinyPreset_TrainsWithTheSameVerb()
+    {
+        var run = CliRunner.Run(Shrunk("--set", "model.id=mistral-tiny", "--set", $"model.tokenizer={Path.Combine(Fixtures.TinyHf, "tokenizer.model")}",
+            "--set", "training_arguments.max_steps=3", "--set", "training_arguments.logging_steps=1", "--set", "training_arguments.eval_steps=3",
+            "--set", "dataset.validation_ratio=0.03", "--set", "checkpoint_frequency=[[3, 3]]"));
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains(run.OutLines, l => l.StartsWith("step      3/3 | loss", StringComparison.Ordinal));
+        var checkpoint = Path.Combine(_dir, "gpt2-micro-factbook", "checkpoint-3");
+        var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(checkpoint, "config.json"))).RootElement;
+        Assert.Equal("mistral", config.GetProperty("model_type").GetString());
+        var generate = CliRunner.Run("generate", checkpoint, "--prompt", "The", "--max-tokens", "3", "--temperature", "0", "--device", "cpu");
+        Assert.True(generate.ExitCode == 0, generate.ToString());
+    }
+
+    [Theory]
+    [InlineData("training_arguments.max_stepz=3", "training_arguments.max_stepz: unknown key")]
+    [InlineData("training_arguments.effective_bsz=6", "training_arguments.effective_bsz: 6 is not a multiple")]
+    [InlineData("model.seq_len=1", "model.seq_len: must be at least 2")]
+    public void Train_BadKey_OneLineNamingFileAndKey_Exit2(string assignment, string fragment)
+    {
+        var run = CliRunner.Run("train", Example, "--device", "cpu", "--set", $"artifacts.run_dir={_dir}", "--set", assignment);
+        Assert.Equal(2, run.ExitCode);
+        var line = Assert.Single(run.ErrLines);
+        Assert.Contains(fragment, line);
+        Assert.DoesNotContain("Exception", line);
+    }
+}
