@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Mistral.Kernels.Ops;
 using Mistral.Runtime.Training;
 using Mistral.Runtime.Training.Pretrain;
@@ -13,7 +12,7 @@ namespace Mistral.Bench;
 /// </summary>
 public static class FullTrainBench
 {
-    private const double MaxGradNorm = 1.0, LearningRate = 6e-4;
+    private const double LearningRate = 6e-4;
 
     public static FullTrainBenchResult Run(IOps ops, IDeviceOps device, SyntheticModel model, FullTrainBenchOptions options, double? peakFlops)
     {
@@ -24,25 +23,7 @@ public static class FullTrainBench
         using var trainee = TrainingModel.Full(ops, model.Model, model.Weights);
         using var adam = new AdamW(ops, trainee.Parameters, 0.9, 0.95, 1e-8, 0.1);
         var batch = TrainBench.RandomBatch(model.Config.VocabSize, options.SeqLen, options.Batch);
-        int tokens = options.Batch * options.SeqLen;
-
-        long peak = 0;
-        double loss = double.NaN;
-        double Step()
-        {
-            var watch = Stopwatch.StartNew();
-            trainee.ZeroGrads();
-            loss = trainee.ForwardBackward(batch, batch.WeightSum) / batch.WeightSum;
-            double norm = GradientClipping.GlobalNorm(ops, trainee.Parameters);
-            trainee.Update(adam, LearningRate, GradientClipping.Scale(norm, MaxGradNorm));
-            device.Device.Synchronize();
-            double rate = tokens / watch.Elapsed.TotalSeconds;
-            peak = Math.Max(peak, device.Device.LiveBytes);
-            return rate;
-        }
-
-        Step();   // warm-up: kernel loads, arena growth
-        var rates = Enumerable.Range(0, options.Repetitions).Select(_ => Step()).ToList();
+        var (rates, loss, peak) = TrainBench.Measure(ops, device, trainee, adam, batch, LearningRate, options.Repetitions);
         double? mfu = TrainingFlops.Mfu(rates.Average(), TrainingFlops.PerToken(model.Config, options.SeqLen), peakFlops);
         return new FullTrainBenchResult(model.Name, ops.Name, options, rates, mfu, loss, peak);
     }

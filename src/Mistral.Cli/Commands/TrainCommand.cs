@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using Mistral.Bench;
 using Mistral.Cli.Console;
 using Mistral.Kernels.Ops;
@@ -46,25 +45,16 @@ internal static class TrainCommand
 
     private static int Train(PretrainConfig cfg, IOps ops, double? peakFlops, TextWriter output, bool resume)
     {
-        using var cancel = new CancellationTokenSource();
-        int exitCode = ExitCodes.Ok;
-        void Stop(PosixSignalContext context, int code)
-        {
-            context.Cancel = true; // stop between steps, not mid-write: the trainer checkpoints, then we exit
-            exitCode = code;
-            cancel.Cancel();
-        }
-        using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => Stop(c, ExitCodes.Interrupted));
-        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => Stop(c, ExitCodes.Terminated));
+        using var signals = new StopSignals();
         var tokenizing = new Progress<TokenizeProgress>(p =>
             output.WriteLine($"tokenizing {p.Split}: {p.Documents}/{p.TotalDocuments} documents, {p.Tokens:N0} tokens, {p.TokensPerSecond:N0} tok/s"));
         var trainer = new Pretrainer(cfg, ops, p => Report(output, p, cfg.Training.LoggingSteps), message => output.WriteLine(message), peakFlops, tokenizing);
-        var result = trainer.Run(resume, cancel.Token);
+        var result = trainer.Run(resume, signals.Token);
         output.WriteLine($"{(result.Stopped ? "stopped" : "done")}: {result.Steps} steps, train loss {result.LastTrainLoss:F4}" +
             (result.EvalLoss is { } e ? $", eval loss {e:F4} (perplexity {Math.Exp(e):F2})" : "") +
             $", {result.TokensPerSecond:N0} tok/s" + (result.LastCheckpoint is { } c ? $", checkpoint {c}" : ""));
         output.Flush();
-        return result.Stopped && cfg.RunTraining ? (exitCode == ExitCodes.Ok ? ExitCodes.Terminated : exitCode) : ExitCodes.Ok;
+        return result.Stopped && cfg.RunTraining ? signals.StoppedExitCode : ExitCodes.Ok;
     }
 
     /// <summary>One live line per logged step; MFU "n/a" where the device's peak is unknown (the CPU, an unlisted GPU).</summary>
