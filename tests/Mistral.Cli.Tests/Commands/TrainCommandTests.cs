@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Mistral.Cli.Console;
 using Mistral.Testing;
 using Xunit;
 
@@ -98,5 +100,43 @@ public sealed class TrainCommandTests : IDisposable
         var line = Assert.Single(run.ErrLines);
         Assert.Contains(fragment, line);
         Assert.DoesNotContain("Exception", line);
+    }
+
+    // Ctrl+C mid-run: the step finishes, a checkpoint of it is written, the run says how to resume, exit 130; --resume
+    // then continues from that step.
+    [Fact]
+    public async Task Sigint_SavesACheckpointSaysHowToResume_Exit130_AndResumeContinues()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS(), "POSIX signals");
+        var ct = TestContext.Current.CancellationToken;
+        var tiny = new[] { "--set", "model.id=null", "--set", $"model.config_path={Path.Combine(Fixtures.TinyGpt2Hf, "config.json")}",
+            "--set", "training_arguments.logging_steps=1", "--set", "training_arguments.eval_steps=100000", "--set", "checkpoint_frequency=[[100000, 100000]]" };
+        var start = new ProcessStartInfo("dotnet", [typeof(ExitCodes).Assembly.Location, .. Shrunk([.. tiny, "--set", "training_arguments.max_steps=100000"])])
+            { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(start)!;
+        var lines = new List<string>();
+        string? line;
+        while ((line = await process.StandardOutput.ReadLineAsync(ct)) is not null)
+        {
+            lines.Add(line);
+            if (line.StartsWith("step      1/", StringComparison.Ordinal)) break;
+        }
+        Assert.NotNull(line);
+        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(CultureInfo.InvariantCulture)])!)
+            await kill.WaitForExitAsync(ct);
+        lines.AddRange((await process.StandardOutput.ReadToEndAsync(ct)).Split('\n'));
+        await process.WaitForExitAsync(ct);
+
+        Assert.True(process.ExitCode == ExitCodes.Interrupted, $"exit {process.ExitCode}\n{string.Join('\n', lines)}\n{await process.StandardError.ReadToEndAsync(ct)}");
+        var stopped = Assert.Single(lines, l => l.StartsWith("stopped after step ", StringComparison.Ordinal));
+        Assert.EndsWith("--resume", stopped);
+        int step = int.Parse(stopped.Split(' ')[3].TrimEnd(';'), CultureInfo.InvariantCulture);
+        var runDir = Path.Combine(_dir, "gpt2-micro-factbook");
+        Assert.True(Directory.Exists(Path.Combine(runDir, $"checkpoint-{step}")), $"checkpoint-{step}");
+
+        var resumed = CliRunner.Run(Shrunk([.. tiny, "--set", $"training_arguments.max_steps={step + 1}", "--resume"]));
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Contains(resumed.OutLines, l => l.StartsWith("resuming from ", StringComparison.Ordinal) && l.EndsWith($"checkpoint-{step}", StringComparison.Ordinal));
+        Assert.Contains(resumed.OutLines, l => l.StartsWith($"step {step + 1,6}/{step + 1} | loss", StringComparison.Ordinal));
     }
 }
