@@ -2,7 +2,7 @@
 # Every GPU check of mistral-cu in one go, on a machine with an NVIDIA GPU, its driver and the CUDA libraries
 # (libcuda, libnvrtc, libcublas) but no .NET. Run from a checkout holding the bundle (scripts/bundle.sh):
 #   scripts/gpu-check.sh [OUT_DIR]      (unpacks .bundle/mistral-cu-linux-x64.tar.xz first if needed)
-# Writes at most eight flat files to OUT_DIR (default ./gpu-results): summary.txt and one log per group of steps.
+# Writes at most nine flat files to OUT_DIR (default ./gpu-results): summary.txt and one log per group of steps.
 # Never stops at a failing step: each step's exit code and time go into summary.txt; exits 1 if any step failed.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -78,13 +78,15 @@ step "bench decode 7b"   bench.txt     90 "$cli" bench decode --device cuda --sh
 step "bench prefill 7b"  bench.txt     90 "$cli" bench prefill --device cuda --shape 7b
 step "bench kernels 7b"  bench.txt     90 "$cli" bench kernels --device cuda --shape 7b
 step "bench train 7b"    bench.txt    120 "$cli" bench train --device cuda --shape 7b
+step "bench train gpt2"  bench.txt    120 "$cli" bench train --device cuda --model gpt2-small --seq-len 1024
+step "train + HF load"   train.txt    240 "$repo/scripts/train-hf-check.sh" "$cli"
 step "torch sdpa"        sdpa.txt      60 python3 "$repo/bench/sdpa_bench.py"
 step "kernel tests"      tests.txt    150 "$bundle/Mistral.Kernels.Tests" -noColor
 step "runtime tests"     tests.txt     60 "$bundle/Mistral.Runtime.Tests" -noColor
 {
     echo
     echo "== figures"
-    grep -hE '^\| |^device:|^train |TFLOP/s|max_abs_diff|passed, .* failed|Total: ' "$out/tests.txt" "$out/bench.txt" "$out/parity.txt" "$out/sdpa.txt" 2>/dev/null
+    grep -hE '^\| |^device:|^train |TFLOP/s|max_abs_diff|passed, .* failed|Total: |^PASS: |^FAIL: |^done: ' "$out/tests.txt" "$out/bench.txt" "$out/parity.txt" "$out/sdpa.txt" "$out/train.txt" 2>/dev/null
 } >> "$summary"
 cat "$summary"
 exit "$failed"

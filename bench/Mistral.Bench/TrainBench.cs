@@ -49,6 +49,18 @@ public static class TrainBench
         using var adam = new AdamW(ops, trainee.Parameters, 0.9, 0.95, 1e-8, 0.1);
         var batch = RandomBatch(model.Config.VocabSize, options.SeqLen);
 
+        var (rates, loss, peak) = Measure(ops, device, trainee, adam, batch, LearningRate, options.Repetitions);
+        return new TrainBenchResult(model.Name, ops.Name, options, rates, loss, peak);
+    }
+
+    /// <summary>
+    /// One warm-up step (kernel loads, arena growth), then <paramref name="repetitions"/> measured optimizer steps of
+    /// <paramref name="trainee"/> on <paramref name="batch"/> (forward and backward, global-norm clipping at 1, AdamW),
+    /// each ended by a device sync: tokens/s of each, the last step's loss, the most device memory seen held.
+    /// </summary>
+    internal static (List<double> Rates, double Loss, long PeakBytes) Measure(IOps ops, IDeviceOps device, TrainingModel trainee, AdamW adam,
+        TrainBatch batch, double learningRate, int repetitions)
+    {
         long peak = 0;
         double loss = double.NaN;
         double Step()
@@ -57,26 +69,30 @@ public static class TrainBench
             trainee.ZeroGrads();
             loss = trainee.ForwardBackward(batch, batch.WeightSum) / batch.WeightSum;
             double norm = GradientClipping.GlobalNorm(ops, trainee.Parameters);
-            adam.Update(LearningRate, GradientClipping.Scale(norm, MaxGradNorm));
+            trainee.Update(adam, learningRate, GradientClipping.Scale(norm, MaxGradNorm));
             device.Device.Synchronize();
-            double rate = options.SeqLen / watch.Elapsed.TotalSeconds;
+            double rate = batch.TokenCount / watch.Elapsed.TotalSeconds;
             peak = Math.Max(peak, device.Device.LiveBytes);
             return rate;
         }
 
-        Step();   // warm-up: kernel loads, arena growth
-        var rates = Enumerable.Range(0, options.Repetitions).Select(_ => Step()).ToList();
-        return new TrainBenchResult(model.Name, ops.Name, options, rates, loss, peak);
+        Step();
+        var rates = Enumerable.Range(0, repetitions).Select(_ => Step()).ToList();
+        return (rates, loss, peak);
     }
 
-    /// <summary>One sequence of random ids (BOS first) and its next-token targets, every target weighted 1.</summary>
-    private static TrainBatch RandomBatch(int vocab, int seqLen)
+    /// <summary><paramref name="sequences"/> sequences of random ids (BOS first) and their next-token targets, every target weighted 1.</summary>
+    internal static TrainBatch RandomBatch(int vocab, int seqLen, int sequences = 1)
     {
         var random = new Random(1234);
-        var ids = new int[seqLen + 1];
-        ids[0] = 1;
-        for (int i = 1; i < ids.Length; i++) ids[i] = random.Next(vocab);
-        return new TrainBatch(ids[..seqLen], ids[1..], Enumerable.Repeat(1f, seqLen).ToArray(),
-            Mistral.Kernels.Ops.AttentionBatch.FromLengths([seqLen]));
+        var windows = new List<PackedWindow>(sequences);
+        for (int s = 0; s < sequences; s++)
+        {
+            var ids = new int[seqLen + 1];
+            ids[0] = 1;
+            for (int i = 1; i < ids.Length; i++) ids[i] = random.Next(vocab);
+            windows.Add(new PackedWindow(ids[..seqLen], ids[1..], Enumerable.Repeat(1f, seqLen).ToArray(), [seqLen]));
+        }
+        return TrainBatch.FromWindows(windows);
     }
 }

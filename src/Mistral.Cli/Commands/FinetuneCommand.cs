@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using Mistral.Cli.Console;
 using Mistral.Kernels.Distributed;
 using Mistral.Runtime.Devices;
@@ -64,25 +63,15 @@ internal static class FinetuneCommand
 
     private static int Train(TrainConfig cfg, Mistral.Kernels.Ops.IOps ops, ICommunicator comm, TextWriter output, bool resume, bool allowConfigChange)
     {
-        using var cancel = new CancellationTokenSource();
-        int exitCode = ExitCodes.Ok;
-        void Stop(PosixSignalContext context, int code)
-        {
-            context.Cancel = true; // stop between steps, not mid-write: the trainer checkpoints, then we exit
-            exitCode = code;
-            cancel.Cancel();
-        }
         // Under mpirun every rank gets the signal; the trainer agrees on the step to stop at (any rank cancelled stops all).
-        using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => Stop(c, ExitCodes.Interrupted));
-        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => Stop(c, ExitCodes.Terminated));
+        using var signals = new StopSignals();
         var trainer = new Trainer(cfg, ops, p => Report(output, p, cfg.LogFreq), message => output.WriteLine(message), comm);
-        var result = trainer.Run(resume, cancel.Token, allowConfigChange);
+        var result = trainer.Run(resume, signals.Token, allowConfigChange);
         bool stopped = result.Steps < cfg.MaxSteps;
         output.WriteLine($"{(stopped ? "stopped" : "done")}: {result.Steps} steps, train loss {result.LastTrainLoss:F4}" +
             (result.LastEvalLoss is { } e ? $", eval loss {result.FirstEvalLoss:F4} -> {e:F4}" : "") +
             $", {result.TokensPerSecond:N0} tok/s" + (result.LastCheckpoint is { } c ? $", checkpoint {c}" : ""));
-        // A rank that got no signal itself stopped because another did: it exits as SIGTERM would have it.
-        return stopped ? (exitCode == ExitCodes.Ok ? ExitCodes.Terminated : exitCode) : ExitCodes.Ok;
+        return stopped ? signals.StoppedExitCode : ExitCodes.Ok;
     }
 
     private static void Report(TextWriter output, TrainProgress p, int logFreq)

@@ -12,6 +12,7 @@ internal static class Verbs
         ServeCommand.Create(),
         DemoCommand.Create(),
         FinetuneCommand.Create(),
+        TrainCommand.Create(),
         MergeCommand.Create(),
         EvalCommand.Create(),
         PlotCommand.Create(),

@@ -141,6 +141,13 @@ public sealed class ModelDirectory : IDisposable
 
     public void Dispose() => Checkpoint.Dispose();
 
+    /// <summary>
+    /// A model config read from one file without weights (train's model.config_path): a native params.json, or an HF
+    /// config.json of any registered family (by its model_type).
+    /// </summary>
+    public static IModelConfig ReadConfigFile(string path) =>
+        Path.GetFileName(path) == ParamsJson ? ModelFamilies.ParamsJson.ReadParamsJson(path) : HfFamily(path).ReadHfConfig(path);
+
     /// <summary>The family registered for config.json's model_type; any other type is refused, naming the supported ones.</summary>
     private static ModelFamily HfFamily(string configPath)
     {

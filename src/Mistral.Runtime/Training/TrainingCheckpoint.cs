@@ -22,7 +22,7 @@ public static partial class TrainingCheckpoint
     public const string OptimizerFile = OptimizerStateFiles.Replicated;
     public const string StateFile = "state.json";
     public const string ConfigFile = "config.yaml";
-    public const string ManifestFile = "manifest.json";
+    public const string ManifestFile = CheckpointManifest.FileName;
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, IncludeFields = true, AllowDuplicateProperties = false };
 
@@ -81,9 +81,7 @@ public static partial class TrainingCheckpoint
         File.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, Json));
         File.WriteAllText(Path.Combine(temp, ConfigFile), effectiveYaml);
         beforeCommit?.Invoke(); // before the manifest, so it covers the other ranks' parts too
-        var manifest = Directory.GetFiles(temp).Select(Path.GetFileName).Order(StringComparer.Ordinal)
-            .ToDictionary(name => name!, name => Sha256(Path.Combine(temp, name!)), StringComparer.Ordinal);
-        File.WriteAllText(Path.Combine(temp, ManifestFile), JsonSerializer.Serialize(manifest, Json));
+        CheckpointManifest.Write(temp);
         if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
         Directory.Move(temp, final);
 
@@ -96,36 +94,11 @@ public static partial class TrainingCheckpoint
     /// <summary>Checks every file of a checkpoint against its manifest.json; throws naming the first that differs.</summary>
     public static void Verify(string checkpoint)
     {
+        var listed = CheckpointManifest.Verify(checkpoint, [StateFile, ConfigFile]);
         var path = Path.Combine(checkpoint, ManifestFile);
-        if (!File.Exists(path)) throw new CheckpointFormatException(path, "missing: the checkpoint's files cannot be checked (incomplete, or written by an older mistral-cu)");
-        Dictionary<string, string> manifest;
-        try
-        {
-            manifest = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(path), Json) ?? [];
-        }
-        catch (JsonException e)
-        {
-            throw new CheckpointFormatException(path, $"not a valid manifest: {e.Message}");
-        }
-        foreach (var name in new[] { StateFile, ConfigFile })
-            if (!manifest.ContainsKey(name)) throw new CheckpointFormatException(path, $"does not list {name}");
-        if (OptimizerStateFiles.Missing(manifest.Keys) is { } problem) throw new CheckpointFormatException(path, $"lists {problem}");
-        if (!manifest.ContainsKey(LoraFile) && !manifest.ContainsKey(WeightsFile))   // adapters, or a full-parameter run's weights
+        if (OptimizerStateFiles.Missing(listed) is { } problem) throw new CheckpointFormatException(path, $"lists {problem}");
+        if (!listed.Contains(LoraFile) && !listed.Contains(WeightsFile))   // adapters, or a full-parameter run's weights
             throw new CheckpointFormatException(path, $"does not list {LoraFile}");
-        foreach (var (name, sha) in manifest)
-        {
-            var file = Path.Combine(checkpoint, name);
-            if (name != Path.GetFileName(name) || !File.Exists(file))
-                throw new CheckpointFormatException(file, "listed in manifest.json but missing");
-            if (!string.Equals(Sha256(file), sha, StringComparison.OrdinalIgnoreCase))
-                throw new CheckpointFormatException(file, "does not match its SHA-256 in manifest.json: the checkpoint was damaged or edited");
-        }
-    }
-
-    private static string Sha256(string file)
-    {
-        using var stream = File.OpenRead(file);
-        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
     }
 
     public static TrainingState ReadState(string checkpoint)

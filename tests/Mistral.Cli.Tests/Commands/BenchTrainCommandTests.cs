@@ -17,6 +17,16 @@ public sealed class BenchTrainCommandTests
         Assert.Matches(@"train tiny \(random\) on emu: seq 24, LoRA r16 on wq wk wv wo w1 w2 w3 \+ norms: \d+\.\d ± \d+\.\d tok/s, peak device memory \d+\.\d\d GiB, loss \d+\.\d{4}", run.Out);
     }
 
+    // Full-parameter training (train's step) of the tiny shape: tokens/s, MFU n/a (the emulator has no peak), memory.
+    [Fact]
+    public void ModelTinyOnEmu_FullParameter_PrintsTokensPerSecondMfuAndPeakMemory()
+    {
+        var run = CliRunner.Run("bench", "train", "--model", "tiny", "--device", "emu", "--precision", "fp32", "--seq-len", "16", "--batch", "2", "-r", "1");
+        Assert.True(run.ExitCode == 0, run.Out + run.Err);
+        Assert.Contains("device: emulated (host CPU), F32, model tiny", run.Out);
+        Assert.Matches(@"train tiny \(random\) on emu: full-parameter AdamW, 2 × 16 tokens per step: \d+\.\d ± \d+\.\d tok/s, MFU n/a, peak device memory \d+\.\d\d GiB, loss \d+\.\d{4}", run.Out);
+    }
+
     [Fact]
     public void DefaultDeviceWithoutGpu_SaysSoAndExitsTwo()
     {
