@@ -33,7 +33,7 @@ public sealed class TrainingModel(IOps ops, ICausalLm model, IParameterPolicy po
     public IReadOnlyList<TrainableParameter> Parameters => Policy.Parameters;
 
     /// <summary>Recompute each block's activations in the backward instead of keeping them (<see cref="TrainingPass.Recompute"/>).</summary>
-    public bool Recompute { get; init; }
+    public bool Recompute { get; set; }
 
     public void ZeroGrads()
     {

@@ -19,17 +19,21 @@ public static partial class PretrainCheckpoint
     public const string TempSuffix = ".tmp";
     public const string ModelFile = "model.safetensors";
     public const string ModelConfigFile = "config.json";
-    public const string OptimizerFile = "optimizer.safetensors";
+    /// <summary>AdamW's state of a single-rank or ZeRO-0 run; ZeRO-1 writes one file per rank instead (<see cref="OptimizerStateFiles"/>).</summary>
+    public const string OptimizerFile = OptimizerStateFiles.Replicated;
     public const string ConfigFile = "train_config.yaml";
 
-    /// <summary>What a complete checkpoint's manifest must list.</summary>
+    /// <summary>What a complete checkpoint's manifest must list, besides the optimizer state (one file, or one per rank).</summary>
     public static readonly IReadOnlyList<string> RequiredFiles =
-        [ModelConfigFile, ModelFile, OptimizerFile, HfTrainerState.FileName, PretrainState.FileName, ConfigFile];
+        [ModelConfigFile, ModelFile, HfTrainerState.FileName, PretrainState.FileName, ConfigFile];
 
     [GeneratedRegex(@"^checkpoint-(\d+)$")]
     private static partial Regex FolderName();
 
     public static string PathOf(string runDir, int step) => Path.Combine(runDir, Prefix + step.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>checkpoint-N.tmp, where every rank writes its part of checkpoint N before it is sealed and renamed.</summary>
+    public static string TempPathOf(string runDir, int step) => PathOf(runDir, step) + TempSuffix;
 
     /// <summary>Every checkpoint-N folder of a run (verified or not; no .tmp), oldest first.</summary>
     public static IReadOnlyList<(int Step, string Path)> List(string runDir)
@@ -44,25 +48,31 @@ public static partial class PretrainCheckpoint
     }
 
     /// <summary>
-    /// Fills checkpoint-N.tmp with <paramref name="fill"/>, writes the manifest, runs <paramref name="beforeCommit"/>
-    /// (data-parallel: a barrier) and renames it to checkpoint-N (replacing an older folder of that step).
+    /// Fills checkpoint-N.tmp with <paramref name="fill"/>, runs <paramref name="beforeCommit"/> (data-parallel: the
+    /// barriers between which the other ranks write their optimizer parts there), writes the manifest of every file and
+    /// renames it to checkpoint-N (replacing an older folder of that step).
     /// </summary>
     public static string Write(string runDir, int step, Action<string> fill, Action? beforeCommit = null)
     {
         var final = PathOf(runDir, step);
-        var temp = final + TempSuffix;
+        var temp = TempPathOf(runDir, step);
         if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
         Directory.CreateDirectory(temp);
         fill(temp);
+        beforeCommit?.Invoke(); // before the manifest, so it covers the other ranks' parts too
         CheckpointManifest.Write(temp);
-        beforeCommit?.Invoke();
         if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
         Directory.Move(temp, final);
         return final;
     }
 
     /// <summary>Throws <see cref="CheckpointFormatException"/> naming the first file that is missing or differs from the manifest.</summary>
-    public static void Verify(string checkpoint) => CheckpointManifest.Verify(checkpoint, RequiredFiles);
+    public static void Verify(string checkpoint)
+    {
+        var listed = CheckpointManifest.Verify(checkpoint, RequiredFiles);
+        if (OptimizerStateFiles.Missing(listed) is { } problem)
+            throw new CheckpointFormatException(Path.Combine(checkpoint, CheckpointManifest.FileName), $"lists {problem}");
+    }
 
     /// <summary>Deletes checkpoint-N.tmp folders a killed run left behind; returns their names.</summary>
     public static IReadOnlyList<string> RemoveLeftovers(string runDir)

@@ -62,7 +62,10 @@ public sealed class Pretrainer(PretrainConfig config, IOps ops, Action<TrainProg
         using var weights = ModelWeights.FromHost(ops, modelConfig, host.Values, ops.ActivationDType);
         using var model = ModelFamilies.Create(ops, weights);
         using var lm = TrainingModel.Full(ops, model, weights, name => host[name]);
-        using var adam = new AdamW(ops, lm.Parameters, Args.AdamBeta1, Args.AdamBeta2, Args.AdamEpsilon, Args.WeightDecay);
+        lm.Recompute = config.Model.GradientCheckpointing;
+        using var optimizer = DataParallelOptimizer.Create(Args.ZeroStage, ops, _comm, lm.Parameters,
+            owned => new AdamW(ops, owned, Args.AdamBeta1, Args.AdamBeta2, Args.AdamEpsilon, Args.WeightDecay));
+        if (_comm.WorldSize > 1 || Args.ZeroStage > 0) log?.Invoke(DataParallelOptimizer.Describe(optimizer, _comm.Rank, _comm.WorldSize));
         var schedule = Args.Schedule();
         var sync = new GradientSync(_comm, lm.Parameters);
         double flopsPerToken = TrainingFlops.PerToken(modelConfig, config.Model.SeqLen - 1);
@@ -76,8 +79,7 @@ public sealed class Pretrainer(PretrainConfig config, IOps ops, Action<TrainProg
             state = PretrainState.Read(latest);
             CheckResumable(state, latest, data.Train.Count);
             trainerState = HfTrainerState.Read(latest);
-            var optimizerFile = Path.Combine(latest, PretrainCheckpoint.OptimizerFile);
-            adam.ImportState(SafeTensorsFile.ReadAll(optimizerFile), state.Step, optimizerFile);
+            optimizer.ReadState(latest, state.Step);
         }
         if (!sync.SameOnEveryRank(state.Step))
             throw new InvalidOperationException($"rank {_comm.Rank} resumed from step {state.Step}, another rank from another step: every rank must see the same run_dir");
@@ -94,6 +96,9 @@ public sealed class Pretrainer(PretrainConfig config, IOps ops, Action<TrainProg
         {
             if (!lead)
             {
+                // Rank 0 makes checkpoint-N.tmp; every rank writes its optimizer part there; rank 0 then seals and renames it.
+                _comm.Barrier();
+                optimizer.WriteState(PretrainCheckpoint.TempPathOf(config.RunDir, step));
                 _comm.Barrier();
                 return PretrainCheckpoint.PathOf(config.RunDir, step);
             }
@@ -103,7 +108,8 @@ public sealed class Pretrainer(PretrainConfig config, IOps ops, Action<TrainProg
             trainerState.TotalFlos = flopsPerToken * tokensSeen;
             trainerState.Saved(step, PretrainCheckpoint.PathOf(config.RunDir, step));
             var saved = new PretrainState(step, loader.Position, tokensSeen, config.Seed, data.Train.Count, _comm.WorldSize);
-            var path = PretrainCheckpoint.Write(config.RunDir, step, folder => WriteCheckpointFiles(folder, lm, adam, modelConfig, saved, trainerState), _comm.Barrier);
+            var path = PretrainCheckpoint.Write(config.RunDir, step, folder => WriteCheckpointFiles(folder, lm, optimizer, modelConfig, saved, trainerState),
+                beforeCommit: () => { _comm.Barrier(); _comm.Barrier(); });
             log?.Invoke($"saved {path}");
             return path;
         }
@@ -136,16 +142,16 @@ public sealed class Pretrainer(PretrainConfig config, IOps ops, Action<TrainProg
             double denominator = (double)blocksPerStep * (config.Model.SeqLen - 1);
             double sum = 0;
             foreach (var batch in micro) sum += lm.ForwardBackward(batch, denominator);
-            sync.AllReduceGradients();
+            optimizer.ReduceGradients();
             loss = sync.Sum(sum) / denominator;
-            double norm = GradientClipping.GlobalNorm(ops, lm.Parameters);
+            double norm = optimizer.GradientNorm();
             double lr = schedule.At(step);
             if (sync.AnyRank(!(double.IsFinite(loss) && double.IsFinite(norm))))
                 throw new TrainingStoppedException(
                     $"step {step + 1}: the {(double.IsFinite(loss) ? "gradient norm" : "loss")} is not finite (loss {loss}, gradient norm {norm}); " +
                     $"stopped before updating the weights. Last good checkpoint: {lastCheckpoint ?? "none"}. " +
                     "Resume from it (--resume) with a lower training_arguments.learning_rate or max_grad_norm");
-            lm.Update(adam, lr, GradientClipping.Scale(norm, Args.MaxGradNorm > 0 ? Args.MaxGradNorm : null));
+            lm.Update(optimizer, lr, GradientClipping.Scale(norm, Args.MaxGradNorm > 0 ? Args.MaxGradNorm : null));
             step++;
 
             long tokens = (long)blocksPerStep * (config.Model.SeqLen - 1);
@@ -181,13 +187,12 @@ public sealed class Pretrainer(PretrainConfig config, IOps ops, Action<TrainProg
         return new PretrainResult(step, Args.MaxSteps, loss, lastEval, throughput, lastCheckpoint);
     }
 
-    private void WriteCheckpointFiles(string folder, TrainingModel lm, AdamW adam, IModelConfig modelConfig, PretrainState state, HfTrainerState trainerState)
+    private void WriteCheckpointFiles(string folder, TrainingModel lm, IDataParallelOptimizer optimizer, IModelConfig modelConfig, PretrainState state, HfTrainerState trainerState)
     {
         var trained = lm.Export(lm.Parameters).ToDictionary(t => t.Name, StringComparer.Ordinal);
         var tied = ModelFamilies.Of(modelConfig).Schema(modelConfig).Tied;
         HfModelWriter.Write(folder, modelConfig, name => trained[tied.GetValueOrDefault(name, name)].WithName(name), DType.F32, config.Model.Tokenizer);
-        var step = HostTensor.FromInt64("step", [state.Step], new Shape(1));
-        SafeTensorsWriter.Write(Path.Combine(folder, PretrainCheckpoint.OptimizerFile), adam.ExportState().Append(step));
+        optimizer.WriteState(folder); // this rank's part; the step is training_state.json's (and trainer_state.json's global_step)
         trainerState.Write(folder);
         state.Write(folder);
         File.WriteAllText(Path.Combine(folder, PretrainCheckpoint.ConfigFile), config.EffectiveYaml);
