@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Mistral.Bench;
 using Mistral.Cli.Console;
+using Mistral.Kernels.Distributed;
 using Mistral.Kernels.Ops;
 using Mistral.Runtime.Devices;
 using Mistral.Runtime.Training;
@@ -16,6 +17,9 @@ namespace Mistral.Cli.Commands;
 /// evaluation on stdout; run_dir gets metrics.jsonl and checkpoint-N folders (Hugging Face Trainer layout) on
 /// checkpoint_frequency. Ctrl+C (SIGINT) or SIGTERM stops after the current step, writes a checkpoint and says how to
 /// resume, then exits 130 or 143 (128 + the signal). Config errors exit 2 naming the file and key.
+/// Under `mpirun -np N` (OpenMPI) the N processes train data-parallel (NCCL between GPUs, MPI between CPU ranks), as
+/// finetune does: effective_bsz is shared among the ranks, rank 0 prints and writes; every rank prints its own errors,
+/// prefixed "rank R:", and a failing rank aborts the whole run (exit 3 on the others).
 /// </summary>
 internal static class TrainCommand
 {
@@ -25,30 +29,52 @@ internal static class TrainCommand
         var set = new Option<string[]>("--set") { Description = "Override a config key, e.g. --set training_arguments.max_steps=50 (repeatable)", AllowMultipleArgumentsPerToken = false };
         var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint-N in run_dir whose checksums verify" };
         var device = new Option<string?>("--device") { Description = $"Override the config's device ({OpsFactory.Auto}, {string.Join(", ", OpsFactory.Names)})" };
-        var command = new Command("train", "Train a model from scratch (GPT-2 or Mistral architecture) from a YAML config: checkpoint-N folders in Hugging Face format, resume, eval")
-            { config, set, resume, device };
+        var timeout = new Option<double>("--collective-timeout")
+        {
+            Description = "Under mpirun: seconds a rank waits for the others (rank 0 tokenizing included) before aborting the run",
+            DefaultValueFactory = _ => WorldOptions.DefaultCollectiveTimeout.TotalSeconds,
+        };
+        var command = new Command("train", "Train a model from scratch (GPT-2 or Mistral architecture) from a YAML config: checkpoint-N folders in Hugging Face format, resume, eval; data-parallel under mpirun")
+            { config, set, resume, device, timeout };
         command.SetAction(parse => ErrorReporter.Run(parse, () =>
         {
-            var output = parse.InvocationConfiguration.Output;
-            var cfg = PretrainConfigLoader.Load(parse.GetValue(config)!.FullName, parse.GetValue(set) ?? []);
+            var world = WorldEnvironment.Read(parse.GetValue(timeout));
+            var error = parse.InvocationConfiguration.Error;
+            var output = world.Rank == 0 ? parse.InvocationConfiguration.Output : TextWriter.Null;
+            // The world size divides effective_bsz into per-rank accumulation steps.
+            var cfg = PretrainConfigLoader.Load(parse.GetValue(config)!.FullName, parse.GetValue(set) ?? [], world.WorldSize);
             // bf16: the device's default, mixed precision (bf16 activations and working weights, fp32 masters); the cpu
             // computes in fp32 whatever bf16 says. bf16 false: fp32 everywhere (parity).
-            using var ops = CommonOptions.OpenOps(parse, parse.GetValue(device) ?? cfg.Device, cfg.Training.Bf16 ? null : "fp32");
-            double? peak = ops.OnDevice is { } onDevice && DevicePeaks.For(onDevice.Device.Info.Name) is { } p ? p.Bf16TFlops * 1e12 : null;
-            var t = cfg.Training;
-            output.WriteLine($"train on {ops.Name} ({ops.ActivationDType}): {cfg.Model.Id ?? cfg.Model.ConfigPath ?? cfg.Model.InitialWeights} -> {cfg.RunDir} " +
-                             $"({t.MaxSteps} steps of {t.GradientAccumulationSteps}×{t.PerDeviceTrainBatchSize}×{cfg.Model.SeqLen} tokens)");
-            return Train(cfg, ops, peak, output, parse.GetValue(resume));
-        }));
+            using var ops = CommonOptions.OpenOps(parse, parse.GetValue(device) ?? cfg.Device, cfg.Training.Bf16 ? null : "fp32", gpuOrdinal: world.LocalRank);
+            using var comm = Communicator.Open(ops, world, line => error.WriteLine($"error: {line}"), ExitCodes.RankFailed);
+            try
+            {
+                double? peak = ops.OnDevice is { } onDevice && DevicePeaks.For(onDevice.Device.Info.Name) is { } p ? p.Bf16TFlops * 1e12 : null;
+                var t = cfg.Training;
+                output.WriteLine($"train on {ops.Name} ({ops.ActivationDType}){(comm.WorldSize > 1 ? $" × {comm.WorldSize} ranks ({comm.Name})" : "")}: " +
+                                 $"{cfg.Model.Id ?? cfg.Model.ConfigPath ?? cfg.Model.InitialWeights} -> {cfg.RunDir} " +
+                                 $"({t.MaxSteps} steps of {t.GradientAccumulationSteps}×{t.PerDeviceTrainBatchSize}×{cfg.Model.SeqLen} tokens" +
+                                 $"{(comm.WorldSize > 1 ? $" per rank, {t.EffectiveBatchSize} blocks per step" : "")})");
+                return Train(cfg, ops, comm, peak, output, parse.GetValue(resume));
+            }
+            catch (Exception e) when (comm.WorldSize > 1 && e is not OutOfMemoryException)
+            {
+                // One line naming this rank, then MPI_Abort: the launcher ends every other rank at once.
+                error.WriteLine($"error: rank {comm.Rank}: {e.Message}");
+                comm.Abort(ExitCodes.BadInput);
+                throw;
+            }
+        }, WorldEnvironment.ErrorSource()));
         return command;
     }
 
-    private static int Train(PretrainConfig cfg, IOps ops, double? peakFlops, TextWriter output, bool resume)
+    private static int Train(PretrainConfig cfg, IOps ops, ICommunicator comm, double? peakFlops, TextWriter output, bool resume)
     {
+        // Under mpirun every rank gets the signal; the trainer agrees on the step to stop at.
         using var signals = new StopSignals();
         var tokenizing = new Progress<TokenizeProgress>(p =>
             output.WriteLine($"tokenizing {p.Split}: {p.Documents}/{p.TotalDocuments} documents, {p.Tokens:N0} tokens, {p.TokensPerSecond:N0} tok/s"));
-        var trainer = new Pretrainer(cfg, ops, p => Report(output, p, cfg.Training.LoggingSteps), message => output.WriteLine(message), peakFlops, tokenizing);
+        var trainer = new Pretrainer(cfg, ops, p => Report(output, p, cfg.Training.LoggingSteps), message => output.WriteLine(message), peakFlops, tokenizing, comm);
         var result = trainer.Run(resume, signals.Token);
         output.WriteLine($"{(result.Stopped ? "stopped" : "done")}: {result.Steps} steps, train loss {result.LastTrainLoss:F4}" +
             (result.EvalLoss is { } e ? $", eval loss {e:F4} (perplexity {Math.Exp(e):F2})" : "") +

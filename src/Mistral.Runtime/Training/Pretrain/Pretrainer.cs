@@ -41,7 +41,7 @@ public sealed class Pretrainer(PretrainConfig config, IOps ops, Action<TrainProg
                 log?.Invoke($"removed {leftover}: a checkpoint whose writing never finished");
 
         var tokenizer = TokenizerFiles.Load(config.Model.Tokenizer);
-        using var data = PretrainData.Prepare(PretrainDataOptions.From(config), tokenizer, tokenizing);
+        using var data = PrepareData(tokenizer, lead);
         log?.Invoke($"data: {data.Train.Count} training blocks of {config.Model.SeqLen} tokens" +
                     (data.Validation is { } v ? $", {v.Count} validation blocks" : ", no validation split") +
                     (data.FromCache ? $" (cache {data.Folder})" : $" (tokenized into {data.Folder}: {data.RebuildReason})"));
@@ -185,6 +185,20 @@ public sealed class Pretrainer(PretrainConfig config, IOps ops, Action<TrainProg
         if (!config.RunTraining && config.RunFinalEval && canEvaluate) Evaluate();
         else if (!canEvaluate && config.RunFinalEval) log?.Invoke("no validation blocks: the final evaluation was skipped (set dataset.validation_ratio or validation_files)");
         return new PretrainResult(step, Args.MaxSteps, loss, lastEval, throughput, lastCheckpoint);
+    }
+
+    /// <summary>
+    /// Rank 0 tokenizes (or finds the cache) first; the others wait at a barrier, then open the cache it wrote, so no two
+    /// ranks write the same cache files. A corpus that takes longer than the collective timeout to tokenize wants
+    /// `mistral-cu tokenize` beforehand or a longer --collective-timeout.
+    /// </summary>
+    private PretrainData PrepareData(ITokenizer tokenizer, bool lead)
+    {
+        var options = PretrainDataOptions.From(config);
+        if (_comm.WorldSize == 1) return PretrainData.Prepare(options, tokenizer, tokenizing);
+        var data = lead ? PretrainData.Prepare(options, tokenizer, tokenizing) : null;
+        _comm.Barrier();
+        return data ?? PretrainData.Prepare(options, tokenizer);
     }
 
     private void WriteCheckpointFiles(string folder, TrainingModel lm, IDataParallelOptimizer optimizer, IModelConfig modelConfig, PretrainState state, HfTrainerState trainerState)

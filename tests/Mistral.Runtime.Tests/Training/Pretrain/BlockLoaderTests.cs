@@ -51,15 +51,36 @@ public sealed class BlockLoaderTests
     }
 
     [Fact]
-    public void Order_Ranks_DisjointEqualSlices()
+    public void Order_Ranks_DealTheWholePermutationRoundRobin()
     {
         const int blocks = 103, world = 4;
         var slices = Enumerable.Range(0, world).Select(r => new BlockLoader(blocks, 2, seed: 11, world, r).Order(0)).ToList();
-        Assert.All(slices, s => Assert.Equal(25, s.Length));
-        var union = slices.SelectMany(s => s).ToList();
-        Assert.Equal(100, union.Distinct().Count());
+        Assert.Equal([26, 26, 26, 25], slices.Select(s => s.Length));
         var single = new BlockLoader(blocks, 2, seed: 11).Order(0);
-        Assert.Equal(single.Take(100).Order(), union.Order()); // the same permutation, dealt round-robin
+        for (int r = 0; r < world; r++)
+            Assert.Equal(single.Where((_, i) => i % world == r), slices[r]);
+        // Epoch 1 starts at stream entry 103 = 4·25 + 3: rank 3 takes its first entry.
+        Assert.Equal(new BlockLoader(blocks, 2, seed: 11).Order(1)[0], new BlockLoader(blocks, 2, seed: 11, world, 3).Order(1)[0]);
+    }
+
+    /// <summary>
+    /// 7 blocks, not a multiple of the world: 3 ranks × 2 micro-batches × 1 block per step must take, step by step and
+    /// across several epoch ends, the same blocks as 1 rank × 6 micro-batches, and every rank reports the same position.
+    /// </summary>
+    [Fact]
+    public void Next_World3Accumulation2_SameBlocksPerStepAsWorld1Accumulation6AcrossEpochEnds()
+    {
+        var single = new BlockLoader(7, 1, seed: 4);
+        var ranks = Enumerable.Range(0, 3).Select(r => new BlockLoader(7, 1, seed: 4, worldSize: 3, rank: r)).ToList();
+        for (int step = 0; step < 8; step++)
+        {
+            var expected = Enumerable.Range(0, 6).SelectMany(_ => single.Next()).Order();
+            var actual = ranks.SelectMany(rank => Enumerable.Range(0, 2).SelectMany(_ => rank.Next())).Order();
+            Assert.Equal(expected, actual);
+            Assert.All(ranks, rank => Assert.Equal(single.Position, rank.Position));
+        }
+        var resumed = new BlockLoader(7, 1, seed: 4, worldSize: 3, rank: 2, position: ranks[2].Position);
+        Assert.Equal(ranks[2].Next(), resumed.Next());
     }
 
     [Fact]
@@ -68,5 +89,6 @@ public sealed class BlockLoaderTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new BlockLoader(10, 1, 0, worldSize: 2, rank: 2));
         Assert.Throws<ArgumentException>(() => new BlockLoader(1, 1, 0, worldSize: 2, rank: 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => new BlockLoader(10, 1, 0, position: new DataLoaderPosition(0, 11)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new BlockLoader(10, 1, 0, worldSize: 2, position: new DataLoaderPosition(0, 3)));
     }
 }

@@ -5,18 +5,20 @@ namespace Mistral.Runtime.Training.Pretrain.Data;
 
 /// <summary>
 /// Hands out block indices for training: each epoch is a permutation of the BlockCount blocks drawn from (seed, epoch),
-/// dealt round-robin to WorldSize ranks (rank r takes permutation entries r, r + W, r + 2W, …; the last
-/// BlockCount mod W are left out so every rank sees the same number). A batch that runs past an epoch's end continues
-/// with the next epoch's permutation. Deterministic given (BlockCount, seed, world size, rank, <see cref="Position"/>):
-/// a checkpoint saves Position and resume passes it back, without replaying the stream.
+/// and the epochs' permutations, one after another, are one global stream that the WorldSize ranks deal round-robin
+/// (rank r takes stream entries r, r + W, r + 2W, …). A step of k micro-batches of b blocks on W ranks therefore takes
+/// the stream's next W·k·b entries, exactly the blocks one process takes with W·k micro-batches, epoch ends included
+/// (no block is left out when W does not divide BlockCount). Deterministic given (BlockCount, seed, world size, rank,
+/// <see cref="Position"/>): a checkpoint saves Position and resume passes it back, without replaying the stream.
 /// </summary>
 public sealed class BlockLoader
 {
     private const ulong ShuffleStream = 0x424C_4F43; // "BLOC": separates this shuffle from the seed's other users
 
     private readonly ulong _seed;
-    private int[] _order = [];
-    private int _orderEpoch = -1;
+    private int[] _permutation = [];
+    private int _permutationEpoch = -1;
+    private long _next; // the stream entry the world's next block starts at (every rank agrees); this rank's is _next + Rank
 
     public BlockLoader(int blockCount, int batchSize, ulong seed, int worldSize = 1, int rank = 0, DataLoaderPosition position = default)
     {
@@ -30,49 +32,56 @@ public sealed class BlockLoader
         WorldSize = worldSize;
         Rank = rank;
         _seed = seed;
-        BlocksPerEpoch = blockCount / worldSize;
-        if (position.Epoch < 0 || position.Window < 0 || position.Window > BlocksPerEpoch)
-            throw new ArgumentOutOfRangeException(nameof(position), position, $"outside an epoch of {BlocksPerEpoch} blocks");
-        Position = position;
+        if (position.Epoch < 0 || position.Window < 0 || position.Window > blockCount)
+            throw new ArgumentOutOfRangeException(nameof(position), position, $"outside an epoch of {blockCount} blocks");
+        _next = (long)position.Epoch * blockCount + position.Window;
+        if (_next % worldSize != 0)
+            throw new ArgumentOutOfRangeException(nameof(position), position, $"not a position {worldSize} ranks stop at together");
     }
 
     public int BlockCount { get; }
     public int BatchSize { get; }
     public int WorldSize { get; }
     public int Rank { get; }
-    /// <summary>Blocks this rank sees per epoch.</summary>
-    public int BlocksPerEpoch { get; }
-    /// <summary>The next block to hand out: Window counts this rank's blocks within Epoch.</summary>
-    public DataLoaderPosition Position { get; private set; }
 
-    /// <summary>This rank's blocks of <paramref name="epoch"/>, in the order they are handed out (a copy).</summary>
-    public int[] Order(int epoch) => (int[])OrderOf(epoch).Clone();
+    /// <summary>
+    /// Where the whole world stands in the stream (the same on every rank): Window counts the entries of Epoch handed
+    /// out to all ranks together; an epoch just finished reads (epoch, BlockCount).
+    /// </summary>
+    public DataLoaderPosition Position => _next > 0 && _next % BlockCount == 0
+        ? new DataLoaderPosition((int)(_next / BlockCount) - 1, BlockCount)
+        : new DataLoaderPosition((int)(_next / BlockCount), (int)(_next % BlockCount));
 
-    private int[] OrderOf(int epoch)
+    /// <summary>This rank's blocks of <paramref name="epoch"/>, in the order they are handed out (a new array).</summary>
+    public int[] Order(int epoch)
+    {
+        var permutation = PermutationOf(epoch);
+        long first = (long)epoch * BlockCount;
+        int offset = (int)(((Rank - first) % WorldSize + WorldSize) % WorldSize); // the first entry of this epoch that is this rank's
+        return Enumerable.Range(0, BlockCount).Where(i => i % WorldSize == offset).Select(i => permutation[i]).ToArray();
+    }
+
+    private int[] PermutationOf(int epoch)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
-        if (_orderEpoch != epoch)
+        if (_permutationEpoch != epoch)
         {
-            var permutation = Enumerable.Range(0, BlockCount).ToArray();
-            Xoshiro256StarStar.ForStream(_seed, ShuffleStream ^ ((ulong)epoch << 32)).Shuffle(permutation);
-            _order = new int[BlocksPerEpoch];
-            for (int i = 0; i < BlocksPerEpoch; i++) _order[i] = permutation[i * WorldSize + Rank];
-            _orderEpoch = epoch;
+            _permutation = Enumerable.Range(0, BlockCount).ToArray();
+            Xoshiro256StarStar.ForStream(_seed, ShuffleStream ^ ((ulong)epoch << 32)).Shuffle(_permutation);
+            _permutationEpoch = epoch;
         }
-        return _order;
+        return _permutation;
     }
 
     /// <summary>The next BatchSize block indices; advances <see cref="Position"/>.</summary>
     public int[] Next()
     {
         var blocks = new int[BatchSize];
-        var (epoch, index) = Position;
-        for (int i = 0; i < BatchSize; i++)
+        for (int i = 0; i < BatchSize; i++, _next += WorldSize)
         {
-            if (index == BlocksPerEpoch) (epoch, index) = (epoch + 1, 0);
-            blocks[i] = OrderOf(epoch)[index++];
+            long entry = _next + Rank;
+            blocks[i] = PermutationOf((int)(entry / BlockCount))[(int)(entry % BlockCount)];
         }
-        Position = new DataLoaderPosition(epoch, index);
         return blocks;
     }
 }
