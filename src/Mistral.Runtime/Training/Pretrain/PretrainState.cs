@@ -10,7 +10,7 @@ namespace Mistral.Runtime.Training.Pretrain;
 /// steps, where the block loader stands (epoch and block within it), tokens seen, and the data's randomness. The only
 /// random draw of a `train` run is the loader's shuffle, a pure function of (seed, epoch) (<see cref="Data.BlockLoader"/>),
 /// so Seed with the position is its whole RNG state: resume jumps there instead of replaying the stream.
-/// BlockCount and WorldSize pin the data the position refers to.
+/// BlockCount pins the data the position refers to; WorldSize records how many ranks wrote it (any world size resumes).
 /// </summary>
 public sealed record PretrainState(
     [property: JsonPropertyName("global_step")] int Step,

@@ -220,9 +220,14 @@ public sealed class Pretrainer(PretrainConfig config, IOps ops, Action<TrainProg
             throw new CheckpointFormatException(path, $"global_step {state.Step} does not match the folder name");
         if (state.Step > Args.MaxSteps)
             throw new CheckpointFormatException(path, $"global_step {state.Step} is past training_arguments.max_steps {Args.MaxSteps}");
-        if (state.Seed != config.Seed || state.BlockCount != blocks || state.WorldSize != _comm.WorldSize)
+        if (state.Seed != config.Seed || state.BlockCount != blocks)
             throw new CheckpointFormatException(path,
-                $"written for seed {state.Seed}, {state.BlockCount} training blocks and {state.WorldSize} ranks; this run has seed {config.Seed}, {blocks} blocks and {_comm.WorldSize} ranks: resume with the same data and settings");
+                $"written for seed {state.Seed} and {state.BlockCount} training blocks; this run has seed {config.Seed} and {blocks} blocks: resume with the same data and settings");
+        // The data position is the whole world's place in one block stream, so another world size continues it where
+        // the ranks can stop together (always, when effective_bsz is unchanged); the optimizer state re-shards.
+        if (((long)state.DataPosition.Epoch * blocks + state.DataPosition.Window) % _comm.WorldSize != 0)
+            throw new CheckpointFormatException(path,
+                $"data position {state.DataPosition} (written by {state.WorldSize} ranks) cannot be shared by {_comm.WorldSize} ranks: resume with training_arguments.effective_bsz as it was");
     }
 
     /// <summary>Token-weighted mean loss over every validation block (Σ CE / Σ targets), no tape; and the tokens run.</summary>
