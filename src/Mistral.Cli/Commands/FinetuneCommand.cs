@@ -26,11 +26,7 @@ internal static class FinetuneCommand
         var device = new Option<string?>("--device") { Description = $"Override the config's device ({OpsFactory.Auto}, {string.Join(", ", OpsFactory.Names)})" };
         var precision = new Option<string?>("--precision") { Description = "Override the config's precision: fp32 (exact parity) or bf16 (cuda/emu activations)" };
         var allowConfigChange = new Option<bool>("--allow-config-change") { Description = "With --resume: continue even if lr, seq_len or another setting that shapes the run differs from the checkpoint's" };
-        var timeout = new Option<double>("--collective-timeout")
-        {
-            Description = "Under mpirun: seconds a rank waits for the others before aborting the run",
-            DefaultValueFactory = _ => WorldOptions.DefaultCollectiveTimeout.TotalSeconds,
-        };
+        var timeout = DataParallelCommand.CollectiveTimeout();
         var command = new Command("finetune", "LoRA fine-tuning from a YAML config: checkpoints, resume, merged model; data-parallel under mpirun")
             { config, set, resume, allowConfigChange, device, precision, timeout };
         command.SetAction(parse => ErrorReporter.Run(parse, () =>
@@ -42,24 +38,15 @@ internal static class FinetuneCommand
                 using var ops = CommonOptions.OpenOps(parse, parse.GetValue(device) ?? cfg.Device,
                     parse.GetValue(precision) ?? (cfg.Precision == "auto" ? null : cfg.Precision), gpuOrdinal: world.LocalRank);
                 using var comm = Communicator.Open(ops, world, line => error.WriteLine($"error: {line}"), ExitCodes.RankFailed);
-                try
+                return DataParallelCommand.AbortAllOnError(comm, error, () =>
                 {
-                    output.WriteLine($"finetune on {ops.Name}{Ranks(comm)}: {cfg.InitialModelPath} -> {cfg.RunDir} " +
+                    output.WriteLine($"finetune on {ops.Name}{DataParallelCommand.Ranks(comm)}: {cfg.InitialModelPath} -> {cfg.RunDir} " +
                                      $"({cfg.MaxSteps} steps of {cfg.NumMicrobatches}×{cfg.BatchSize}×{cfg.SeqLen} tokens)");
                     return Train(cfg, ops, comm, output, parse.GetValue(resume), parse.GetValue(allowConfigChange));
-                }
-                catch (Exception e) when (comm.WorldSize > 1 && e is not OutOfMemoryException)
-                {
-                    // One line naming this rank, then MPI_Abort: the launcher ends every other rank at once.
-                    error.WriteLine($"error: rank {comm.Rank}: {e.Message}");
-                    comm.Abort(ExitCodes.BadInput);
-                    throw;
-                }
+                });
             }, WorldEnvironment.ErrorSource()));
         return command;
     }
-
-    private static string Ranks(ICommunicator comm) => comm.WorldSize > 1 ? $" × {comm.WorldSize} ranks ({comm.Name})" : "";
 
     private static int Train(TrainConfig cfg, Mistral.Kernels.Ops.IOps ops, ICommunicator comm, TextWriter output, bool resume, bool allowConfigChange)
     {

@@ -29,11 +29,7 @@ internal static class TrainCommand
         var set = new Option<string[]>("--set") { Description = "Override a config key, e.g. --set training_arguments.max_steps=50 (repeatable)", AllowMultipleArgumentsPerToken = false };
         var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint-N in run_dir whose checksums verify" };
         var device = new Option<string?>("--device") { Description = $"Override the config's device ({OpsFactory.Auto}, {string.Join(", ", OpsFactory.Names)})" };
-        var timeout = new Option<double>("--collective-timeout")
-        {
-            Description = "Under mpirun: seconds a rank waits for the others (rank 0 tokenizing included) before aborting the run",
-            DefaultValueFactory = _ => WorldOptions.DefaultCollectiveTimeout.TotalSeconds,
-        };
+        var timeout = DataParallelCommand.CollectiveTimeout("the others (rank 0 tokenizing included)");
         var command = new Command("train", "Train a model from scratch (GPT-2 or Mistral architecture) from a YAML config: checkpoint-N folders in Hugging Face format, resume, eval; data-parallel under mpirun")
             { config, set, resume, device, timeout };
         command.SetAction(parse => ErrorReporter.Run(parse, () =>
@@ -47,23 +43,16 @@ internal static class TrainCommand
             // computes in fp32 whatever bf16 says. bf16 false: fp32 everywhere (parity).
             using var ops = CommonOptions.OpenOps(parse, parse.GetValue(device) ?? cfg.Device, cfg.Training.Bf16 ? null : "fp32", gpuOrdinal: world.LocalRank);
             using var comm = Communicator.Open(ops, world, line => error.WriteLine($"error: {line}"), ExitCodes.RankFailed);
-            try
+            return DataParallelCommand.AbortAllOnError(comm, error, () =>
             {
                 double? peak = ops.OnDevice is { } onDevice && DevicePeaks.For(onDevice.Device.Info.Name) is { } p ? p.Bf16TFlops * 1e12 : null;
                 var t = cfg.Training;
-                output.WriteLine($"train on {ops.Name} ({ops.ActivationDType}){(comm.WorldSize > 1 ? $" × {comm.WorldSize} ranks ({comm.Name})" : "")}: " +
+                output.WriteLine($"train on {ops.Name} ({ops.ActivationDType}){DataParallelCommand.Ranks(comm)}: " +
                                  $"{cfg.Model.Id ?? cfg.Model.ConfigPath ?? cfg.Model.InitialWeights} -> {cfg.RunDir} " +
                                  $"({t.MaxSteps} steps of {t.GradientAccumulationSteps}×{t.PerDeviceTrainBatchSize}×{cfg.Model.SeqLen} tokens" +
                                  $"{(comm.WorldSize > 1 ? $" per rank, {t.EffectiveBatchSize} blocks per step" : "")})");
                 return Train(cfg, ops, comm, peak, output, parse.GetValue(resume));
-            }
-            catch (Exception e) when (comm.WorldSize > 1 && e is not OutOfMemoryException)
-            {
-                // One line naming this rank, then MPI_Abort: the launcher ends every other rank at once.
-                error.WriteLine($"error: rank {comm.Rank}: {e.Message}");
-                comm.Abort(ExitCodes.BadInput);
-                throw;
-            }
+            });
         }, WorldEnvironment.ErrorSource()));
         return command;
     }

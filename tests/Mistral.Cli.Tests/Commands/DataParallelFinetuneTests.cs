@@ -4,6 +4,7 @@ using Mistral.Runtime.Model;
 using Mistral.Runtime.Training;
 using Mistral.Testing;
 using Xunit;
+using static Mistral.Cli.Tests.SafeTensorsCompare;
 
 namespace Mistral.Cli.Tests.Commands;
 
@@ -218,10 +219,6 @@ public sealed class DataParallelFinetuneTests : IDisposable
         Directory.Delete(Path.Combine(_dir, to, "merged"), recursive: true);
     }
 
-    /// <summary>Every tensor of a safetensors file as its raw fp32 bits (so -0 and NaN payloads count as differences).</summary>
-    private static Dictionary<string, int[]> Bits(string path) =>
-        SafeTensorsFile.ReadAll(path).ToDictionary(kv => kv.Key, kv => kv.Value.ToFloat32().Select(BitConverter.SingleToInt32Bits).ToArray());
-
     private Dictionary<string, int[]> MergedShards(string run, int world) =>
         Enumerable.Range(0, world).SelectMany(r => Bits(Checkpoint(run, 3, OptimizerStateFiles.ShardName(r, world)))).ToDictionary(kv => kv.Key, kv => kv.Value);
 
@@ -242,22 +239,5 @@ public sealed class DataParallelFinetuneTests : IDisposable
             double e = expected[i].GetProperty(key).GetDouble(), a = actual[i].GetProperty(key).GetDouble();
             Assert.True(Math.Abs(a - e) <= LossRelativeTolerance * Math.Abs(e), $"step {i + 1} {key}: one process {e:R}, data-parallel {a:R}");
         }
-    }
-
-    private static (double MaxAbs, string Where) MaxDifference(Dictionary<string, float[]> expected, Dictionary<string, float[]> actual)
-    {
-        Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
-        double worst = 0;
-        string where = "";
-        foreach (var (name, e) in expected)
-        {
-            var a = actual[name];
-            for (int i = 0; i < e.Length; i++)
-            {
-                double d = Math.Abs((double)a[i] - e[i]);
-                if (d > worst) (worst, where) = (d, $"{name}[{i}] ({e[i]:R} vs {a[i]:R})");
-            }
-        }
-        return (worst, where);
     }
 }

@@ -4,6 +4,7 @@ using Mistral.Runtime.Training;
 using Mistral.Runtime.Training.Pretrain;
 using Mistral.Testing;
 using Xunit;
+using static Mistral.Cli.Tests.SafeTensorsCompare;
 
 namespace Mistral.Cli.Tests.Commands;
 
@@ -171,10 +172,6 @@ public sealed class DataParallelTrainTests : IDisposable
 
     private string Checkpoint(string run, int step, string file) => Path.Combine(PretrainCheckpoint.PathOf(Path.Combine(_dir, run, RunId), step), file);
 
-    /// <summary>Every tensor of a safetensors file as its raw fp32 bits (so -0 and NaN payloads count as differences).</summary>
-    private static Dictionary<string, int[]> Bits(string path) =>
-        SafeTensorsFile.ReadAll(path).ToDictionary(kv => kv.Key, kv => kv.Value.ToFloat32().Select(BitConverter.SingleToInt32Bits).ToArray());
-
     private Dictionary<string, int[]> Shards(string run, int step, int world) =>
         Enumerable.Range(0, world).SelectMany(r => Bits(Checkpoint(run, step, OptimizerStateFiles.ShardName(r, world)))).ToDictionary(kv => kv.Key, kv => kv.Value);
 
@@ -189,22 +186,5 @@ public sealed class DataParallelTrainTests : IDisposable
     {
         Assert.Equal(expected.Count, actual.Count);
         return expected.Zip(actual, (e, a) => Math.Abs(a.GetProperty(key).GetDouble() / e.GetProperty(key).GetDouble() - 1)).Max();
-    }
-
-    private static (double MaxAbs, string Where) MaxDifference(Dictionary<string, float[]> expected, Dictionary<string, float[]> actual)
-    {
-        Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
-        double worst = 0;
-        string where = "";
-        foreach (var (name, e) in expected)
-        {
-            var a = actual[name];
-            for (int i = 0; i < e.Length; i++)
-            {
-                double d = Math.Abs((double)a[i] - e[i]);
-                if (d > worst) (worst, where) = (d, $"{name}[{i}] ({e[i]:R} vs {a[i]:R})");
-            }
-        }
-        return (worst, where);
     }
 }
