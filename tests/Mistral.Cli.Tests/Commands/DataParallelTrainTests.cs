@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Mistral.Runtime.Model;
 using Mistral.Runtime.Training;
@@ -156,6 +157,43 @@ public sealed class DataParallelTrainTests : IDisposable
         Assert.NotEmpty(lines);
         Assert.All(lines, l => Assert.Contains("training_arguments.effective_bsz: 4 is not a multiple of per_device_train_batch_size × world size = 2 × 3 = 6", l));
         Assert.All(lines, l => Assert.DoesNotContain("Exception", l));
+    }
+
+    /// <summary>
+    /// Rank 1 killed mid-run (a checkpoint every step): rank 0 exits non-zero within a minute naming rank 1, every
+    /// checkpoint-N left verifies (a half-written one is only ever checkpoint-N.tmp), and --resume continues on 2 ranks.
+    /// </summary>
+    [Fact]
+    public void Train_OneRankKilledMidRun_OtherExitsNonZeroAndOnlyCompleteCheckpointsRemain()
+    {
+        MpiRunner.RequireMpirun();
+        var run = Path.Combine(_dir, "killed", RunId);
+        using var mpirun = MpiRunner.Start(2, Args("killed", steps: 400, "--set", "checkpoint_frequency=[[1, 400]]"));
+        var (stdout, stderr) = MpiRunner.Collect(mpirun);
+        var metrics = Path.Combine(run, "metrics.jsonl");
+        var clock = Stopwatch.StartNew();
+        while (!mpirun.HasExited && clock.Elapsed < MpiRunner.Timeout && (!File.Exists(metrics) || File.ReadAllLines(metrics).Length < 3))
+            Thread.Sleep(200);
+        Assert.False(mpirun.HasExited, $"the run ended before it could be interrupted\n{stdout}\n{stderr}");
+        int victim = MpiRunner.FindRank(mpirun, 1) ?? throw new InvalidOperationException("rank 1 not found among mpirun's children");
+        Process.GetProcessById(victim).Kill();
+
+        bool exited = mpirun.WaitForExit(TimeSpan.FromSeconds(60));
+        if (!exited) mpirun.Kill(entireProcessTree: true);
+        Assert.True(exited, $"rank 0 still running 60 s after rank 1 was killed\n{stdout}\n{stderr}");
+        mpirun.WaitForExit();
+        Assert.NotEqual(0, mpirun.ExitCode);
+        Assert.Contains("rank 1", stderr.ToString(), StringComparison.Ordinal);
+
+        var checkpoints = PretrainCheckpoint.List(run);
+        Assert.NotEmpty(checkpoints);
+        foreach (var (_, path) in checkpoints) PretrainCheckpoint.Verify(path);
+
+        int last = checkpoints[^1].Step;
+        var resumed = MpiRunner.Run(2, Args("killed", last + 1, "--set", "checkpoint_frequency=[[1, 400]]", "--resume"));
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Contains(resumed.OutLines, l => l.StartsWith("resuming from ", StringComparison.Ordinal) && l.EndsWith($"checkpoint-{last}", StringComparison.Ordinal));
+        Assert.True(Directory.Exists(PretrainCheckpoint.PathOf(run, last + 1)));
     }
 
     private void CopyStoppedAfterStep2(string from, string to)
