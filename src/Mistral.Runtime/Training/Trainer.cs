@@ -170,19 +170,15 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
 
         string SaveCheckpoint()
         {
-            // Two barriers: rank 0 has made step_N.tmp; every rank has written its optimizer part there (ZeRO-1 shards).
-            // Only then does rank 0 list the files in the manifest and rename the folder.
             if (!lead)
             {
-                _comm.Barrier();
-                optimizer.WriteState(TrainingCheckpoint.TempPathOf(config.RunDir, step));
-                _comm.Barrier();
+                CheckpointHandshake.Follower(_comm, optimizer, TrainingCheckpoint.TempPathOf(config.RunDir, step));
                 return TrainingCheckpoint.PathOf(config.RunDir, step);
             }
             return TrainingCheckpoint.Write(config.RunDir,
                 new TrainingState(step, loader.Position, dropoutRng.State, tokensSeen, config.Lora?.Rank ?? 0, (float)(config.Lora?.Scaling ?? 0), model.DirectoryPath),
                 lm.Export(adapters?.Parameters ?? []), lm.Export(loraPolicy?.Norms ?? lm.Parameters), optimizer.WriteState, config.EffectiveYaml, config.KeepLastCheckpoints,
-                beforeCommit: () => { _comm.Barrier(); _comm.Barrier(); });
+                beforeCommit: CheckpointHandshake.Leader(_comm));
         }
 
         double throughput = tokensThisRun / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);

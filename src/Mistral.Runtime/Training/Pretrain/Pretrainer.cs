@@ -96,10 +96,7 @@ public sealed class Pretrainer(PretrainConfig config, IOps ops, Action<TrainProg
         {
             if (!lead)
             {
-                // Rank 0 makes checkpoint-N.tmp; every rank writes its optimizer part there; rank 0 then seals and renames it.
-                _comm.Barrier();
-                optimizer.WriteState(PretrainCheckpoint.TempPathOf(config.RunDir, step));
-                _comm.Barrier();
+                CheckpointHandshake.Follower(_comm, optimizer, PretrainCheckpoint.TempPathOf(config.RunDir, step));
                 return PretrainCheckpoint.PathOf(config.RunDir, step);
             }
             trainerState.GlobalStep = step;
@@ -109,7 +106,7 @@ public sealed class Pretrainer(PretrainConfig config, IOps ops, Action<TrainProg
             trainerState.Saved(step, PretrainCheckpoint.PathOf(config.RunDir, step));
             var saved = new PretrainState(step, loader.Position, tokensSeen, config.Seed, data.Train.Count, _comm.WorldSize);
             var path = PretrainCheckpoint.Write(config.RunDir, step, folder => WriteCheckpointFiles(folder, lm, optimizer, modelConfig, saved, trainerState),
-                beforeCommit: () => { _comm.Barrier(); _comm.Barrier(); });
+                beforeCommit: CheckpointHandshake.Leader(_comm));
             log?.Invoke($"saved {path}");
             return path;
         }
