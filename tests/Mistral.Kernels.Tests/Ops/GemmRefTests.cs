@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Mistral.Kernels.Checks.Cases;
 using Mistral.Kernels.Ops.Reference;
 using Mistral.Testing;
@@ -52,6 +53,70 @@ public class GemmRefTests
         var actual = (float[])data.C.Clone();
         GemmRef.Gemm(data.A, c.TransposeA, data.B, c.TransposeB, m, n, k, c.Alpha, c.Beta, actual);
         TensorAssert.Close(expected, actual, Abs * Math.Sqrt(k), Rel, name);
+    }
+
+    public static TheoryData<bool, bool, float> BlockingData => new()
+    {
+        { false, false, 0f }, { false, true, 0f }, { true, false, 0f }, { true, true, 0f },
+        { false, false, 0.5f }, { false, true, 0.5f }, { true, false, 0.5f }, { true, true, 0.5f },
+    };
+
+    /// <summary>
+    /// The blocking (rows and columns of C per task) must not change a bit: this GEMM is the oracle every parity figure
+    /// is measured against. The reference here is the plain per-element form of the same operations: C[i, j] is one
+    /// TensorPrimitives.Dot of row i of op(A) with row j of B when B is transposed, otherwise row i of C is K row-axpys
+    /// (TensorPrimitives.MultiplyAdd) in order of p. Sizes 1, 7, 33, 513 cover one row, fewer rows than a block,
+    /// a block and one, and more columns than one column block; beta 0 runs over NaN in C.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(BlockingData))]
+    public void Gemm_AwkwardShapes_BitIdenticalToPerElementDotAndAxpy(bool transposeA, bool transposeB, float beta)
+    {
+        int[] sizes = [1, 7, 33, 513];
+        const float alpha = 0.75f;
+        var rng = new Random(11);
+        foreach (int m in sizes)
+            foreach (int n in sizes)
+                foreach (int k in sizes)
+                {
+                    if ((long)m * n * k > 513L * 513 * 33) continue;   // the largest cube adds nothing but minutes
+                    var a = RandomFloats(rng, m * k);
+                    var b = RandomFloats(rng, k * n);
+                    var c = beta == 0f ? Enumerable.Repeat(float.NaN, m * n).ToArray() : RandomFloats(rng, m * n);
+                    var expected = PerElement(a, transposeA, b, transposeB, m, n, k, alpha, beta, c);
+                    GemmRef.Gemm(a, transposeA, b, transposeB, m, n, k, alpha, beta, c);
+                    for (int e = 0; e < expected.Length; e++)
+                        Assert.True(BitConverter.SingleToInt32Bits(expected[e]) == BitConverter.SingleToInt32Bits(c[e]),
+                            $"M={m} N={n} K={k}: C[{e / n}, {e % n}] = {c[e]:R}, per-element {expected[e]:R}");
+                }
+    }
+
+    private static float[] RandomFloats(Random rng, int count)
+    {
+        var x = new float[count];
+        for (int i = 0; i < count; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);
+        return x;
+    }
+
+    private static float[] PerElement(float[] a, bool transposeA, float[] b, bool transposeB, int m, int n, int k, float alpha, float beta, float[] c)
+    {
+        var result = new float[m * n];
+        var aRow = new float[k];
+        var acc = new float[n];
+        for (int i = 0; i < m; i++)
+        {
+            for (int p = 0; p < k; p++) aRow[p] = transposeA ? a[p * m + i] : a[i * k + p];
+            if (transposeB)
+                for (int j = 0; j < n; j++) acc[j] = TensorPrimitives.Dot(aRow, b.AsSpan(j * k, k));
+            else
+            {
+                Array.Clear(acc);
+                for (int p = 0; p < k; p++) TensorPrimitives.MultiplyAdd(b.AsSpan(p * n, n), aRow[p], acc, acc);
+            }
+            for (int j = 0; j < n; j++)
+                result[i * n + j] = beta == 0f ? alpha * acc[j] : alpha * acc[j] + beta * c[i * n + j];
+        }
+        return result;
     }
 
     [Fact]
