@@ -1,4 +1,6 @@
+using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace Mistral.Kernels.Ops.Reference;
 
@@ -86,23 +88,93 @@ public static class GemmRef
         }
     }
 
-    /// <summary>B stored [K, N]: cBlock[r, :] = Σ_p op(A)[i0 + r, p] · B[p, j0 .. j0 + width), one row-axpy per p in
-    /// order of p for each row, so the slice of B row p is loaded once and reused by every row of the block.</summary>
+    /// <summary>Rows × vectors of C a register tile holds, and how many p it runs before storing them.</summary>
+    private const int TileRows = 4, TileVectors = 2, PChunk = 256;
+
+    /// <summary>
+    /// B stored [K, N]: cBlock[r, :] = Σ_p op(A)[i0 + r, p] · B[p, j0 .. j0 + width), accumulated in order of p as
+    /// c = b · a + c, unfused (TensorPrimitives.MultiplyAdd's per-element operation). 4-row × 2-vector tiles keep C in
+    /// registers over 256 values of p while the matching 256 rows of B's slice stay in L2; the leftover rows and
+    /// columns take one MultiplyAdd row-axpy per p. Each element goes through exactly one of the two paths, so its
+    /// sequence of operations, and its bits, are those of the plain per-row axpy loop.
+    /// </summary>
     private static void AxpyBlock(
         ReadOnlySpan<float> a, bool transposeA, ReadOnlySpan<float> b,
         int m, int n, int k, int i0, int rows, int j0, int width,
         Span<float> cBlock)   // [rows, width]
     {
         cBlock.Clear();
+        int lanes = Vector<float>.Count, tileWidth = TileVectors * lanes;
+        int tiledRows = Vector.IsHardwareAccelerated ? rows - rows % TileRows : 0;
+        int tiledWidth = Vector.IsHardwareAccelerated ? width - width % tileWidth : 0;
+        if (tiledRows > 0 && tiledWidth > 0)
+            for (int p0 = 0; p0 < k; p0 += PChunk)
+                for (int r = 0; r < tiledRows; r += TileRows)
+                    for (int j = 0; j < tiledWidth; j += tileWidth)
+                        AxpyTile(a, transposeA, b, m, n, k, i0 + r, p0, Math.Min(k, p0 + PChunk), j0 + j, cBlock.Slice(r * width + j), width);
+        else
+            tiledRows = 0;
         for (int p = 0; p < k; p++)
         {
             var bp = b.Slice(p * n + j0, width);
             for (int r = 0; r < rows; r++)
             {
+                int from = r < tiledRows ? tiledWidth : 0;
+                if (from == width) continue;
                 float aip = transposeA ? a[p * m + i0 + r] : a[(i0 + r) * k + p];
-                var cRow = cBlock.Slice(r * width, width);
-                TensorPrimitives.MultiplyAdd(bp, aip, cRow, cRow);
+                var cRow = cBlock.Slice(r * width + from, width - from);
+                TensorPrimitives.MultiplyAdd(bp.Slice(from), aip, cRow, cRow);
             }
         }
+    }
+
+    /// <summary>C[i .. i + 4, j .. j + 2 vectors) += Σ_{p0 ≤ p &lt; p1} A[i + r, p] · B[p, j ..], each step b · a + c unfused.</summary>
+    private static void AxpyTile(
+        ReadOnlySpan<float> a, bool transposeA, ReadOnlySpan<float> b,
+        int m, int n, int k, int i, int p0, int p1, int j,
+        Span<float> c, int ldc)   // c[0] is the tile's corner, rows ldc apart
+    {
+        int lanes = Vector<float>.Count;
+        ref float c0 = ref MemoryMarshal.GetReference(c);
+        ref readonly float bRef = ref MemoryMarshal.GetReference(b);
+        _ = c[3 * ldc + 2 * lanes - 1];   // the tile lies inside c
+        if (b.Length < (long)(p1 - 1) * n + j + 2 * lanes) throw new ArgumentOutOfRangeException(nameof(b));
+        var c00 = Vector.LoadUnsafe(ref c0, 0);
+        var c01 = Vector.LoadUnsafe(ref c0, (nuint)lanes);
+        var c10 = Vector.LoadUnsafe(ref c0, (nuint)ldc);
+        var c11 = Vector.LoadUnsafe(ref c0, (nuint)(ldc + lanes));
+        var c20 = Vector.LoadUnsafe(ref c0, (nuint)(2 * ldc));
+        var c21 = Vector.LoadUnsafe(ref c0, (nuint)(2 * ldc + lanes));
+        var c30 = Vector.LoadUnsafe(ref c0, (nuint)(3 * ldc));
+        var c31 = Vector.LoadUnsafe(ref c0, (nuint)(3 * ldc + lanes));
+        for (int p = p0; p < p1; p++)
+        {
+            var b0 = Vector.LoadUnsafe(in bRef, (nuint)(p * n + j));
+            var b1 = Vector.LoadUnsafe(in bRef, (nuint)(p * n + j + lanes));
+            float a0, a1, a2, a3;
+            if (transposeA)
+            {
+                var col = a.Slice(p * m + i, TileRows);
+                (a0, a1, a2, a3) = (col[0], col[1], col[2], col[3]);
+            }
+            else
+                (a0, a1, a2, a3) = (a[i * k + p], a[(i + 1) * k + p], a[(i + 2) * k + p], a[(i + 3) * k + p]);
+            var v0 = new Vector<float>(a0);
+            var v1 = new Vector<float>(a1);
+            var v2 = new Vector<float>(a2);
+            var v3 = new Vector<float>(a3);
+            c00 = b0 * v0 + c00; c01 = b1 * v0 + c01;
+            c10 = b0 * v1 + c10; c11 = b1 * v1 + c11;
+            c20 = b0 * v2 + c20; c21 = b1 * v2 + c21;
+            c30 = b0 * v3 + c30; c31 = b1 * v3 + c31;
+        }
+        c00.StoreUnsafe(ref c0, 0);
+        c01.StoreUnsafe(ref c0, (nuint)lanes);
+        c10.StoreUnsafe(ref c0, (nuint)ldc);
+        c11.StoreUnsafe(ref c0, (nuint)(ldc + lanes));
+        c20.StoreUnsafe(ref c0, (nuint)(2 * ldc));
+        c21.StoreUnsafe(ref c0, (nuint)(2 * ldc + lanes));
+        c30.StoreUnsafe(ref c0, (nuint)(3 * ldc));
+        c31.StoreUnsafe(ref c0, (nuint)(3 * ldc + lanes));
     }
 }
