@@ -16,8 +16,8 @@ public sealed class ExampleTrainConfigTests
     {
         using var dir = new TempDir();
         var config = PretrainConfigLoader.Load(Example, [$"artifacts.cache_dir={dir.Path}"]);
-        Assert.Equal(("gpt2-micro", 128, 2, 8), (config.Model.Id, config.Model.SeqLen, config.Training.GradientAccumulationSteps, config.Training.EffectiveBatchSize));
-        Assert.Equal([0, 100, 200], config.Checkpoints.Steps(config.Training.MaxSteps));
+        Assert.Equal(("gpt2-micro", 128, 1, 4), (config.Model.Id, config.Model.SeqLen, config.Training.GradientAccumulationSteps, config.Training.EffectiveBatchSize));
+        Assert.Equal([0, 50, 100], config.Checkpoints.Steps(config.Training.MaxSteps));
 
         using var data = PretrainData.Prepare(PretrainDataOptions.From(config), TokenizerFiles.Load(config.Model.Tokenizer));
         Assert.Equal((248, 13, 0), (data.Manifest.Train.Documents, data.Manifest.Validation!.Documents, data.Manifest.BadLines));
