@@ -67,6 +67,30 @@ public static class MpiRunner
         return (stdout, stderr);
     }
 
+    /// <summary>
+    /// Starts a 2-rank run, kills rank 1 once <paramref name="metricsFile"/> holds three records, and asserts that rank 0
+    /// then exits non-zero within a minute naming rank 1. Returns what the run printed.
+    /// </summary>
+    public static (string Out, string Err) KillRankOneMidRun(string metricsFile, params string[] cliArgs)
+    {
+        using var mpirun = Start(2, cliArgs);
+        var (stdout, stderr) = Collect(mpirun);
+        var clock = Stopwatch.StartNew();
+        while (!mpirun.HasExited && clock.Elapsed < Timeout && (!File.Exists(metricsFile) || File.ReadAllLines(metricsFile).Length < 3))
+            Thread.Sleep(200);
+        Assert.False(mpirun.HasExited, $"the run ended before it could be interrupted\n{stdout}\n{stderr}");
+        int victim = FindRank(mpirun, 1) ?? throw new InvalidOperationException("rank 1 not found among mpirun's children");
+        Process.GetProcessById(victim).Kill();
+
+        bool exited = mpirun.WaitForExit(TimeSpan.FromSeconds(60));
+        if (!exited) mpirun.Kill(entireProcessTree: true);
+        Assert.True(exited, $"rank 0 still running 60 s after rank 1 was killed\n{stdout}\n{stderr}");
+        mpirun.WaitForExit();
+        Assert.NotEqual(0, mpirun.ExitCode);
+        Assert.Contains("rank 1", stderr.ToString(), StringComparison.Ordinal);
+        return (stdout.ToString(), stderr.ToString());
+    }
+
     /// <summary>The pid of the rank <paramref name="rank"/> process among mpirun's descendants (from its environment), or null.</summary>
     public static int? FindRank(Process mpirun, int rank)
     {

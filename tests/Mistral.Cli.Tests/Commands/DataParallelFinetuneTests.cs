@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Mistral.Runtime.Model;
 using Mistral.Runtime.Training;
@@ -99,22 +98,7 @@ public sealed class DataParallelFinetuneTests : IDisposable
     {
         MpiRunner.RequireMpirun();
         var run = Path.Combine(_dir, "killed");
-        using var mpirun = MpiRunner.Start(2, [.. Args("killed", steps: 400), "--set", "ckpt_freq=1", "--set", "keep_last_checkpoints=3"]);
-        var (stdout, stderr) = MpiRunner.Collect(mpirun);
-        var metrics = Path.Combine(run, "metrics.jsonl");
-        var clock = Stopwatch.StartNew();
-        while (!mpirun.HasExited && clock.Elapsed < MpiRunner.Timeout && (!File.Exists(metrics) || File.ReadAllLines(metrics).Length < 3))
-            Thread.Sleep(200);
-        Assert.False(mpirun.HasExited, $"the run ended before it could be interrupted\n{stdout}\n{stderr}");
-        int victim = MpiRunner.FindRank(mpirun, 1) ?? throw new InvalidOperationException("rank 1 not found among mpirun's children");
-        Process.GetProcessById(victim).Kill();
-
-        bool exited = mpirun.WaitForExit(TimeSpan.FromSeconds(60));
-        if (!exited) mpirun.Kill(entireProcessTree: true);
-        Assert.True(exited, $"rank 0 still running 60 s after rank 1 was killed\n{stdout}\n{stderr}");
-        mpirun.WaitForExit();
-        Assert.NotEqual(0, mpirun.ExitCode);
-        Assert.Contains("rank 1", stderr.ToString(), StringComparison.Ordinal);
+        MpiRunner.KillRankOneMidRun(Path.Combine(run, "metrics.jsonl"), [.. Args("killed", steps: 400), "--set", "ckpt_freq=1", "--set", "keep_last_checkpoints=3"]);
 
         var checkpoints = TrainingCheckpoint.List(run);
         Assert.NotEmpty(checkpoints);
