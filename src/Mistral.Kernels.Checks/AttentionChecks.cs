@@ -63,8 +63,8 @@ public static class AttentionChecks
         ops.AttentionForward(tq, tk, tv, batch, config, c.HasCache ? new KvCacheLayer(ck!, cv!, c.CacheSlots) : null, ty, tl);
         var (yAbs, yRel, lseAbs, lseRel) = dtype == DType.F32 ? (F32Abs, F32Rel, F32Abs, F32Rel) : (Bf16Abs, Bf16Rel, Bf16LseAbs, 0);
         return new KernelComparison()
-            .Add("y", y, Downloaded(ops, ty), yAbs, yRel)
-            .Add("lse", lse, Downloaded(ops, tl), lseAbs, lseRel);
+            .Add("y", y, ops.DownloadFloats(ty), yAbs, yRel)
+            .Add("lse", lse, ops.DownloadFloats(tl), lseAbs, lseRel);
     }
 
     /// <summary>The oracle's own y (rounded as a bf16 forward stores it) and lse feed both backwards: only the backward is under test.</summary>
@@ -95,9 +95,9 @@ public static class AttentionChecks
         ops.AttentionBackward(tq, tk, tv, ty, tl, tdy, batch, config, tdq, tdk, tdv);
         var (abs, rel) = dtype == DType.F32 ? (BackwardF32Abs, BackwardF32Rel) : (BackwardBf16Abs, BackwardBf16Rel);
         return new KernelComparison()
-            .Add("dQ", Storage.Rounded(dQ, dtype), Downloaded(ops, tdq), abs, rel)
-            .Add("dK", Storage.Rounded(dK, dtype), Downloaded(ops, tdk), abs, rel)
-            .Add("dV", Storage.Rounded(dV, dtype), Downloaded(ops, tdv), abs, rel);
+            .Add("dQ", Storage.Rounded(dQ, dtype), ops.DownloadFloats(tdq), abs, rel)
+            .Add("dK", Storage.Rounded(dK, dtype), ops.DownloadFloats(tdk), abs, rel)
+            .Add("dV", Storage.Rounded(dV, dtype), ops.DownloadFloats(tdv), abs, rel);
     }
 
     /// <summary>A copy: bit-exact, the untouched slots included.</summary>
@@ -118,10 +118,4 @@ public static class AttentionChecks
             .Add("cache values", values, s.Download(cv), 0, 0);
     }
 
-    private static float[] Downloaded(IOps ops, Tensor t)
-    {
-        var values = new float[t.ElementCount];
-        ops.Download(t, values);
-        return values;
-    }
 }

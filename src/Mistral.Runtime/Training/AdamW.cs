@@ -50,12 +50,7 @@ public sealed class AdamW : IOptimizer, IDisposable
         }
     }
 
-    private HostTensor Host(string name, Tensor t)
-    {
-        var values = new float[t.ElementCount];
-        _ops.Download(t, values);
-        return HostTensor.FromFloat32(name, values, t.Shape);
-    }
+    private HostTensor Host(string name, Tensor t) => HostTensor.FromFloat32(name, _ops.DownloadFloats(t), t.Shape);
 
     /// <summary>Restores moments written by <see cref="ExportState"/> and the step count; names the file on a mismatch.</summary>
     public void ImportState(IReadOnlyDictionary<string, HostTensor> state, int step, string file)

@@ -97,11 +97,7 @@ public sealed class TrainingModel(IOps ops, ICausalLm model, IParameterPolicy po
     public IEnumerable<HostTensor> Export(IEnumerable<TrainableParameter>? which = null)
     {
         foreach (var p in which ?? Parameters)
-        {
-            var values = new float[p.Value.ElementCount];
-            ops.Download(p.Value, values);
-            yield return HostTensor.FromFloat32(p.Name, values, p.Value.Shape);
-        }
+            yield return HostTensor.FromFloat32(p.Name, ops.DownloadFloats(p.Value), p.Value.Shape);
     }
 
     /// <summary>Overwrites parameter values from host tensors (resume), then the working weights; names the file on a missing or misshapen tensor.</summary>

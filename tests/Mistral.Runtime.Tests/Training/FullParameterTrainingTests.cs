@@ -143,12 +143,7 @@ public sealed class FullParameterTrainingTests
             return losses;
         }
 
-        public float[] Download(Tensor t)
-        {
-            var host = new float[t.ElementCount];
-            Ops.Download(t, host);
-            return host;
-        }
+        public float[] Download(Tensor t) => Ops.DownloadFloats(t);
 
         public void Dispose()
         {

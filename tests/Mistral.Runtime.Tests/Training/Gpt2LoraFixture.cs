@@ -1,7 +1,5 @@
 using Mistral.Kernels.Checks.Cases;
 using Mistral.Kernels.Ops;
-using Mistral.Kernels.Ops.Cuda;
-using Mistral.Kernels.Ops.Reference;
 using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Model;
 using Mistral.Runtime.Models;
@@ -27,7 +25,7 @@ public sealed class Gpt2LoraFixture : IDisposable
 
     public Gpt2LoraFixture(string device)
     {
-        Ops = device == "cpu" ? new CpuOps() : new CudaOps(TestDevices.Emulated(), DType.F32, ownsDevice: true);
+        Ops = TestDevices.Fp32Ops(device);
         Directory = ModelDirectory.Open(Fixtures.TinyGpt2Hf);
         Weights = ModelWeights.Load(Directory, Ops, DType.F32);
         BaseModel = ModelFamilies.Create(Ops, Weights);

@@ -1,6 +1,4 @@
 using Mistral.Kernels.Ops;
-using Mistral.Kernels.Ops.Cuda;
-using Mistral.Kernels.Ops.Reference;
 using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Model;
 using Mistral.Runtime.Models;
@@ -27,12 +25,7 @@ public sealed class LoraFixture : IDisposable
 
     public LoraFixture(string device = "cpu")
     {
-        Ops = device switch
-        {
-            "cpu" => new CpuOps(),
-            "emu" => new CudaOps(TestDevices.Emulated(), DType.F32, ownsDevice: true),
-            _ => throw new ArgumentException($"no LoRA fixture for device '{device}' (cpu or emu)"),
-        };
+        Ops = TestDevices.Fp32Ops(device);
         Directory = ModelDirectory.Open(Fixtures.TinyNative);
         Weights = ModelWeights.Load(Directory, Ops, DType.F32);
         var lora = new LoraConfig(Rank, 0, Scaling, LoraConfig.AllTargets, Path.Combine(Fixtures.TinyLora, "init.safetensors"), TrainNorms: true);
@@ -62,12 +55,7 @@ public sealed class LoraFixture : IDisposable
             AttentionBatch.FromLengths(Enumerable.Repeat(cols, rows).ToArray()));
     }
 
-    public float[] Download(Tensor t)
-    {
-        var host = new float[t.ElementCount];
-        Ops.Download(t, host);
-        return host;
-    }
+    public float[] Download(Tensor t) => Ops.DownloadFloats(t);
 
     public void Dispose()
     {

@@ -53,8 +53,8 @@ public sealed class LoraGradTests
         var failures = new List<string>();
         foreach (var p in lm.Parameters)
         {
-            var value = Download(ops, p.Value);
-            var grad = Download(ops, p.Grad);
+            var value = ops.DownloadFloats(p.Value);
+            var grad = ops.DownloadFloats(p.Grad);
             var direction = rnd.Normal(value.Length);
             float norm = MathF.Sqrt(direction.Sum(d => d * d));
             for (int i = 0; i < direction.Length; i++) direction[i] /= norm; // a unit step, whatever the tensor's size
@@ -74,12 +74,6 @@ public sealed class LoraGradTests
         Assert.Equal(2 * 7 * 2 + 5, lm.Parameters.Count);
     }
 
-    private static float[] Download(IOps ops, Tensor t)
-    {
-        var host = new float[t.ElementCount];
-        ops.Download(t, host);
-        return host;
-    }
 
     private static void Set(IOps ops, Tensor t, float[] values)
     {

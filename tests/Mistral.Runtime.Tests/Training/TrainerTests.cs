@@ -1,4 +1,3 @@
-using Mistral.Kernels.Ops.Cuda;
 using Mistral.Kernels.Ops.Reference;
 using Mistral.Kernels.Tensors;
 using Mistral.Runtime.Model;
@@ -38,7 +37,7 @@ public sealed class TrainerTests : IDisposable
         // Dropout on, so the restored RNG state matters; checkpoints every 5 steps.
         string[] common = ["max_steps=10", "seq_len=24", "batch_size=1", "lora.rank=2", "lora.dropout=0.1", "ckpt_freq=5",
             "no_eval=true", "keep_last_checkpoints=3"];
-        using Mistral.Kernels.Ops.IOps ops = device == "cpu" ? new CpuOps() : new CudaOps(TestDevices.Emulated(), DType.F32, ownsDevice: true);
+        using var ops = TestDevices.Fp32Ops(device);
         new Trainer(Config("straight", common), ops).Run(resume: false, TestContext.Current.CancellationToken);
 
         // Interrupted after step 5 (as Ctrl+C would), then resumed from the step-5 checkpoint.

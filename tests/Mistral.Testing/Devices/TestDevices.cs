@@ -1,6 +1,10 @@
 using Mistral.Kernels.Compile;
 using Mistral.Kernels.Device;
 using Mistral.Kernels.Native;
+using Mistral.Kernels.Ops;
+using Mistral.Kernels.Ops.Cuda;
+using Mistral.Kernels.Ops.Reference;
+using Mistral.Kernels.Tensors;
 
 namespace Mistral.Testing.Devices;
 
@@ -48,6 +52,14 @@ public static class TestDevices
             return null;
         }
     }
+
+    /// <summary>fp32 ops for a test run on "cpu" (the reference ops) or "emu" (CudaOps over the emulated device, which it owns).</summary>
+    public static IOps Fp32Ops(string device) => device switch
+    {
+        "cpu" => new CpuOps(),
+        "emu" => new CudaOps(Emulated(), DType.F32, ownsDevice: true),
+        _ => throw new ArgumentException($"no fp32 test ops for device '{device}' (cpu or emu)"),
+    };
 
     /// <summary>"emu" or "cuda" → a device, or a skip (Assert.Skip) naming why CUDA is not available.</summary>
     public static IDevice Open(string kind)
