@@ -83,7 +83,12 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
         long tokensSeen = 0;
         var position = default(DataLoaderPosition);
         string? lastCheckpoint = null;
-        if (resume && TrainingCheckpoint.Latest(config.RunDir) is { } latest)
+        var checkpoints = TrainingCheckpoint.Folders(config.RunDir);
+        if (lead)
+            foreach (var leftover in checkpoints.RemoveLeftovers())
+                log?.Invoke($"removed {leftover}: a checkpoint whose writing never finished");
+        string? latest = resume ? checkpoints.LatestValid((path, why) => log?.Invoke($"skipping {Path.GetFileName(path)}: {why}")) : null;
+        if (latest is not null)
         {
             var state = TrainingCheckpoint.ReadState(latest);
             var saved = CheckConfigUnchanged(latest, allowConfigChange);
@@ -98,12 +103,12 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
         }
         else if (resume)
         {
-            log?.Invoke($"no checkpoint in {TrainingCheckpoint.Folder(config.RunDir)}: starting from step 0");
+            log?.Invoke($"no checkpoint in {checkpoints.Root}: starting from step 0");
         }
 
         if (!sync.SameOnEveryRank(step))
             throw new InvalidOperationException($"rank {_comm.Rank} resumed from step {step}, another rank from another step: " +
-                                                $"every rank must see the same {TrainingCheckpoint.Folder(config.RunDir)} (a shared filesystem)");
+                                                $"every rank must see the same {checkpoints.Root} (a shared filesystem)");
         sync.BroadcastParameters();
 
         Directory.CreateDirectory(config.RunDir);
@@ -172,8 +177,8 @@ public sealed class Trainer(TrainConfig config, IOps ops, Action<TrainProgress>?
         {
             if (!lead)
             {
-                CheckpointHandshake.Follower(_comm, optimizer, TrainingCheckpoint.TempPathOf(config.RunDir, step));
-                return TrainingCheckpoint.PathOf(config.RunDir, step);
+                CheckpointHandshake.Follower(_comm, optimizer, checkpoints.TempPathOf(step));
+                return checkpoints.PathOf(step);
             }
             return TrainingCheckpoint.Write(config.RunDir,
                 new TrainingState(step, loader.Position, dropoutRng.State, tokensSeen, config.Lora?.Rank ?? 0, (float)(config.Lora?.Scaling ?? 0), model.DirectoryPath),

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Mistral.Runtime.Model;
 
 namespace Mistral.Runtime.Training;
@@ -10,10 +9,10 @@ namespace Mistral.Runtime.Training;
 /// weights), the AdamW exp_avg / exp_avg_sq (<see cref="OptimizerStateFiles"/>: one optimizer.safetensors, or one shard
 /// per rank under ZeRO-1), state.json (<see cref="TrainingState"/>) and
 /// config.yaml (the effective config), and manifest.json: the SHA-256 of each of those files, checked before any is
-/// read back, so a damaged or edited checkpoint is refused naming the file. Written into step_N.tmp and renamed, so a
-/// crash never leaves a half checkpoint.
+/// read back, so a damaged or edited checkpoint is refused naming the file; written, listed and resumed from as
+/// <see cref="CheckpointFolders"/> are.
 /// </summary>
-public static partial class TrainingCheckpoint
+public static class TrainingCheckpoint
 {
     public const string LoraFile = "lora.safetensors";
     public const string NormsFile = "norms.safetensors";
@@ -26,69 +25,35 @@ public static partial class TrainingCheckpoint
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, IncludeFields = true, AllowDuplicateProperties = false };
 
-    [GeneratedRegex(@"^step_(\d+)$")]
-    private static partial Regex StepFolder();
-
-    public static string Folder(string runDir) => Path.Combine(runDir, "checkpoints");
-
-    /// <summary>Every complete checkpoint of a run, oldest first.</summary>
-    public static IReadOnlyList<(int Step, string Path)> List(string runDir)
-    {
-        var root = Folder(runDir);
-        if (!Directory.Exists(root)) return [];
-        return Directory.GetDirectories(root)
-            .Select(d => (Match: StepFolder().Match(Path.GetFileName(d)), Path: d))
-            .Where(x => x.Match.Success && File.Exists(Path.Combine(x.Path, StateFile)))
-            .Select(x => (int.Parse(x.Match.Groups[1].Value, CultureInfo.InvariantCulture), x.Path))
-            .OrderBy(x => x.Item1)
-            .ToList();
-    }
-
-    public static string? Latest(string runDir) => List(runDir) is { Count: > 0 } all ? all[^1].Path : null;
-
-    /// <summary>run_dir/checkpoints/step_N, where the checkpoint of step N is (or will be) once complete.</summary>
-    public static string PathOf(string runDir, int step) => Path.Combine(Folder(runDir), $"step_{step}");
-
-    /// <summary>step_N.tmp, where every rank writes its part of checkpoint N before it is committed.</summary>
-    public static string TempPathOf(string runDir, int step) => PathOf(runDir, step) + ".tmp";
+    /// <summary>The run's checkpoints/step_N folders.</summary>
+    public static CheckpointFolders Folders(string runDir) => new(Path.Combine(runDir, "checkpoints"), "step_", Verify);
 
     /// <summary>
-    /// Writes step_N.tmp (the optimizer state through <paramref name="writeOptimizer"/>, given the folder), then runs
-    /// <paramref name="beforeCommit"/> (data-parallel runs: barriers between which the other ranks write their parts
-    /// into <see cref="TempPathOf"/>, so the checkpoint appears only once every rank has reached it and written), then
-    /// the SHA-256 manifest of every file there, renames it to step_N and prunes to <paramref name="keepLast"/>.
+    /// Writes checkpoint step_N (the optimizer state through <paramref name="writeOptimizer"/>, given the folder;
+    /// <paramref name="beforeCommit"/> as in <see cref="CheckpointFolders.Write"/>) and prunes to <paramref name="keepLast"/>.
     /// </summary>
     /// <param name="lora">the adapters; empty in a full-parameter run (LoraRank 0: no lora file).</param>
     /// <param name="weights">trained copies of stored weights: the norms of a LoRA run, or every weight of a full-parameter one.</param>
     public static string Write(string runDir, TrainingState state, IEnumerable<HostTensor> lora, IEnumerable<HostTensor> weights,
         Action<string> writeOptimizer, string effectiveYaml, int? keepLast, Action? beforeCommit = null)
     {
-        var root = Folder(runDir);
-        Directory.CreateDirectory(root);
-        var final = PathOf(runDir, state.Step);
-        var temp = TempPathOf(runDir, state.Step);
-        if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-        Directory.CreateDirectory(temp);
-        var meta = new Dictionary<string, string>
+        var folders = Folders(runDir);
+        var path = folders.Write(state.Step, temp =>
         {
-            ["rank"] = state.LoraRank.ToString(CultureInfo.InvariantCulture),
-            ["scaling"] = state.LoraScaling.ToString("R", CultureInfo.InvariantCulture),
-        };
-        if (state.LoraRank > 0) SafeTensorsWriter.Write(Path.Combine(temp, LoraFile), lora, meta);
-        var weightList = weights.ToList();
-        if (weightList.Count > 0) SafeTensorsWriter.Write(Path.Combine(temp, state.LoraRank > 0 ? NormsFile : WeightsFile), weightList);
-        writeOptimizer(temp);
-        File.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, Json));
-        File.WriteAllText(Path.Combine(temp, ConfigFile), effectiveYaml);
-        beforeCommit?.Invoke(); // before the manifest, so it covers the other ranks' parts too
-        CheckpointManifest.Write(temp);
-        if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
-        Directory.Move(temp, final);
-
-        if (keepLast is { } keep)
-            foreach (var (_, old) in List(runDir).SkipLast(keep))
-                Directory.Delete(old, recursive: true);
-        return final;
+            var meta = new Dictionary<string, string>
+            {
+                ["rank"] = state.LoraRank.ToString(CultureInfo.InvariantCulture),
+                ["scaling"] = state.LoraScaling.ToString("R", CultureInfo.InvariantCulture),
+            };
+            if (state.LoraRank > 0) SafeTensorsWriter.Write(Path.Combine(temp, LoraFile), lora, meta);
+            var weightList = weights.ToList();
+            if (weightList.Count > 0) SafeTensorsWriter.Write(Path.Combine(temp, state.LoraRank > 0 ? NormsFile : WeightsFile), weightList);
+            writeOptimizer(temp);
+            File.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, Json));
+            File.WriteAllText(Path.Combine(temp, ConfigFile), effectiveYaml);
+        }, beforeCommit);
+        if (keepLast is { } keep) folders.KeepLast(keep);
+        return path;
     }
 
     /// <summary>Checks every file of a checkpoint against its manifest.json; throws naming the first that differs.</summary>

@@ -100,7 +100,7 @@ public sealed class DataParallelFinetuneTests : IDisposable
         var run = Path.Combine(_dir, "killed");
         MpiRunner.KillRankOneMidRun(Path.Combine(run, "metrics.jsonl"), [.. Args("killed", steps: 400), "--set", "ckpt_freq=1", "--set", "keep_last_checkpoints=3"]);
 
-        var checkpoints = TrainingCheckpoint.List(run);
+        var checkpoints = TrainingCheckpoint.Folders(run).List();
         Assert.NotEmpty(checkpoints);
         foreach (var (step, path) in checkpoints)
         {
@@ -114,7 +114,7 @@ public sealed class DataParallelFinetuneTests : IDisposable
         var resumed = CliRunner.Run([.. Args("killed", steps: last + 1), "--resume"]);
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
         Assert.Contains(resumed.OutLines, l => l.StartsWith($"resumed from {checkpoints[^1].Path} (step {last})", StringComparison.Ordinal));
-        Assert.True(Directory.Exists(TrainingCheckpoint.PathOf(run, last + 1)));
+        Assert.True(Directory.Exists(TrainingCheckpoint.Folders(run).PathOf(last + 1)));
     }
 
     /// <summary>
@@ -199,17 +199,17 @@ public sealed class DataParallelFinetuneTests : IDisposable
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.Copy(file, target);
         }
-        Directory.Delete(TrainingCheckpoint.PathOf(Path.Combine(_dir, to), 3), recursive: true);
+        Directory.Delete(TrainingCheckpoint.Folders(Path.Combine(_dir, to)).PathOf(3), recursive: true);
         Directory.Delete(Path.Combine(_dir, to, "merged"), recursive: true);
     }
 
     private Dictionary<string, int[]> MergedShards(string run, int world) =>
         Enumerable.Range(0, world).SelectMany(r => Bits(Checkpoint(run, 3, OptimizerStateFiles.ShardName(r, world)))).ToDictionary(kv => kv.Key, kv => kv.Value);
 
-    private string Checkpoint(string run, int step, string file) => Path.Combine(TrainingCheckpoint.PathOf(Path.Combine(_dir, run), step), file);
+    private string Checkpoint(string run, int step, string file) => Path.Combine(TrainingCheckpoint.Folders(Path.Combine(_dir, run)).PathOf(step), file);
 
     private Dictionary<string, float[]> Trained(string run, int step = 3) =>
-        TrainingCheckpoint.ReadTrained(TrainingCheckpoint.PathOf(Path.Combine(_dir, run), step)).ToDictionary(kv => kv.Key, kv => kv.Value.ToFloat32());
+        TrainingCheckpoint.ReadTrained(TrainingCheckpoint.Folders(Path.Combine(_dir, run)).PathOf(step)).ToDictionary(kv => kv.Key, kv => kv.Value.ToFloat32());
 
     private List<JsonElement> Losses(string run) =>
         File.ReadAllLines(Path.Combine(_dir, run, "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement)

@@ -136,7 +136,7 @@ public sealed class DataParallelTrainTests : IDisposable
         TestContext.Current.TestOutputHelper?.WriteLine($"2-rank checkpoint-2 resumed in one process: step 3 max |dw| = {maxAbs:E2} at {where}");
         Assert.True(maxAbs <= WeightTolerance, $"resumed in one process: {where} differs by {maxAbs:E2}");
 
-        var generate = CliRunner.Run("generate", PretrainCheckpoint.PathOf(Path.Combine(_dir, "resumed", RunId), 3),
+        var generate = CliRunner.Run("generate", PretrainCheckpoint.Folders(Path.Combine(_dir, "resumed", RunId)).PathOf(3),
             "--prompt", "The country", "--max-tokens", "4", "--temperature", "0", "--device", "cpu");
         Assert.True(generate.ExitCode == 0, generate.ToString());
         Assert.StartsWith("The country", generate.Out);
@@ -169,7 +169,7 @@ public sealed class DataParallelTrainTests : IDisposable
         var run = Path.Combine(_dir, "killed", RunId);
         MpiRunner.KillRankOneMidRun(Path.Combine(run, "metrics.jsonl"), Args("killed", steps: 400, "--set", "checkpoint_frequency=[[1, 400]]"));
 
-        var checkpoints = PretrainCheckpoint.List(run);
+        var checkpoints = PretrainCheckpoint.Folders(run).List();
         Assert.NotEmpty(checkpoints);
         foreach (var (_, path) in checkpoints) PretrainCheckpoint.Verify(path);
 
@@ -177,7 +177,7 @@ public sealed class DataParallelTrainTests : IDisposable
         var resumed = MpiRunner.Run(2, Args("killed", last + 1, "--set", "checkpoint_frequency=[[1, 400]]", "--resume"));
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
         Assert.Contains(resumed.OutLines, l => l.StartsWith("resuming from ", StringComparison.Ordinal) && l.EndsWith($"checkpoint-{last}", StringComparison.Ordinal));
-        Assert.True(Directory.Exists(PretrainCheckpoint.PathOf(run, last + 1)));
+        Assert.True(Directory.Exists(PretrainCheckpoint.Folders(run).PathOf(last + 1)));
     }
 
     private void CopyStoppedAfterStep2(string from, string to)
@@ -189,10 +189,10 @@ public sealed class DataParallelTrainTests : IDisposable
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.Copy(file, target);
         }
-        Directory.Delete(PretrainCheckpoint.PathOf(Path.Combine(_dir, to, RunId), 3), recursive: true);
+        Directory.Delete(PretrainCheckpoint.Folders(Path.Combine(_dir, to, RunId)).PathOf(3), recursive: true);
     }
 
-    private string Checkpoint(string run, int step, string file) => Path.Combine(PretrainCheckpoint.PathOf(Path.Combine(_dir, run, RunId), step), file);
+    private string Checkpoint(string run, int step, string file) => Path.Combine(PretrainCheckpoint.Folders(Path.Combine(_dir, run, RunId)).PathOf(step), file);
 
     private Dictionary<string, int[]> Shards(string run, int step, int world) =>
         Enumerable.Range(0, world).SelectMany(r => Bits(Checkpoint(run, step, OptimizerStateFiles.ShardName(r, world)))).ToDictionary(kv => kv.Key, kv => kv.Value);

@@ -98,25 +98,31 @@ public sealed class FinetuneFaultTests : IDisposable
     }
 
     [Fact]
-    public void TamperedCheckpoint_IsRefusedNamingTheFileOrField()
+    public void TamperedCheckpoint_EditedWithItsManifest_IsRefusedNamingTheField_OtherwiseSkippedForTheOneBefore()
     {
         Assert.True(Finetune("--set", "max_steps=2", "--set", "ckpt_freq=1").ExitCode == 0);
         var checkpoint = Path.Combine(RunDir, "checkpoints", "step_2");
         var state = Path.Combine(checkpoint, TrainingCheckpoint.StateFile);
         File.WriteAllText(state, File.ReadAllText(state).Replace("\"Step\": 2", "\"Step\": 1000000000"));
 
-        var tampered = Finetune("--set", "max_steps=4", "--resume");
-        Assert.Equal(ExitCodes.BadInput, tampered.ExitCode);
-        Assert.Equal($"error: {state}: does not match its SHA-256 in manifest.json: the checkpoint was damaged or edited", tampered.ErrLines[^1]);
-
         // Edited with the manifest made to match: every field is still checked against the config and the files.
         var manifest = Path.Combine(checkpoint, TrainingCheckpoint.ManifestFile);
         var sums = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(manifest))!;
+        var honest = sums[TrainingCheckpoint.StateFile];
         sums[TrainingCheckpoint.StateFile] = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(state)));
         File.WriteAllText(manifest, JsonSerializer.Serialize(sums));
-        var consistent = Finetune("--set", "max_steps=4", "--resume");
+        var consistent = Finetune("--set", "max_steps=2", "--resume");
         Assert.Equal(ExitCodes.BadInput, consistent.ExitCode);
         Assert.Equal($"error: {state}: field 'Step': 1000000000, but the checkpoint folder is step_2", consistent.ErrLines[^1]);
+
+        // Damaged (the manifest disagrees): step_2 is passed over, saying why, and the run resumes from step_1.
+        sums[TrainingCheckpoint.StateFile] = honest;
+        File.WriteAllText(manifest, JsonSerializer.Serialize(sums));
+        var damaged = Finetune("--set", "max_steps=2", "--resume");
+        Assert.True(damaged.ExitCode == 0, damaged.ToString());
+        Assert.Contains($"skipping step_2: {state}: does not match its SHA-256 in manifest.json: the checkpoint was damaged or edited", damaged.OutLines);
+        Assert.Contains($"resumed from {Path.Combine(RunDir, "checkpoints", "step_1")} (step 1)", damaged.OutLines);
+        Assert.Equal(2, TrainingCheckpoint.ReadState(checkpoint).Step);   // written again by the resumed run, and sound
     }
 
     [Fact]
@@ -159,6 +165,6 @@ public sealed class FinetuneFaultTests : IDisposable
 
         Assert.True(process.ExitCode == expected, $"exit {process.ExitCode}\n{string.Join('\n', lines)}\n{await process.StandardError.ReadToEndAsync(ct)}");
         Assert.Contains(lines, l => l.StartsWith("stopped after step ", StringComparison.Ordinal));
-        Assert.NotEmpty(TrainingCheckpoint.List(RunDir));
+        Assert.NotEmpty(TrainingCheckpoint.Folders(RunDir).List());
     }
 }

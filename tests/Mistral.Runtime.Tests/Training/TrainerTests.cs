@@ -93,7 +93,7 @@ public sealed class TrainerTests : IDisposable
 
         Assert.Equal(12, progress.Count);
         Assert.True(result.LastEvalLoss < result.FirstEvalLoss - 0.5, $"eval loss {result.FirstEvalLoss} -> {result.LastEvalLoss}");
-        Assert.Equal([8, 12], TrainingCheckpoint.List(config.RunDir).Select(c => c.Step));
+        Assert.Equal([8, 12], TrainingCheckpoint.Folders(config.RunDir).List().Select(c => c.Step));
         var metrics = File.ReadAllLines(Path.Combine(config.RunDir, MetricsLog.FileName));
         Assert.Equal(12, metrics.Count(l => l.Contains("\"train_loss\"")));
         Assert.Equal(3, metrics.Count(l => l.Contains("\"eval_loss\""))); // steps 0, 6, 12

@@ -13,7 +13,8 @@ public static class CheckpointMerge
     public static string ResolveCheckpoint(string runOrCheckpoint)
     {
         if (File.Exists(Path.Combine(runOrCheckpoint, TrainingCheckpoint.StateFile))) return runOrCheckpoint;
-        return TrainingCheckpoint.Latest(runOrCheckpoint)
+        // The newest, verified or not: merging is refused when it is damaged rather than quietly taking an older one.
+        return TrainingCheckpoint.Folders(runOrCheckpoint).List().LastOrDefault().Path
             ?? throw new CheckpointFormatException(runOrCheckpoint, $"neither a training checkpoint (no {TrainingCheckpoint.StateFile}) nor a run directory with checkpoints/step_N");
     }
 

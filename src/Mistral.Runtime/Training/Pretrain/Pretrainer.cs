@@ -36,8 +36,9 @@ public sealed class Pretrainer(PretrainConfig config, IOps ops, Action<TrainProg
     {
         bool lead = _comm.Rank == 0;
         using var runLock = lead ? RunDirLock.Acquire(config.RunDir) : null;
+        var checkpoints = PretrainCheckpoint.Folders(config.RunDir);
         if (lead)
-            foreach (var leftover in PretrainCheckpoint.RemoveLeftovers(config.RunDir))
+            foreach (var leftover in checkpoints.RemoveLeftovers())
                 log?.Invoke($"removed {leftover}: a checkpoint whose writing never finished");
 
         var tokenizer = TokenizerFiles.Load(config.Model.Tokenizer);
@@ -51,7 +52,7 @@ public sealed class Pretrainer(PretrainConfig config, IOps ops, Action<TrainProg
         string? latest = null;
         if (resume)
         {
-            latest = PretrainCheckpoint.LatestValid(config.RunDir, (path, why) => log?.Invoke($"skipping {Path.GetFileName(path)}: {why}"));
+            latest = checkpoints.LatestValid((path, why) => log?.Invoke($"skipping {Path.GetFileName(path)}: {why}"));
             log?.Invoke(latest is null ? $"no checkpoint in {config.RunDir}: starting from step 0" : $"resuming from {latest}");
         }
 
@@ -96,16 +97,16 @@ public sealed class Pretrainer(PretrainConfig config, IOps ops, Action<TrainProg
         {
             if (!lead)
             {
-                CheckpointHandshake.Follower(_comm, optimizer, PretrainCheckpoint.TempPathOf(config.RunDir, step));
-                return PretrainCheckpoint.PathOf(config.RunDir, step);
+                CheckpointHandshake.Follower(_comm, optimizer, checkpoints.TempPathOf(step));
+                return checkpoints.PathOf(step);
             }
             trainerState.GlobalStep = step;
             trainerState.Epoch = Epoch();
             trainerState.NumInputTokensSeen = tokensSeen;
             trainerState.TotalFlos = flopsPerToken * tokensSeen;
-            trainerState.Saved(step, PretrainCheckpoint.PathOf(config.RunDir, step));
+            trainerState.Saved(step, checkpoints.PathOf(step));
             var saved = new PretrainState(step, loader.Position, tokensSeen, config.Seed, data.Train.Count, _comm.WorldSize);
-            var path = PretrainCheckpoint.Write(config.RunDir, step, folder => WriteCheckpointFiles(folder, lm, optimizer, modelConfig, saved, trainerState),
+            var path = checkpoints.Write(step, folder => WriteCheckpointFiles(folder, lm, optimizer, modelConfig, saved, trainerState),
                 beforeCommit: CheckpointHandshake.Leader(_comm));
             log?.Invoke($"saved {path}");
             return path;
@@ -213,7 +214,7 @@ public sealed class Pretrainer(PretrainConfig config, IOps ops, Action<TrainProg
     private void CheckResumable(PretrainState state, string checkpoint, int blocks)
     {
         var path = Path.Combine(checkpoint, PretrainState.FileName);
-        if (PretrainCheckpoint.PathOf(config.RunDir, state.Step) != checkpoint)
+        if (PretrainCheckpoint.Folders(config.RunDir).PathOf(state.Step) != checkpoint)
             throw new CheckpointFormatException(path, $"global_step {state.Step} does not match the folder name");
         if (state.Step > Args.MaxSteps)
             throw new CheckpointFormatException(path, $"global_step {state.Step} is past training_arguments.max_steps {Args.MaxSteps}");

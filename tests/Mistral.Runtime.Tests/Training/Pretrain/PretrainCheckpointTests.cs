@@ -11,7 +11,7 @@ public sealed class PretrainCheckpointTests : IDisposable
     public void Dispose() => Directory.Delete(_run, recursive: true);
 
     // Every file a checkpoint needs, with contents that name the step (the model files are the writer's; any bytes do here).
-    private string Save(int step) => PretrainCheckpoint.Write(_run, step, folder =>
+    private string Save(int step) => PretrainCheckpoint.Folders(_run).Write(step, folder =>
     {
         foreach (var name in new[] { PretrainCheckpoint.ModelConfigFile, PretrainCheckpoint.ModelFile, PretrainCheckpoint.OptimizerFile, PretrainCheckpoint.ConfigFile })
             File.WriteAllText(Path.Combine(folder, name), $"{name} of step {step}");
@@ -25,7 +25,7 @@ public sealed class PretrainCheckpointTests : IDisposable
         var path = Save(0);
         Save(5);
         Assert.Equal(Path.Combine(_run, "checkpoint-0"), path);
-        Assert.Equal([0, 5], PretrainCheckpoint.List(_run).Select(c => c.Step));
+        Assert.Equal([0, 5], PretrainCheckpoint.Folders(_run).List().Select(c => c.Step));
         Assert.Empty(Directory.GetDirectories(_run, "*.tmp"));
         PretrainCheckpoint.Verify(path);
         Assert.Equal(5, PretrainState.Read(Path.Combine(_run, "checkpoint-5")).Step);
@@ -43,7 +43,7 @@ public sealed class PretrainCheckpointTests : IDisposable
         File.WriteAllBytes(model, bytes);
 
         var skipped = new List<(string Path, string Why)>();
-        var latest = PretrainCheckpoint.LatestValid(_run, (p, why) => skipped.Add((p, why)));
+        var latest = PretrainCheckpoint.Folders(_run).LatestValid((p, why) => skipped.Add((p, why)));
 
         Assert.Equal(Path.Combine(_run, "checkpoint-5"), latest);
         var (path, why) = Assert.Single(skipped);
@@ -58,7 +58,7 @@ public sealed class PretrainCheckpointTests : IDisposable
         Save(5);
         var newest = Save(10);
         File.Delete(Path.Combine(newest, "manifest.json")); // a folder that never got its manifest is not a checkpoint
-        Assert.Equal(Path.Combine(_run, "checkpoint-5"), PretrainCheckpoint.LatestValid(_run));
+        Assert.Equal(Path.Combine(_run, "checkpoint-5"), PretrainCheckpoint.Folders(_run).LatestValid());
     }
 
     [Fact]
@@ -69,9 +69,9 @@ public sealed class PretrainCheckpointTests : IDisposable
         Directory.CreateDirectory(half);
         File.WriteAllText(Path.Combine(half, PretrainCheckpoint.ModelFile), "half");
 
-        Assert.Equal(["checkpoint-10.tmp"], PretrainCheckpoint.RemoveLeftovers(_run));
+        Assert.Equal(["checkpoint-10.tmp"], PretrainCheckpoint.Folders(_run).RemoveLeftovers());
         Assert.False(Directory.Exists(half));
-        Assert.Equal([5], PretrainCheckpoint.List(_run).Select(c => c.Step));
-        Assert.Equal(Path.Combine(_run, "checkpoint-5"), PretrainCheckpoint.LatestValid(_run));
+        Assert.Equal([5], PretrainCheckpoint.Folders(_run).List().Select(c => c.Step));
+        Assert.Equal(Path.Combine(_run, "checkpoint-5"), PretrainCheckpoint.Folders(_run).LatestValid());
     }
 }

@@ -74,10 +74,10 @@ public sealed class PretrainerTests : IDisposable
         var result = Train(config);
 
         Assert.Equal(7, result.Steps);
-        var folders = PretrainCheckpoint.List(config.RunDir).Select(c => c.Step).ToList();
+        var folders = PretrainCheckpoint.Folders(config.RunDir).List().Select(c => c.Step).ToList();
         Assert.Equal([0, 2, 4, 6], folders);
         Assert.Equal(config.Checkpoints.Steps(7), folders);
-        foreach (var (_, path) in PretrainCheckpoint.List(config.RunDir)) PretrainCheckpoint.Verify(path);
+        foreach (var (_, path) in PretrainCheckpoint.Folders(config.RunDir).List()) PretrainCheckpoint.Verify(path);
         Assert.Empty(Directory.GetDirectories(config.RunDir, "*.tmp"));
     }
 
