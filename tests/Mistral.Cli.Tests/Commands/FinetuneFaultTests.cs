@@ -56,13 +56,12 @@ public sealed class FinetuneFaultTests : IDisposable
     [Theory]
     [InlineData("lora.rank=100000", "tiny.yaml: lora.rank: 100000 is larger than the model's width 64: a rank above the smaller side of an adapted matrix adds nothing")]
     [InlineData("seq_len=2147483647", "training with lora.rank 8, seq_len 2147483647 and batch_size 2 (weights, adapters with AdamW state, one micro-batch's activations) needs ")]
-    public void HugeSizes_AreRefusedInMillisecondsBeforeAllocating(string setting, string expected)
+    public void HugeSizes_AreRefusedBeforeAllocating(string setting, string expected)
     {
-        var clock = Stopwatch.StartNew();
+        // The one line is the size check's: an attempted allocation would end in an out-of-memory error instead (no timing here: tests assert no speed).
         var run = Finetune("--set", setting);
         Assert.Equal(ExitCodes.BadInput, run.ExitCode);
         Assert.Contains(expected, Assert.Single(run.ErrLines));
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed}");
     }
 
     [Fact]

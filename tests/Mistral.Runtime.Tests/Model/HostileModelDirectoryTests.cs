@@ -163,14 +163,12 @@ public sealed class HostileModelDirectoryTests : IDisposable
     }
 
     [Fact]
-    public void Open_ConfigDeclaringABillionLayers_IsRefusedInMilliseconds()
+    public void Open_ConfigDeclaringABillionLayers_IsRefusedBeforeReadingTheWeights()
     {
         WriteNativeCopy(_dir.Path, tensors => tensors, config => config["n_layers"] = 1_000_000_000);
-        var clock = Stopwatch.StartNew();
         var e = Assert.Throws<CheckpointFormatException>(() => ModelDirectory.Open(_dir.Path));
         Assert.Equal($"{_dir.File("params.json")}: declares 46,208,004,096,064 parameters but the weight files hold only 4,188,480 values: " +
                      "the config does not describe these weights", e.Message);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
     }
 
     [Fact]
@@ -191,11 +189,9 @@ public sealed class HostileModelDirectoryTests : IDisposable
         using var tiny = new TinyModel();
         var prompt = new int[2_000_000];
         prompt.AsSpan().Fill(100);
-        var clock = Stopwatch.StartNew();
         var e = Assert.Throws<MemoryBudgetException>(() =>
             new Generator(tiny.Model).Generate([prompt], new GenerationOptions { MaxTokens = 1, PromptLogprobs = true }));
         Assert.StartsWith("prefilling 2,000,000 prompt tokens (chunks of 2,000,000; --chunk-size makes them smaller) needs ", e.Message);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
     }
 
     [Fact]
