@@ -197,15 +197,19 @@ public sealed unsafe class CudaDevice : IDevice, IGraphCapture, IDeviceTimer
         _context.MakeCurrent();
         Blas(); // the handle and its workspace exist before capture: nothing in the graph allocates
         CudaException.Check(LibCuda.cuStreamBeginCapture_v2(Stream, LibCuda.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL));
-        nint graph;
         try
         {
             body();
         }
-        finally
+        catch
         {
-            CudaException.Check(LibCuda.cuStreamEndCapture(Stream, out graph));
+            // End the (now invalidated) capture so the stream works again, and report the body's error, which names
+            // the refused call, rather than EndCapture's CUDA_ERROR_STREAM_CAPTURE_INVALIDATED.
+            if (LibCuda.cuStreamEndCapture(Stream, out nint broken) == CuResult.CUDA_SUCCESS && broken != 0)
+                new CuGraphHandle(_context, broken).Dispose();
+            throw;
         }
+        CudaException.Check(LibCuda.cuStreamEndCapture(Stream, out nint graph));
         using var graphHandle = new CuGraphHandle(_context, graph);
         CudaException.Check(LibCuda.cuGraphInstantiateWithFlags(out nint exec, graph, 0));
         return new CudaGraph(this, new CuGraphExecHandle(_context, exec));

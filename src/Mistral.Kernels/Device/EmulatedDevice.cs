@@ -10,8 +10,10 @@ namespace Mistral.Kernels.Device;
 /// compiled by the host C++ compiler against kernels/emu/cuda_emu.h (one cooperative fiber per CUDA thread) and
 /// launched with the same void** arguments as cuLaunchKernel. Slow, but it runs every kernel and the whole launch
 /// path in CI, where no GPU exists. Work runs synchronously on the calling thread.
+/// Graph capture (<see cref="Capture"/>) records instead of running and refuses, naming it, what the driver refuses
+/// while a stream is capturing: synchronisation, allocation and freeing, copies to or from host memory.
 /// </summary>
-public sealed unsafe class EmulatedDevice : IDevice
+public sealed unsafe class EmulatedDevice : IDevice, IGraphCapture
 {
     /// <summary>Bytes of guard before and after each allocation; also keeps device pointers 256-byte aligned like cuMemAlloc.</summary>
     private const int RedZone = 256;
@@ -24,6 +26,8 @@ public sealed unsafe class EmulatedDevice : IDevice
     private readonly Lock _gate = new();
     private readonly LiveAllocations _allocations = new();
     private readonly Dictionary<string, EmulatedModule> _modules = new(StringComparer.Ordinal);
+    private List<(string What, Action Run)>? _capture;   // the graph being recorded, or null
+    private string? _captureRefused;                        // the first refused call of this capture
     private bool _disposed;
 
     public EmulatedDevice(KernelSources sources, EmulatedDeviceOptions options)
@@ -43,7 +47,7 @@ public sealed unsafe class EmulatedDevice : IDevice
     public DeviceInfo Info { get; }
     public IReadOnlyList<(string Label, string Text)> Details =>
         [("compiler", $"{CompilerVersion} (kernels/cu built against kernels/emu/cuda_emu.h{(_options.ContractFma ? $", {EmulatorBuild.FmaFlags}" : "")})")];
-    public IGraphCapture? GraphCapture => null;
+    public IGraphCapture? GraphCapture => _options.GraphCapture ? this : null;
     public IDeviceTimer? Timer => null;
 
     public int LiveAllocations => _allocations.Count;
@@ -56,6 +60,7 @@ public sealed unsafe class EmulatedDevice : IDevice
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        RefuseWhileCapturing($"Allocate({bytes} bytes)", "cuMemAlloc is not permitted while a stream captures; a memory pool must not grow inside a captured step");
         var block = (byte*)NativeMemory.AlignedAlloc((nuint)(bytes + 2 * RedZone), RedZone);
         FillWords(block, RedZone);
         FillWords(block + RedZone + bytes, RedZone);
@@ -67,6 +72,7 @@ public sealed unsafe class EmulatedDevice : IDevice
 
     private void Free(DeviceBuffer buffer)
     {
+        RefuseWhileCapturing($"freeing {buffer}", "cuMemFree synchronises the device, which a capturing stream may not");
         if (!_allocations.Remove(buffer)) return;
         NativeMemory.AlignedFree((byte*)buffer.Pointer - RedZone);
     }
@@ -74,37 +80,107 @@ public sealed unsafe class EmulatedDevice : IDevice
     public void CopyToDevice<T>(ReadOnlySpan<T> source, DeviceSpan<T> destination) where T : unmanaged
     {
         CopyChecks.SameLength(source.Length, destination.Length);
+        RefuseWhileCapturing($"CopyToDevice of {destination.ByteLength} bytes", "a host-to-device copy from pageable or reused host memory; write a step's inputs before replaying it");
         source.CopyTo(new Span<T>((void*)destination.Pointer, source.Length));
     }
 
     public void CopyToHost<T>(DeviceSpan<T> source, Span<T> destination) where T : unmanaged
     {
         CopyChecks.SameLength(source.Length, destination.Length);
+        RefuseWhileCapturing($"CopyToHost of {source.ByteLength} bytes", "a device-to-host copy waits for the stream, which a capturing stream may not; read the result after replaying");
         new ReadOnlySpan<T>((void*)source.Pointer, destination.Length).CopyTo(destination);
     }
 
     public void Copy<T>(DeviceSpan<T> source, DeviceSpan<T> destination) where T : unmanaged
     {
         CopyChecks.SameLength(source.Length, destination.Length);
-        Buffer.MemoryCopy((void*)source.Pointer, (void*)destination.Pointer, destination.ByteLength, source.ByteLength);
+        ulong from = source.Pointer, to = destination.Pointer;
+        long bytes = source.ByteLength;
+        Issue("copy", () => Buffer.MemoryCopy((void*)from, (void*)to, bytes, bytes));
     }
 
-    public void Memset(DeviceSpan<byte> destination, byte value) =>
-        new Span<byte>((void*)destination.Pointer, checked((int)destination.Length)).Fill(value);
+    public void Memset(DeviceSpan<byte> destination, byte value)
+    {
+        var (p, n) = (destination.Pointer, checked((int)destination.Length));
+        Issue("memset", () => new Span<byte>((void*)p, n).Fill(value));
+    }
 
-    public void Memset(DeviceSpan<uint> destination, uint value) =>
-        new Span<uint>((void*)destination.Pointer, checked((int)destination.Length)).Fill(value);
+    public void Memset(DeviceSpan<uint> destination, uint value)
+    {
+        var (p, n) = (destination.Pointer, checked((int)destination.Length));
+        Issue("memset", () => new Span<uint>((void*)p, n).Fill(value));
+    }
 
     public void Launch(string kernel, Dim3 grid, Dim3 block, int sharedBytes, scoped in KernelArgs args)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        ModuleFor(kernel).Launch(kernel, grid, block, sharedBytes, args);
+        var module = ModuleFor(kernel);   // loaded now, as cuModuleLoad would be before capture
+        if (_capture is null)
+        {
+            Run(module, kernel, grid, block, sharedBytes, args);
+            return;
+        }
+        // A kernel node keeps the argument values as they were at capture, device pointers included.
+        var values = args.Values.ToArray();
+        var sizes = args.ArgumentSizes.ToArray();
+        _capture.Add(($"launch {kernel}", () => Run(module, kernel, grid, block, sharedBytes, KernelArgs.FromSlots(values, sizes))));
+    }
+
+    private void Run(EmulatedModule module, string kernel, Dim3 grid, Dim3 block, int sharedBytes, scoped in KernelArgs args)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        module.Launch(kernel, grid, block, sharedBytes, args);
         if (_options.CheckRedZones) CheckRedZones(kernel);
     }
 
-    public void Gemm(in GemmArgs gemm) => EmulatedGemm.Run(gemm);
+    public void Gemm(in GemmArgs gemm)
+    {
+        var call = gemm;
+        Issue("gemm", () => EmulatedGemm.Run(call));
+    }
 
-    public void Synchronize() { }
+    public void Synchronize() => RefuseWhileCapturing("Synchronize", "cuStreamSynchronize on a capturing stream");
+
+    /// <summary>
+    /// Records everything <paramref name="body"/> issues instead of running it; the graph replays it. Throws (a
+    /// <see cref="Native.CudaException"/>, as the driver would) at the first call that a capturing stream refuses, naming it.
+    /// </summary>
+    public IDeviceGraph Capture(Action body)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_capture is not null) throw CaptureRefusal.For("Capture", "the stream is already capturing");
+        var nodes = new List<(string What, Action Run)>();
+        _capture = nodes;
+        _captureRefused = null;
+        try
+        {
+            body();
+        }
+        finally
+        {
+            _capture = null;
+        }
+        if (_captureRefused is { } refused) throw CaptureRefusal.Invalidated(refused);   // the body caught a refusal and went on
+        return new EmulatedGraph(nodes);
+    }
+
+    /// <summary>True while <see cref="Capture"/> records.</summary>
+    public bool IsCapturing => _capture is not null;
+
+    /// <summary>Runs stream work now, or records it into the graph being captured.</summary>
+    private void Issue(string what, Action work)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_capture is null) work();
+        else _capture.Add((what, work));
+    }
+
+    private void RefuseWhileCapturing(string operation, string why)
+    {
+        if (_capture is null) return;
+        _captureRefused ??= operation;
+        throw CaptureRefusal.For(operation, why);
+    }
 
     /// <summary>Builds (or finds in the cache) and loads every kernels/cu file now, e.g. before timing a sweep.</summary>
     public void LoadAll()

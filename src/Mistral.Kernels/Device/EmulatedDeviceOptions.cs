@@ -13,10 +13,12 @@ namespace Mistral.Kernels.Device;
 /// between (writes of a different value; reads are not tracked). Slow: compares shared memory at every barrier.</param>
 /// <param name="ContractFma">Build the kernels with FMA contraction (<see cref="Emulation.EmulatorBuild.FmaFlags"/>), as
 /// NVRTC compiles them by default, instead of one rounding per operation; needs a host CPU with FMA.</param>
+/// <param name="GraphCapture">Offer graph capture (<see cref="IDevice.GraphCapture"/>), as a GPU does, so code that
+/// captures and replays (the decode step) runs that path here; false: the device cannot capture, work runs eagerly.</param>
 public sealed record EmulatedDeviceOptions(
     string CacheDirectory, string Compiler = "g++", bool PoisonAllocations = true, bool CheckRedZones = true,
     ulong ScheduleSeed = EmulatedDeviceOptions.DefaultSeed, bool CheckSharedRaces = false,
-    bool ContractFma = false)
+    bool ContractFma = false, bool GraphCapture = true)
 {
     /// <summary>The seed every emulated run uses unless told otherwise.</summary>
     public const ulong DefaultSeed = 0x5EED_C0DA;

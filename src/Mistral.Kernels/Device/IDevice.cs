@@ -16,7 +16,7 @@ public interface IDevice : IDisposable
     /// <summary>Lines that say what runs the kernels (driver, compiler, target), label then text, for `selftest`.</summary>
     IReadOnlyList<(string Label, string Text)> Details { get; }
 
-    /// <summary>Graph capture and replay, or null when the device cannot (the emulator runs each step eagerly).</summary>
+    /// <summary>Graph capture and replay, or null when the device cannot (an emulator built with GraphCapture off).</summary>
     IGraphCapture? GraphCapture { get; }
 
     /// <summary>Timing by device events, or null (then a stopwatch around a synchronised run is the measure).</summary>

@@ -31,6 +31,19 @@ public ref struct KernelArgs
 
     public void Add<T>(DeviceSpan<T> span) where T : unmanaged => Add(span.Pointer);
 
+    /// <summary>The argument list again from its slots and sizes, as a graph keeps it from capture to replay.</summary>
+    internal static KernelArgs FromSlots(ReadOnlySpan<ulong> values, ReadOnlySpan<int> sizes)
+    {
+        var args = new KernelArgs();
+        for (int i = 0; i < values.Length; i++)
+        {
+            args._values[i] = values[i];
+            args._sizes[i] = sizes[i];
+        }
+        args.Count = values.Length;
+        return args;
+    }
+
     /// <summary>The slots; pin (fixed) and point into them to build void** params.</summary>
     [UnscopedRef] public readonly ReadOnlySpan<ulong> Values => ((ReadOnlySpan<ulong>)_values)[..Count];
     [UnscopedRef] public readonly ReadOnlySpan<int> ArgumentSizes => ((ReadOnlySpan<int>)_sizes)[..Count];

@@ -12,9 +12,9 @@ namespace Mistral.Runtime.Generation;
 /// The greedy decode step as one unit (gpt-fast's decode_one_token): every sequence brings one token, and embedding →
 /// layers → norm → output → argmax run on the device; only the chosen ids (4 bytes a sequence) come back to the host,
 /// never the logits. Its inputs live at fixed device addresses (token ids, positions, the attention sequence table)
-/// and are rewritten before each step, so on a device that can capture graphs (<see cref="IDevice.GraphCapture"/>: CUDA)
-/// the step is captured once and replayed (one launch instead of ~10 per layer); elsewhere (the emulator) the same body
-/// runs eagerly. Works for any family (<see cref="ICausalLm"/>) on any ops with <see cref="IOps.OnDevice"/>.
+/// and are rewritten before each step, so on a device that can capture graphs (<see cref="IDevice.GraphCapture"/>: CUDA,
+/// and the emulator, which records and replays the same way and refuses what a capturing stream refuses) the step is
+/// captured once and replayed (one launch instead of ~10 per layer); elsewhere the same body runs eagerly. Works for any family (<see cref="ICausalLm"/>) on any ops with <see cref="IOps.OnDevice"/>.
 /// Valid for one generation: the model must run no step of another shape between two decode steps (its scratch
 /// buffers, and so the graph's addresses, would move).
 /// </summary>

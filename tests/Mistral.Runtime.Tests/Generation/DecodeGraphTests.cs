@@ -15,18 +15,22 @@ namespace Mistral.Runtime.Tests.Generation;
 /// <summary>
 /// The device decode step (inputs at fixed device addresses, argmax on the device, a CUDA graph on a GPU, eager on the
 /// emulator) against the fixture's greedy generation: the 3 prompts in one batch, 20 steps, the 16-slot cache wrapping.
+/// On the emulator twice: with graph capture (the step captured at its second call and replayed from then on, every call
+/// a capturing stream refuses refused) and without (every step eager); both must give the reference's tokens.
 /// </summary>
 public sealed class DecodeGraphTests
 {
     [Theory]
     [InlineData("emu")]
+    [InlineData("emu-eager")]
     [InlineData("cuda")]
     public void Step_Fp32_ReproducesReferenceGreedyTokens(string deviceKind)
     {
         var prompts = TinyModel.ReferencePrompts();
         var expected = TinyModel.ReferenceInts("greedy.safetensors", "generated");   // [3, 20]
         const int steps = 20;
-        using var ops = new CudaOps(TestDevices.Open(deviceKind), DType.F32, ownsDevice: true);
+        var device = TestDevices.Open(deviceKind);
+        using var ops = new CudaOps(device, DType.F32, ownsDevice: true);
         using var model = LoadedModel.Load(Fixtures.TinyNative, ops);
         var config = model.Config;
         int slots = RollingKvCache.SlotsFor(config, prompts.Max(p => p.Length), steps);
@@ -54,5 +58,7 @@ public sealed class DecodeGraphTests
         for (int b = 0; b < prompts.Length; b++)
             Assert.Equal(expected.AsSpan(b * steps, steps).ToArray(), Enumerable.Range(0, steps).Select(s => generated[b, s]).ToArray());
         Assert.Equal(slabsAfterFirstStep, ops.Pool.SlabCount);   // later steps took no memory from the driver
+        Assert.Null(step.CaptureError);                             // nothing in the step was refused by the capture
+        Assert.Equal(device.GraphCapture is not null, step.IsCaptured);
     }
 }

@@ -36,6 +36,10 @@ public static class TestDevices
     public static EmulatedDevice EmulatedWithFma() =>
         new(KernelSources.Embedded(), new EmulatedDeviceOptions(CacheDirectory, ContractFma: true));
 
+    /// <summary>The emulated device without graph capture: code that would capture and replay runs eagerly.</summary>
+    public static EmulatedDevice EmulatedWithoutGraphs() =>
+        new(KernelSources.Embedded(), new EmulatedDeviceOptions(CacheDirectory, GraphCapture: false));
+
     /// <summary>A CUDA device on GPU 0, or null and why not (no driver, no GPU, no NVRTC).</summary>
     public static CudaDevice? TryCuda(out string reason)
     {
@@ -61,10 +65,11 @@ public static class TestDevices
         _ => throw new ArgumentException($"no fp32 test ops for device '{device}' (cpu or emu)"),
     };
 
-    /// <summary>"emu" or "cuda" → a device, or a skip (Assert.Skip) naming why CUDA is not available.</summary>
+    /// <summary>"emu", "emu-eager" (no graph capture) or "cuda" → a device, or a skip (Assert.Skip) naming why CUDA is not available.</summary>
     public static IDevice Open(string kind)
     {
         if (kind == "emu") return Emulated();
+        if (kind == "emu-eager") return EmulatedWithoutGraphs();
         var cuda = TryCuda(out var reason);
         if (cuda is null) Xunit.Assert.Skip(reason);
         return cuda!;
