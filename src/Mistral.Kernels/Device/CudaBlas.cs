@@ -1,13 +1,11 @@
 using Mistral.Kernels.Native;
 using Mistral.Kernels.Native.Handles;
-using Mistral.Kernels.Tensors;
 
 namespace Mistral.Kernels.Device;
 
 /// <summary>
-/// cuBLAS on a device's stream: row-major <see cref="GemmArgs"/> mapped onto column-major cublasGemmEx. A row-major
-/// C[M,N] = op(A)·op(B) is the column-major Cᵀ[N,M] = op(B)ᵀ·op(A)ᵀ, so B goes first and M/N swap; each stored matrix
-/// read column-major is already its transpose, so the op flags carry over unchanged.
+/// cuBLAS on a device's stream: row-major <see cref="GemmArgs"/> mapped onto column-major cublasGemmEx by
+/// <see cref="CublasGemmCall.From"/> (the emulator's GEMM runs the very struct, so the mapping is tested without a GPU).
 /// The handle has its own workspace, allocated once here: without one, cuBLAS allocates from its internal pool
 /// on first use per stream, which inside graph capture becomes an allocation the graph replays (and grows with each
 /// capture). Set after cublasSetStream, which resets the workspace to that internal pool.
@@ -44,28 +42,17 @@ internal sealed unsafe class CudaBlas : IDisposable
 
     public void Gemm(in GemmArgs g)
     {
-        g.Validate();
+        var c = CublasGemmCall.From(g);
         nint h = _handle.DangerousGetHandle();
-        float alpha = g.Alpha, beta = g.Beta;
-        int opB = g.TransposeB ? LibCublas.CUBLAS_OP_T : LibCublas.CUBLAS_OP_N;
-        int opA = g.TransposeA ? LibCublas.CUBLAS_OP_T : LibCublas.CUBLAS_OP_N;
-        int inType = DataType(g.InputType), outType = DataType(g.OutputType);
-        if (g.BatchCount == 1)
-            CudaException.Check(LibCublas.cublasGemmEx(h, opB, opA, g.N, g.M, g.K, &alpha, g.B, inType, g.Ldb, g.A, inType, g.Lda,
-                &beta, g.C, outType, g.Ldc, LibCublas.CUBLAS_COMPUTE_32F, LibCublas.CUBLAS_GEMM_DEFAULT));
+        float alpha = c.Alpha, beta = c.Beta;
+        if (c.BatchCount == 1)
+            CudaException.Check(LibCublas.cublasGemmEx(h, c.TransA, c.TransB, c.M, c.N, c.K, &alpha, c.A, c.AType, c.Lda, c.B, c.BType, c.Ldb,
+                &beta, c.C, c.CType, c.Ldc, LibCublas.CUBLAS_COMPUTE_32F, LibCublas.CUBLAS_GEMM_DEFAULT));
         else
-            CudaException.Check(LibCublas.cublasGemmStridedBatchedEx(h, opB, opA, g.N, g.M, g.K, &alpha, g.B, inType, g.Ldb, g.StrideB,
-                g.A, inType, g.Lda, g.StrideA, &beta, g.C, outType, g.Ldc, g.StrideC, g.BatchCount,
+            CudaException.Check(LibCublas.cublasGemmStridedBatchedEx(h, c.TransA, c.TransB, c.M, c.N, c.K, &alpha, c.A, c.AType, c.Lda, c.StrideA,
+                c.B, c.BType, c.Ldb, c.StrideB, &beta, c.C, c.CType, c.Ldc, c.StrideC, c.BatchCount,
                 LibCublas.CUBLAS_COMPUTE_32F, LibCublas.CUBLAS_GEMM_DEFAULT));
     }
-
-    private static int DataType(DType type) => type switch
-    {
-        DType.F32 => LibCublas.CUDA_R_32F,
-        DType.BF16 => LibCublas.CUDA_R_16BF,
-        DType.F16 => LibCublas.CUDA_R_16F,
-        _ => throw new ArgumentException($"cuBLAS has no {type} GEMM here"),
-    };
 
     public void Dispose()
     {

@@ -133,9 +133,10 @@ public sealed unsafe class EmulatedDevice : IDevice, IGraphCapture
         if (_options.CheckRedZones) CheckRedZones(kernel);
     }
 
+    /// <summary>Runs (or records) the cuBLAS call <see cref="CudaBlas"/> would make for <paramref name="gemm"/>, as built there.</summary>
     public void Gemm(in GemmArgs gemm)
     {
-        var call = gemm;
+        var call = CublasGemmCall.From(gemm);
         Issue("gemm", () => EmulatedGemm.Run(call));
     }
 
