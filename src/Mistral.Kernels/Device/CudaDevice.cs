@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Mistral.Kernels.Compile;
@@ -26,7 +27,11 @@ public sealed unsafe class CudaDevice : IDevice, IGraphCapture, IDeviceTimer
     private readonly LiveAllocations _allocations = new();
     private readonly Dictionary<string, KernelModule> _modules = new(StringComparer.Ordinal);
     private readonly Dictionary<nint, int> _sharedOptIn = new();
+    private readonly StagingRing _staging = new(StagingRing.DefaultCapacity);
+    private nint _stagingMemory;        // pinned host memory of the ring, allocated at the first upload
+    private CuEventHandle? _stagedCopy; // recorded after each copy from the ring: waiting on it frees the ring
     private CudaBlas? _blas;
+    private bool _capturing;
     private bool _disposed;
 
     private CudaDevice(CudaDeviceOptions options, CuContextHandle context, CuStreamHandle stream, DeviceInfo info, CompileTarget target)
@@ -103,21 +108,55 @@ public sealed unsafe class CudaDevice : IDevice, IGraphCapture, IDeviceTimer
         CudaException.Check(LibCuda.cuMemFree_v2(buffer.Pointer));
     }
 
+    /// <summary>
+    /// Stream-ordered: the bytes are copied into the pinned staging ring and the copy to the device is queued behind
+    /// the work already issued, without waiting for it; <paramref name="source"/> may be reused when this returns. The
+    /// host waits only when the ring wraps over copies still in flight (<see cref="StagingRing"/>).
+    /// </summary>
     public void CopyToDevice<T>(ReadOnlySpan<T> source, DeviceSpan<T> destination) where T : unmanaged
     {
         CopyChecks.SameLength(source.Length, destination.Length);
+        if (_capturing)
+            throw CaptureRefusal.For($"CopyToDevice of {destination.ByteLength} bytes", "the graph would replay the copy from a staging buffer reused since; write a step's inputs before replaying it");
         _context.MakeCurrent();
-        // From pageable managed memory: wait, so the span may be reused (or moved by the GC) afterwards.
-        fixed (T* p = source) CudaException.Check(LibCuda.cuMemcpyHtoDAsync_v2(destination.Pointer, p, (nuint)destination.ByteLength, Stream));
-        CudaException.Check(LibCuda.cuStreamSynchronize(Stream));
+        var bytes = MemoryMarshal.AsBytes(source);
+        lock (_gate)
+        {
+            if (_stagingMemory == 0)
+            {
+                CudaException.Check(LibCuda.cuMemHostAlloc(out _stagingMemory, (nuint)_staging.Capacity, 0), $"cuMemHostAlloc(upload staging, {_staging.Capacity} bytes)");
+                CudaException.Check(LibCuda.cuEventCreate(out nint rawEvent, LibCuda.CU_EVENT_DISABLE_TIMING));
+                _stagedCopy = new CuEventHandle(_context, rawEvent);
+            }
+            for (long done = 0; done < bytes.Length;)
+            {
+                int chunk = (int)Math.Min(bytes.Length - done, _staging.Capacity);
+                var (offset, waitFirst) = _staging.Place(chunk);
+                if (waitFirst) CudaException.Check(LibCuda.cuEventSynchronize(_stagedCopy!.DangerousGetHandle()));
+                var staged = (byte*)_stagingMemory + offset;
+                bytes.Slice((int)done, chunk).CopyTo(new Span<byte>(staged, chunk));
+                CudaException.Check(LibCuda.cuMemcpyHtoDAsync_v2(destination.Pointer + (ulong)done, staged, (nuint)chunk, Stream));
+                CudaException.Check(LibCuda.cuEventRecord(_stagedCopy!.DangerousGetHandle(), Stream));
+                done += chunk;
+            }
+        }
     }
 
+    /// <summary>Waits for the stream: the data is in <paramref name="destination"/> when this returns.</summary>
     public void CopyToHost<T>(DeviceSpan<T> source, Span<T> destination) where T : unmanaged
     {
         CopyChecks.SameLength(source.Length, destination.Length);
+        if (_capturing)
+            throw CaptureRefusal.For($"CopyToHost of {source.ByteLength} bytes", "a download waits for the stream; read the result after replaying");
         _context.MakeCurrent();
         fixed (T* p = destination) CudaException.Check(LibCuda.cuMemcpyDtoHAsync_v2(p, source.Pointer, (nuint)source.ByteLength, Stream));
+        SynchronizeStream();
+    }
+
+    private void SynchronizeStream()
+    {
         CudaException.Check(LibCuda.cuStreamSynchronize(Stream));
+        lock (_gate) _staging.Drained();
     }
 
     public void Copy<T>(DeviceSpan<T> source, DeviceSpan<T> destination) where T : unmanaged
@@ -178,7 +217,7 @@ public sealed unsafe class CudaDevice : IDevice, IGraphCapture, IDeviceTimer
     public void Synchronize()
     {
         _context.MakeCurrent();
-        CudaException.Check(LibCuda.cuStreamSynchronize(Stream));
+        SynchronizeStream();
     }
 
     /// <summary>True once all issued work has finished (cuStreamQuery), without blocking: for waits that must time out (collectives).</summary>
@@ -197,18 +236,21 @@ public sealed unsafe class CudaDevice : IDevice, IGraphCapture, IDeviceTimer
         _context.MakeCurrent();
         Blas(); // the handle and its workspace exist before capture: nothing in the graph allocates
         CudaException.Check(LibCuda.cuStreamBeginCapture_v2(Stream, LibCuda.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL));
+        _capturing = true;
         try
         {
             body();
         }
         catch
         {
+            _capturing = false;
             // End the (now invalidated) capture so the stream works again, and report the body's error, which names
             // the refused call, rather than EndCapture's CUDA_ERROR_STREAM_CAPTURE_INVALIDATED.
             if (LibCuda.cuStreamEndCapture(Stream, out nint broken) == CuResult.CUDA_SUCCESS && broken != 0)
                 new CuGraphHandle(_context, broken).Dispose();
             throw;
         }
+        _capturing = false;
         CudaException.Check(LibCuda.cuStreamEndCapture(Stream, out nint graph));
         using var graphHandle = new CuGraphHandle(_context, graph);
         CudaException.Check(LibCuda.cuGraphInstantiateWithFlags(out nint exec, graph, 0));
@@ -289,6 +331,8 @@ public sealed unsafe class CudaDevice : IDevice, IGraphCapture, IDeviceTimer
         _disposed = true;
         _allocations.DisposeAll();
         _blas?.Dispose();
+        _stagedCopy?.Dispose();
+        if (_stagingMemory != 0) LibCuda.cuMemFreeHost(_stagingMemory);
         foreach (var module in _modules.Values) module.Dispose();
         _modules.Clear();
         _stream.Dispose();

@@ -26,6 +26,8 @@ public sealed unsafe class EmulatedDevice : IDevice, IGraphCapture
     private readonly Lock _gate = new();
     private readonly LiveAllocations _allocations = new();
     private readonly Dictionary<string, EmulatedModule> _modules = new(StringComparer.Ordinal);
+    private readonly StagingRing _staging = new(StagingRing.DefaultCapacity);
+    private long _synchronizations;
     private List<(string What, Action Run)>? _capture;   // the graph being recorded, or null
     private string? _captureRefused;                        // the first refused call of this capture
     private bool _disposed;
@@ -49,6 +51,13 @@ public sealed unsafe class EmulatedDevice : IDevice, IGraphCapture
         [("compiler", $"{CompilerVersion} (kernels/cu built against kernels/emu/cuda_emu.h{(_options.ContractFma ? $", {EmulatorBuild.FmaFlags}" : "")})")];
     public IGraphCapture? GraphCapture => _options.GraphCapture ? this : null;
     public IDeviceTimer? Timer => null;
+
+    /// <summary>
+    /// How many times the host has waited for the device so far, counting what <see cref="CudaDevice"/> would wait for:
+    /// <see cref="Synchronize"/>, each download, and each time the upload staging ring wraps over copies in flight.
+    /// Tests hold code to the waits its design states (a decode step: one, for the chosen ids).
+    /// </summary>
+    public long Synchronizations => Interlocked.Read(ref _synchronizations);
 
     public int LiveAllocations => _allocations.Count;
     public long LiveBytes => _allocations.Bytes;
@@ -80,15 +89,20 @@ public sealed unsafe class EmulatedDevice : IDevice, IGraphCapture
     public void CopyToDevice<T>(ReadOnlySpan<T> source, DeviceSpan<T> destination) where T : unmanaged
     {
         CopyChecks.SameLength(source.Length, destination.Length);
-        RefuseWhileCapturing($"CopyToDevice of {destination.ByteLength} bytes", "a host-to-device copy from pageable or reused host memory; write a step's inputs before replaying it");
+        RefuseWhileCapturing($"CopyToDevice of {destination.ByteLength} bytes", "the graph would replay the copy from a staging buffer reused since; write a step's inputs before replaying it");
+        // Stream-ordered like CudaDevice: staged through the same ring, waiting only when it wraps over copies in flight.
+        lock (_gate)
+            for (long done = 0, total = destination.ByteLength; done < total; done += _staging.Capacity)
+                if (_staging.Place(Math.Min(total - done, _staging.Capacity)).WaitFirst) Waited();
         source.CopyTo(new Span<T>((void*)destination.Pointer, source.Length));
     }
 
     public void CopyToHost<T>(DeviceSpan<T> source, Span<T> destination) where T : unmanaged
     {
         CopyChecks.SameLength(source.Length, destination.Length);
-        RefuseWhileCapturing($"CopyToHost of {source.ByteLength} bytes", "a device-to-host copy waits for the stream, which a capturing stream may not; read the result after replaying");
+        RefuseWhileCapturing($"CopyToHost of {source.ByteLength} bytes", "a download waits for the stream; read the result after replaying");
         new ReadOnlySpan<T>((void*)source.Pointer, destination.Length).CopyTo(destination);
+        Drained();
     }
 
     public void Copy<T>(DeviceSpan<T> source, DeviceSpan<T> destination) where T : unmanaged
@@ -140,7 +154,20 @@ public sealed unsafe class EmulatedDevice : IDevice, IGraphCapture
         Issue("gemm", () => EmulatedGemm.Run(call));
     }
 
-    public void Synchronize() => RefuseWhileCapturing("Synchronize", "cuStreamSynchronize on a capturing stream");
+    public void Synchronize()
+    {
+        RefuseWhileCapturing("Synchronize", "cuStreamSynchronize on a capturing stream");
+        Drained();
+    }
+
+    /// <summary>The host waited for all issued work: counted, and the staging ring is free.</summary>
+    private void Drained()
+    {
+        lock (_gate) _staging.Drained();
+        Waited();
+    }
+
+    private void Waited() => Interlocked.Increment(ref _synchronizations);
 
     /// <summary>
     /// Records everything <paramref name="body"/> issues instead of running it; the graph replays it. Throws (a

@@ -4,7 +4,8 @@ namespace Mistral.Kernels.Device;
 /// What the CUDA ops need from a device: memory, copies, kernel launches by extern "C" name, a GEMM and a sync.
 /// Two implementations run the same kernels/cu sources: <see cref="CudaDevice"/> (NVRTC + driver API + cuBLAS) and
 /// <see cref="EmulatedDevice"/> (the host compiler + kernels/emu/cuda_emu.h). Work is issued in order on one
-/// stream; host copies return when the data has arrived.
+/// stream. Uploads are stream-ordered (the source may be reused when the call returns; work issued after it sees the
+/// data); downloads return when the data has arrived.
 /// </summary>
 public interface IDevice : IDisposable
 {
@@ -29,7 +30,9 @@ public interface IDevice : IDisposable
     /// <summary>Uninitialised device memory (the emulator fills it with NaN bytes to expose reads of unwritten memory).</summary>
     DeviceBuffer Allocate(long bytes);
 
+    /// <summary>Queues the copy behind the work already issued without waiting for the device (staged through pinned memory).</summary>
     void CopyToDevice<T>(ReadOnlySpan<T> source, DeviceSpan<T> destination) where T : unmanaged;
+    /// <summary>Waits for the work issued so far, then for the data.</summary>
     void CopyToHost<T>(DeviceSpan<T> source, Span<T> destination) where T : unmanaged;
     void Copy<T>(DeviceSpan<T> source, DeviceSpan<T> destination) where T : unmanaged;
 

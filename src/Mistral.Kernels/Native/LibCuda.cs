@@ -22,6 +22,7 @@ public static unsafe partial class LibCuda
     public const int CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8;
     public const uint CU_STREAM_NON_BLOCKING = 1;
     public const uint CU_EVENT_DEFAULT = 0;
+    public const uint CU_EVENT_DISABLE_TIMING = 2;
     /// <summary>CUstreamCaptureMode: only this thread's unsafe calls are prohibited during capture.</summary>
     public const int CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1;
 
