@@ -40,6 +40,10 @@
 #if !defined(__x86_64__)
 #include <ucontext.h>
 #endif
+#if defined(EMU_COUNTERS)
+#include <dlfcn.h>
+#include <unordered_map>
+#endif
 
 // ---- qualifiers -------------------------------------------------------------------------------------------------
 #define __global__
@@ -512,6 +516,167 @@ inline bool run_block(Launch& L, unsigned nthreads) {
     return !L.failed;
 }
 
+#if defined(EMU_COUNTERS)
+// ---- memory-access counters (the counters build only: EmulatedDeviceOptions.CountMemoryAccesses) ------------------
+// That build adds GCC's outline address-sanitizer instrumentation (EmulatorBuild.CountersFlags), so every load and
+// store the compiled code makes calls __asan_{load,store}{1,2,4,8,16,N}_noabort(address) first; this header defines
+// them. A call made by a fiber whose address lies in the block's shared memory (the static arena or the dynamic
+// buffer) or in a device allocation (ranges set by EmulatedDevice before each launch) is recorded under its call
+// site (the return address: one site per load/store in the machine code) for the fiber's warp and lane. The k-th
+// access of each lane at one site is one warp instruction, as lanes of a converged warp issue it together; lanes
+// that took fewer trips are inactive in it. At the end of every block the warp instructions are scored:
+//   shared: 32 banks of 4-byte words. 4-byte (and smaller) accesses are served for the whole warp at once; 8-byte
+//     accesses in two phases of 16 lanes and 16-byte ones in four phases of 8 lanes (128 bytes per phase). A
+//     phase's conflict degree is the most distinct words any one bank must deliver (the same word to many lanes is
+//     one broadcast); 1 is conflict-free, 32 the worst. wavefronts = the degrees summed over phases, ideal = the
+//     phases with an active lane.
+//   global: the distinct 32-byte sectors the instruction touches, against the fewest that could carry its distinct
+//     bytes (ceil(bytes / 32)).
+// Everything else (fiber stacks, the emulator's own data, __constant__) is ignored.
+namespace counters {
+
+struct LaneAccess { uintptr_t address; unsigned size; };  // shared: offset in its region; global: the address
+
+// One site's accesses in one warp, per lane in program order.
+struct SiteLanes { std::vector<LaneAccess> lanes[32]; };
+
+// A launch's totals per (site, space, direction); MemoryAccessSite.Native in C# has this layout.
+struct SiteTotals {
+    unsigned long long site;          // offset of the access in this library (for addr2line)
+    int shared;                       // 1: shared memory, 0: global (device) memory
+    int store;                        // 1: store, 0: load
+    unsigned long long requests;      // warp instructions
+    unsigned long long wavefronts;    // shared: conflict degrees summed over phases
+    unsigned long long ideal;         // shared: phases with an active lane
+    unsigned long long worst_ways;    // shared: the worst phase's conflict degree
+    unsigned long long sectors;       // global: distinct 32-byte sectors
+    unsigned long long min_sectors;   // global: ceil(distinct bytes / 32)
+    unsigned long long worst_sectors; // global: the instruction with the lowest min/sectors ...
+    unsigned long long worst_min;     // ... and its minimum
+};
+
+struct State {
+    bool busy = false;  // inside the counters: the containers below are instrumented too, their accesses are not counted
+    std::vector<std::pair<uintptr_t, uintptr_t>> global;             // device allocations [start, end), sorted
+    std::vector<std::unordered_map<uintptr_t, SiteLanes>> warps;     // this block's accesses, per warp
+    std::unordered_map<uintptr_t, SiteTotals> totals;                // this launch's, per site key
+};
+inline thread_local State tl_state;
+
+inline uintptr_t library_base() {
+    Dl_info info{};
+    dladdr(reinterpret_cast<void*>(&library_base), &info);
+    return reinterpret_cast<uintptr_t>(info.dli_fbase);
+}
+
+__attribute__((no_sanitize_address)) inline void record(uintptr_t address, unsigned size, int store, void* site) {
+    State& s = tl_state;
+    if (s.busy) return;
+    Launch* L = tl_launch;
+    if (L == nullptr || L->current == nullptr) return;  // outside a kernel (poisoning shared memory between blocks)
+    s.busy = true;
+    int shared = 1;
+    const uintptr_t arena = reinterpret_cast<uintptr_t>(static_shared());
+    const uintptr_t dynamic = reinterpret_cast<uintptr_t>(tl_dynamic_shared.data());
+    if (address - arena < static_shared_bytes()) address -= arena;
+    else if (address - dynamic < tl_dynamic_shared.size()) address -= dynamic;
+    else {
+        shared = 0;
+        auto above = std::upper_bound(s.global.begin(), s.global.end(), std::make_pair(address, ~uintptr_t(0)));
+        if (above == s.global.begin() || address >= std::prev(above)->second) { s.busy = false; return; }
+    }
+    const Fiber& f = *L->current;
+    if ((size_t)f.warp >= s.warps.size()) s.warps.resize(f.warp + 1);
+    const uintptr_t key = (reinterpret_cast<uintptr_t>(site) << 2) | (uintptr_t)(shared << 1) | (uintptr_t)store;
+    s.warps[f.warp][key].lanes[f.lane].push_back(LaneAccess{address, size});
+    s.busy = false;
+}
+
+// Conflict degree of the lanes [first, first + count) of one shared-memory warp instruction.
+inline unsigned phase_degree(const LaneAccess* const* lanes, int first, int count) {
+    unsigned long long words[64];
+    int n = 0;
+    for (int lane = first; lane < first + count; lane++) {
+        const LaneAccess* a = lanes[lane];
+        if (a == nullptr) continue;
+        for (uintptr_t w = a->address / 4; w <= (a->address + a->size - 1) / 4 && n < 64; w++) words[n++] = w;
+    }
+    std::sort(words, words + n);
+    n = (int)(std::unique(words, words + n) - words);
+    unsigned per_bank[32] = {};
+    unsigned degree = 0;
+    for (int i = 0; i < n; i++) degree = std::max(degree, ++per_bank[words[i] % 32]);
+    return degree;
+}
+
+inline void score(SiteTotals& t, const LaneAccess* const* lanes) {
+    t.requests++;
+    unsigned widest = 0;
+    for (int lane = 0; lane < 32; lane++) if (lanes[lane]) widest = std::max(widest, lanes[lane]->size);
+    if (t.shared) {
+        const unsigned words = (widest + 3) / 4;
+        const int per_phase = words <= 1 ? 32 : words <= 2 ? 16 : words <= 4 ? 8 : std::max(1, 32 / (int)words);
+        for (int first = 0; first < 32; first += per_phase) {
+            unsigned degree = phase_degree(lanes, first, per_phase);
+            if (degree == 0) continue;  // no active lane in this phase
+            t.ideal++;
+            t.wavefronts += degree;
+            t.worst_ways = std::max<unsigned long long>(t.worst_ways, degree);
+        }
+        return;
+    }
+    std::pair<uintptr_t, uintptr_t> ranges[32];
+    int n = 0;
+    for (int lane = 0; lane < 32; lane++)
+        if (lanes[lane]) ranges[n++] = {lanes[lane]->address, lanes[lane]->address + lanes[lane]->size};
+    std::sort(ranges, ranges + n);
+    unsigned long long bytes = 0, sectors = 0;
+    uintptr_t covered = 0, last_sector = ~uintptr_t(0);
+    for (int i = 0; i < n; i++) {
+        auto [begin, end] = ranges[i];
+        begin = std::max(begin, covered);
+        if (begin < end) { bytes += end - begin; covered = end; }
+        for (uintptr_t sector = ranges[i].first / 32; sector <= (ranges[i].second - 1) / 32; sector++)
+            if (last_sector == ~uintptr_t(0) || sector > last_sector) { sectors++; last_sector = sector; }
+    }
+    const unsigned long long minimum = (bytes + 31) / 32;
+    t.sectors += sectors;
+    t.min_sectors += minimum;
+    if (t.worst_sectors == 0 || minimum * t.worst_sectors < t.worst_min * sectors) { t.worst_sectors = sectors; t.worst_min = minimum; }
+}
+
+// Scores the block's warp instructions into the launch's totals (between blocks: no fiber runs).
+inline void end_block() {
+    State& s = tl_state;
+    s.busy = true;
+    const uintptr_t base = library_base();
+    for (auto& warp : s.warps) {
+        for (auto& [key, site] : warp) {
+            SiteTotals& t = s.totals[key];
+            if (t.requests == 0) {
+                t.site = (key >> 2) - base;
+                t.shared = (int)(key >> 1 & 1);
+                t.store = (int)(key & 1);
+            }
+            size_t trips = 0;
+            for (auto& lane : site.lanes) trips = std::max(trips, lane.size());
+            for (size_t k = 0; k < trips; k++) {
+                const LaneAccess* lanes[32];
+                for (int lane = 0; lane < 32; lane++) lanes[lane] = k < site.lanes[lane].size() ? &site.lanes[lane][k] : nullptr;
+                score(t, lanes);
+            }
+        }
+        warp.clear();
+    }
+    s.busy = false;
+}
+
+}  // namespace counters
+#define EMU_COUNTERS_END_BLOCK() emu::counters::end_block()
+#else
+#define EMU_COUNTERS_END_BLOCK() ((void)0)
+#endif
+
 // ---- launch and registration --------------------------------------------------------------------------------------
 using Invoker = void (*)(void** params);
 
@@ -597,12 +762,49 @@ inline int launch(const KernelEntry& k, const unsigned* grid, const unsigned* bl
         if (static_shared_bytes() != 0) std::memset(static_shared(), 0xFF, static_shared_bytes());
         L.rng = rng == 0 ? 0 : next_random(rng) | 1;
         ok = run_block(L, nthreads);
+        EMU_COUNTERS_END_BLOCK();
     }
     tl_launch = outer;
     return ok ? (int)kOk : report(L.error);
 }
 
 }  // namespace emu
+
+#if defined(EMU_COUNTERS)
+// The instrumentation's entry points (see "memory-access counters" above) and the counters' exports.
+#define EMU_COUNTER_HOOKS(N)                                                                                           \
+    extern "C" __attribute__((no_sanitize_address)) void __asan_load##N##_noabort(uintptr_t a) {                       \
+        emu::counters::record(a, N, 0, __builtin_return_address(0));                                                   \
+    }                                                                                                                  \
+    extern "C" __attribute__((no_sanitize_address)) void __asan_store##N##_noabort(uintptr_t a) {                      \
+        emu::counters::record(a, N, 1, __builtin_return_address(0));                                                   \
+    }
+EMU_COUNTER_HOOKS(1) EMU_COUNTER_HOOKS(2) EMU_COUNTER_HOOKS(4) EMU_COUNTER_HOOKS(8) EMU_COUNTER_HOOKS(16)
+#undef EMU_COUNTER_HOOKS
+extern "C" __attribute__((no_sanitize_address)) void __asan_loadN_noabort(uintptr_t a, size_t n) {
+    emu::counters::record(a, (unsigned)n, 0, __builtin_return_address(0));
+}
+extern "C" __attribute__((no_sanitize_address)) void __asan_storeN_noabort(uintptr_t a, size_t n) {
+    emu::counters::record(a, (unsigned)n, 1, __builtin_return_address(0));
+}
+extern "C" void __asan_handle_no_return() {}
+
+// Device allocations as sorted [start, end) pairs, set before each launch; then the totals of that launch.
+extern "C" __attribute__((visibility("default"))) void emu_counters_set_global(const unsigned long long* ranges, int count) {
+    auto& global = emu::counters::tl_state.global;
+    global.clear();
+    for (int i = 0; i < count; i++) global.emplace_back((uintptr_t)ranges[2 * i], (uintptr_t)ranges[2 * i + 1]);
+    std::sort(global.begin(), global.end());
+}
+extern "C" __attribute__((visibility("default"))) int emu_counters_count() { return (int)emu::counters::tl_state.totals.size(); }
+extern "C" __attribute__((visibility("default"))) int emu_counters_take(emu::counters::SiteTotals* out, int capacity) {
+    auto& totals = emu::counters::tl_state.totals;
+    int n = 0;
+    for (auto& [key, t] : totals) if (n < capacity) out[n++] = t;
+    totals.clear();
+    return n;
+}
+#endif
 
 // ---- CUDA built-ins ---------------------------------------------------------------------------------------------
 #define __syncthreads() emu::block_barrier(__LINE__, __FILE__)

@@ -30,6 +30,9 @@ public sealed unsafe class EmulatedDevice : IDevice, IGraphCapture
     private long _synchronizations;
     private List<(string What, Action Run)>? _capture;   // the graph being recorded, or null
     private string? _captureRefused;                        // the first refused call of this capture
+    private readonly SourceLocator _locator = new();
+    /// <summary>Counters-build launches, process-wide: devices share a kernel library when they share a cache.</summary>
+    private static readonly Lock CountersGate = new();
     private bool _disposed;
 
     public EmulatedDevice(KernelSources sources, EmulatedDeviceOptions options)
@@ -38,7 +41,8 @@ public sealed unsafe class EmulatedDevice : IDevice, IGraphCapture
         _options = options;
         if (options.ContractFma && !System.Runtime.Intrinsics.X86.Fma.IsSupported)
             throw new NotSupportedException("emulated device with FMA contraction: needs an x86-64 host CPU with FMA (the build uses -mfma)");
-        _build = new EmulatorBuild(options.CacheDirectory, options.Compiler, options.ContractFma);
+        _build = new EmulatorBuild(options.CacheDirectory, options.Compiler, options.ContractFma, options.CountMemoryAccesses);
+        Counters = options.CountMemoryAccesses ? new MemoryAccessCounters() : null;
         Info = new DeviceInfo("emulated (host CPU)", 90, 1, 0, 227 * 1024, "none", "host compiler: " + options.Compiler);
     }
 
@@ -47,8 +51,12 @@ public sealed unsafe class EmulatedDevice : IDevice, IGraphCapture
     /// <summary>Whether the kernels were built with FMA contraction (<see cref="EmulatedDeviceOptions.ContractFma"/>).</summary>
     public bool ContractsFma => _options.ContractFma;
     public DeviceInfo Info { get; }
+
+    /// <summary>Shared-memory bank conflicts and global sectors per kernel, with
+    /// <see cref="EmulatedDeviceOptions.CountMemoryAccesses"/>; otherwise null.</summary>
+    public MemoryAccessCounters? Counters { get; }
     public IReadOnlyList<(string Label, string Text)> Details =>
-        [("compiler", $"{CompilerVersion} (kernels/cu built against kernels/emu/cuda_emu.h{(_options.ContractFma ? $", {EmulatorBuild.FmaFlags}" : "")})")];
+        [("compiler", $"{CompilerVersion} (kernels/cu built against kernels/emu/cuda_emu.h{(_options.ContractFma ? $", {EmulatorBuild.FmaFlags}" : "")}{(Counters is null ? "" : ", memory-access counters")})")];
     public IGraphCapture? GraphCapture => _options.GraphCapture ? this : null;
     public IDeviceTimer? Timer => null;
 
@@ -143,8 +151,31 @@ public sealed unsafe class EmulatedDevice : IDevice, IGraphCapture
     private void Run(EmulatedModule module, string kernel, Dim3 grid, Dim3 block, int sharedBytes, scoped in KernelArgs args)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        module.Launch(kernel, grid, block, sharedBytes, args);
+        if (Counters is null)
+        {
+            module.Launch(kernel, grid, block, sharedBytes, args);
+        }
+        else
+        {
+            // A library keeps one set of counters (cuda_emu.h): a launch and the reading of its totals go together.
+            IReadOnlyList<MemoryAccessSite> sites;
+            lock (CountersGate)
+            {
+                module.SetGlobalRanges(AllocationRanges());
+                module.Launch(kernel, grid, block, sharedBytes, args);
+                sites = module.TakeSites(_locator);
+            }
+            Counters.Add(kernel, sites);
+        }
         if (_options.CheckRedZones) CheckRedZones(kernel);
+    }
+
+    /// <summary>Every live allocation as a [start, end) pair: what the counters build counts as global memory.</summary>
+    private ulong[] AllocationRanges()
+    {
+        var pairs = new List<ulong>();
+        _allocations.ForEach(b => pairs.AddRange([b.Pointer, b.Pointer + (ulong)b.ByteLength]));
+        return pairs.ToArray();
     }
 
     /// <summary>Runs (or records) the cuBLAS call <see cref="CudaBlas"/> would make for <paramref name="gemm"/>, as built there.</summary>

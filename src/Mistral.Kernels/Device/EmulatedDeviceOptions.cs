@@ -15,10 +15,13 @@ namespace Mistral.Kernels.Device;
 /// NVRTC compiles them by default, instead of one rounding per operation; needs a host CPU with FMA.</param>
 /// <param name="GraphCapture">Offer graph capture (<see cref="IDevice.GraphCapture"/>), as a GPU does, so code that
 /// captures and replays (the decode step) runs that path here; false: the device cannot capture, work runs eagerly.</param>
+/// <param name="CountMemoryAccesses">Build the kernels with every load and store instrumented
+/// (<see cref="Emulation.EmulatorBuild.CountersFlags"/>) and count shared-memory bank conflicts and global 32-byte
+/// sectors per warp instruction into <see cref="EmulatedDevice.Counters"/>. Several times slower.</param>
 public sealed record EmulatedDeviceOptions(
     string CacheDirectory, string Compiler = "g++", bool PoisonAllocations = true, bool CheckRedZones = true,
     ulong ScheduleSeed = EmulatedDeviceOptions.DefaultSeed, bool CheckSharedRaces = false,
-    bool ContractFma = false, bool GraphCapture = true)
+    bool ContractFma = false, bool GraphCapture = true, bool CountMemoryAccesses = false)
 {
     /// <summary>The seed every emulated run uses unless told otherwise.</summary>
     public const ulong DefaultSeed = 0x5EED_C0DA;

@@ -40,6 +40,10 @@ public static class TestDevices
     public static EmulatedDevice EmulatedWithoutGraphs() =>
         new(KernelSources.Embedded(), new EmulatedDeviceOptions(CacheDirectory, GraphCapture: false));
 
+    /// <summary>The emulated device's counters build: shared-memory bank conflicts and global sectors per kernel.</summary>
+    public static EmulatedDevice EmulatedWithCounters(KernelSources? sources = null) =>
+        new(sources ?? KernelSources.Embedded(), new EmulatedDeviceOptions(CacheDirectory, CountMemoryAccesses: true));
+
     /// <summary>A CUDA device on GPU 0, or null and why not (no driver, no GPU, no NVRTC).</summary>
     public static CudaDevice? TryCuda(out string reason)
     {

@@ -14,6 +14,11 @@ internal sealed unsafe class EmulatedModule : IDisposable
 
     private readonly ulong _seed;
     private readonly int _flags;
+    private readonly string _path;
+    // The counters build's exports (cuda_emu.h, EMU_COUNTERS); null in the normal build.
+    private readonly delegate* unmanaged<ulong*, int, void> _setGlobal;
+    private readonly delegate* unmanaged<int> _countSites;
+    private readonly delegate* unmanaged<MemoryAccessSite.Native*, int, int> _takeSites;
 
     /// <param name="seed">Shuffles block and thread order (cuda_emu.h); 0 runs them in order.</param>
     /// <param name="checkRaces">Fail a launch in which two threads write one shared byte with no barrier between.</param>
@@ -22,7 +27,14 @@ internal sealed unsafe class EmulatedModule : IDisposable
         FileName = fileName;
         _seed = seed;
         _flags = checkRaces ? 1 : 0;
+        _path = path;
         _library = NativeLibrary.Load(path);
+        if (NativeLibrary.TryGetExport(_library, "emu_counters_set_global", out var setGlobal))
+        {
+            _setGlobal = (delegate* unmanaged<ulong*, int, void>)setGlobal;
+            _countSites = (delegate* unmanaged<int>)NativeLibrary.GetExport(_library, "emu_counters_count");
+            _takeSites = (delegate* unmanaged<MemoryAccessSite.Native*, int, int>)NativeLibrary.GetExport(_library, "emu_counters_take");
+        }
         var count = (delegate* unmanaged<int>)NativeLibrary.GetExport(_library, "emu_kernel_count");
         var name = (delegate* unmanaged<int, byte*>)NativeLibrary.GetExport(_library, "emu_kernel_name");
         var arity = (delegate* unmanaged<int, int>)NativeLibrary.GetExport(_library, "emu_kernel_arity");
@@ -38,6 +50,25 @@ internal sealed unsafe class EmulatedModule : IDisposable
     public string FileName { get; }
 
     public bool Has(string kernel) => _kernels.ContainsKey(kernel);
+
+    /// <summary>Whether this is a counters build (<see cref="EmulatorBuild.CountersFlags"/>).</summary>
+    public bool Counts => _setGlobal != null;
+
+    /// <summary>Counters build: launches on this OS thread count accesses inside these [start, end) pairs as global memory.</summary>
+    public void SetGlobalRanges(ReadOnlySpan<ulong> startEndPairs)
+    {
+        fixed (ulong* pairs = startEndPairs) _setGlobal(pairs, startEndPairs.Length / 2);
+    }
+
+    /// <summary>Counters build: the per-instruction totals of the launches on this OS thread since the last call.</summary>
+    public IReadOnlyList<MemoryAccessSite> TakeSites(SourceLocator locator)
+    {
+        var native = new MemoryAccessSite.Native[_countSites()];
+        int n;
+        fixed (MemoryAccessSite.Native* sites = native) n = _takeSites(sites, native.Length);
+        var locations = locator.Locate(_path, native.Take(n).Select(s => s.Site).ToList());
+        return native.Take(n).Select((s, i) => s.ToSite(locations[i])).ToList();
+    }
 
     public void Launch(string kernel, Dim3 grid, Dim3 block, int sharedBytes, scoped in KernelArgs args)
     {

@@ -22,15 +22,23 @@ public sealed partial class EmulatorBuild
     /// compiler likes, as NVRTC does by default (--fmad=true), so results that depend on it show up on the CPU.</summary>
     public const string FmaFlags = "-mfma -ffp-contract=fast";
 
+    /// <summary>Added for <see cref="EmulatedDeviceOptions.CountMemoryAccesses"/>: GCC's outline address-sanitizer
+    /// instrumentation makes every load and store call a hook that cuda_emu.h defines under EMU_COUNTERS (no sanitizer
+    /// runtime: stack and globals are left uninstrumented); no auto-vectorisation, so the accesses are the source's,
+    /// not wider host vectors; line tables so a site can be named.</summary>
+    public const string CountersFlags =
+        "-DEMU_COUNTERS -fsanitize=kernel-address --param asan-instrumentation-with-call-threshold=0 " +
+        "--param asan-stack=0 --param asan-globals=0 -fno-tree-vectorize -g1";
+
     private readonly string _compiler;
     private readonly string _flags;
     private readonly string _cacheDirectory;
     private readonly Lazy<string> _compilerVersion;
 
-    public EmulatorBuild(string cacheDirectory, string compiler = "g++", bool contractFma = false)
+    public EmulatorBuild(string cacheDirectory, string compiler = "g++", bool contractFma = false, bool countMemoryAccesses = false)
     {
         _compiler = compiler;
-        _flags = contractFma ? $"{Flags} {FmaFlags}" : Flags;
+        _flags = Flags + (contractFma ? $" {FmaFlags}" : "") + (countMemoryAccesses ? $" {CountersFlags}" : "");
         _cacheDirectory = Path.Combine(cacheDirectory, "emu");
         _compilerVersion = new Lazy<string>(() => Run(_compiler, "-dumpfullversion", Environment.CurrentDirectory).Output.Trim());
     }
