@@ -9,9 +9,11 @@ using Mistral.Kernels.Native;
 namespace Mistral.Cli.Commands;
 
 /// <summary>
-/// `mistral-cu selftest [--device emu|cuda]`: runs every kernel over the shared case tables (the same sweep as the
-/// xunit kernel tests) against the CPU reference and prints one row per case. Exit 0 when all pass, 1 when any fails,
-/// 2 when the device cannot be opened (no driver, no GPU, no NVRTC, no host compiler).
+/// `mistral-cu selftest [--device emu|cuda] [--counters]`: runs every kernel over the shared case tables (the same sweep
+/// as the xunit kernel tests) against the CPU reference and prints one row per case; with --counters (emu only) the
+/// kernels run in the emulator's counters build and a table of shared-memory bank conflicts and global sectors per
+/// kernel follows. Exit 0 when all pass, 1 when any fails, 2 when the device cannot be opened (no driver, no GPU, no
+/// NVRTC, no host compiler).
 /// </summary>
 internal static class SelftestCommand
 {
@@ -23,18 +25,24 @@ internal static class SelftestCommand
         var kernelsDir = new Option<string?>("--kernels-dir") { Description = "Read kernels from this folder (holding cu/ and emu/) instead of the built-in copy" };
         var filter = new Option<string?>("--filter") { Description = "Only cases whose name contains this text (e.g. rmsnorm, bf16)" };
         var fma = new Option<bool>("--emu-fma") { Description = "emu: build the kernels with FMA contraction (-mfma -ffp-contract=fast), as NVRTC compiles them" };
-        var command = new Command("selftest", "Run every kernel against the CPU reference over awkward shapes and print a table") { device, cacheDir, kernelsDir, filter, fma };
+        var counters = new Option<bool>("--counters") { Description = "emu: count shared-memory bank conflicts and global 32-byte sectors per warp access, and print them per kernel" };
+        var command = new Command("selftest", "Run every kernel against the CPU reference over awkward shapes and print a table") { device, cacheDir, kernelsDir, filter, fma, counters };
         command.SetAction(parse => ErrorReporter.Run(parse, () =>
         {
             CommonOptions.SetLibraryDirectory(parse);
             var cache = parse.GetValue(cacheDir) ?? Environment.GetEnvironmentVariable("MISTRAL_CU_CACHE")
                         ?? KernelCache.DefaultDirectory(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile));
             var sources = parse.GetValue(kernelsDir) is { } dir ? KernelSources.FromDirectory(dir) : KernelSources.Embedded();
+            var count = parse.GetValue(counters);
+            if (count && parse.GetValue(device) == "cuda")
+                throw new ArgumentException("--counters needs --device emu: the counts come from the emulator's instrumented build");
             using IDevice d = parse.GetValue(device) == "cuda"
                 ? CudaDevice.Open(0, new CudaDeviceOptions(sources, cache))
-                : new EmulatedDevice(sources, new EmulatedDeviceOptions(cache, ContractFma: parse.GetValue(fma)));
+                : new EmulatedDevice(sources, new EmulatedDeviceOptions(cache, ContractFma: parse.GetValue(fma), CountMemoryAccesses: count));
             var checks = KernelChecks.All().Where(c => parse.GetValue(filter) is not { } f || c.Name.Contains(f, StringComparison.OrdinalIgnoreCase)).ToList();
-            return Run(d, checks, parse.InvocationConfiguration.Output);
+            var exit = Run(d, checks, parse.InvocationConfiguration.Output);
+            if (d is EmulatedDevice { Counters: { } seen }) MemoryCountersTable.Print(seen, parse.InvocationConfiguration.Output);
+            return exit;
         }));
         return command;
     }

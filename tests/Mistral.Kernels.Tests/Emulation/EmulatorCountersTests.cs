@@ -118,7 +118,7 @@ public sealed class EmulatorCountersTests : IDisposable
     public void SharedLoad_SameWordEveryLane_BroadcastIsConflictFree()
     {
         using var y = _device.Allocate(32 * 4);
-        _device.Launch("counters_shared_broadcast_f32", 1, 32, 0, Args(y.Pointer));
+        _device.Launch("counters_shared_broadcast_f32", 1, 32, 0, Args(5, y.Pointer));
         var counters = _device.Counters!.For("counters_shared_broadcast_f32");
         var load = Single(counters, "shared load");
         Assert.Equal((1L, 1L, 1), (load.Requests, load.Wavefronts, load.WorstWays));
@@ -160,10 +160,10 @@ public sealed class EmulatorCountersTests : IDisposable
     public void Counters_SiteLocation_NamesTheSourceLine()
     {
         using var y = _device.Allocate(32 * 4);
-        _device.Launch("counters_shared_broadcast_f32", 1, 32, 0, Args(y.Pointer));
+        _device.Launch("counters_shared_broadcast_f32", 1, 32, 0, Args(5, y.Pointer));
         var load = Single(_device.Counters!.For("counters_shared_broadcast_f32"), "shared load");
         var line = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "Emulation", "emu_counters.cu"))
-            .Select((text, i) => (text, i)).Single(l => l.text.Contains("y[threadIdx.x] = cell;", StringComparison.Ordinal)).i + 1;
+            .Select((text, i) => (text, i)).Single(l => l.text.Contains("y[threadIdx.x] = cells[word];", StringComparison.Ordinal)).i + 1;
         Assert.Equal($"testing/emu_counters.cu:{line}", load.Location);
     }
 

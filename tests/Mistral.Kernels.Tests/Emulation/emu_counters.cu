@@ -35,12 +35,14 @@ extern "C" __global__ void counters_shared_stride_f32(int stride, float* y) {
     y[threadIdx.x] = tile[stride * threadIdx.x];
 }
 
-// Shared: lane 0 writes one word, every lane reads it (a broadcast).
-extern "C" __global__ void counters_shared_broadcast_f32(float* y) {
-    __shared__ float cell;
-    if (threadIdx.x == 0) cell = 1.0f;
+// Shared: lane 0 writes one word, every lane reads it (a broadcast). The word is a parameter: g++ leaves an access at
+// a constant offset into a static __shared__ variable uninstrumented (it is provably in bounds), so the counters
+// never see one; such an access has one address for the whole warp and cannot conflict.
+extern "C" __global__ void counters_shared_broadcast_f32(int word, float* y) {
+    __shared__ float cells[32];
+    if (threadIdx.x == 0) cells[word] = 1.0f;
     __syncthreads();
-    y[threadIdx.x] = cell;
+    y[threadIdx.x] = cells[word];
 }
 
 // Shared: lane t writes and reads float4 number stride * t.
