@@ -520,8 +520,8 @@ inline bool run_block(Launch& L, unsigned nthreads) {
 // ---- memory-access counters (the counters build only: EmulatedDeviceOptions.CountMemoryAccesses) ------------------
 // That build adds GCC's outline address-sanitizer instrumentation (EmulatorBuild.CountersFlags), so every load and
 // store the compiled code makes calls __asan_{load,store}{1,2,4,8,16,N}_noabort(address) first; this header defines
-// them. A call made by a fiber whose address lies in the block's shared memory (the static arena or the dynamic
-// buffer) or in a device allocation (ranges set by EmulatedDevice before each launch) is recorded under its call
+// them. A call made by a fiber whose address lies in the block's shared memory (the static arena, the library's
+// .bss (see below) or the dynamic buffer) or in a device allocation (ranges set by EmulatedDevice before each launch) is recorded under its call
 // site (the return address: one site per load/store in the machine code) for the fiber's warp and lane. The k-th
 // access of each lane at one site is one warp instruction, as lanes of a converged warp issue it together; lanes
 // that took fewer trips are inactive in it. At the end of every block the warp instructions are scored:
@@ -534,6 +534,13 @@ inline bool run_block(Launch& L, unsigned nthreads) {
 //     bytes (ceil(bytes / 32)).
 // Everything else (fiber stacks, the emulator's own data, __constant__) is ignored.
 namespace counters {
+
+// g++ ignores the section attribute on a static local of a template function, so the __shared__ arrays of templated
+// kernel bodies (nearly all) land in .bss, not the emu_shared arena. The library's .bss holds nothing else a fiber
+// touches through instrumented code (the emulator's own state is thread_local or used between blocks; the kernels
+// have no __constant__), so it counts as shared memory too. Hidden: the library's own bounds, not the executable's.
+extern "C" char __bss_start[] __attribute__((weak, visibility("hidden")));
+extern "C" char _end[] __attribute__((weak, visibility("hidden")));
 
 struct LaneAccess { uintptr_t address; unsigned size; };  // shared: offset in its region; global: the address
 
@@ -555,13 +562,21 @@ struct SiteTotals {
     unsigned long long worst_min;     // ... and its minimum
 };
 
+// One per library, not per OS thread: launches of a library are serialised (library_lock) and the C# side reads a
+// launch's totals under a lock of its own, and the hooks run on every load and store, where a thread_local costs a
+// __tls_get_addr call (a third of the time, measured).
 struct State {
     bool busy = false;  // inside the counters: the containers below are instrumented too, their accesses are not counted
+    Launch* launch = nullptr;                                        // the launch running now
+    uintptr_t dynamic = 0;                                           // its dynamic shared memory
+    size_t dynamic_bytes = 0;
     std::vector<std::pair<uintptr_t, uintptr_t>> global;             // device allocations [start, end), sorted
+    const std::pair<uintptr_t, uintptr_t>* global_ranges = nullptr;  // global.data(), global.size()
+    size_t global_count = 0;
     std::vector<std::unordered_map<uintptr_t, SiteLanes>> warps;     // this block's accesses, per warp
     std::unordered_map<uintptr_t, SiteTotals> totals;                // this launch's, per site key
 };
-inline thread_local State tl_state;
+inline State g_state;
 
 inline uintptr_t library_base() {
     Dl_info info{};
@@ -570,20 +585,27 @@ inline uintptr_t library_base() {
 }
 
 __attribute__((no_sanitize_address)) inline void record(uintptr_t address, unsigned size, int store, void* site) {
-    State& s = tl_state;
+    State& s = g_state;
     if (s.busy) return;
-    Launch* L = tl_launch;
+    Launch* L = s.launch;
     if (L == nullptr || L->current == nullptr) return;  // outside a kernel (poisoning shared memory between blocks)
     s.busy = true;
     int shared = 1;
     const uintptr_t arena = reinterpret_cast<uintptr_t>(static_shared());
-    const uintptr_t dynamic = reinterpret_cast<uintptr_t>(tl_dynamic_shared.data());
+    const uintptr_t bss = reinterpret_cast<uintptr_t>(__bss_start);
     if (address - arena < static_shared_bytes()) address -= arena;
-    else if (address - dynamic < tl_dynamic_shared.size()) address -= dynamic;
+    else if (address - bss < (uintptr_t)(_end - __bss_start)) address -= bss;
+    else if (address - s.dynamic < s.dynamic_bytes) address -= s.dynamic;
     else {
         shared = 0;
-        auto above = std::upper_bound(s.global.begin(), s.global.end(), std::make_pair(address, ~uintptr_t(0)));
-        if (above == s.global.begin() || address >= std::prev(above)->second) { s.busy = false; return; }
+        // By hand, not std::upper_bound: g++ inlines no instrumented code into this uninstrumented function.
+        const std::pair<uintptr_t, uintptr_t>* ranges = s.global_ranges;
+        size_t low = 0, high = s.global_count;  // the last range starting at or below address is low - 1
+        while (low < high) {
+            const size_t mid = (low + high) / 2;
+            if (ranges[mid].first <= address) low = mid + 1; else high = mid;
+        }
+        if (low == 0 || address >= ranges[low - 1].second) { s.busy = false; return; }
     }
     const Fiber& f = *L->current;
     if ((size_t)f.warp >= s.warps.size()) s.warps.resize(f.warp + 1);
@@ -646,8 +668,16 @@ inline void score(SiteTotals& t, const LaneAccess* const* lanes) {
 }
 
 // Scores the block's warp instructions into the launch's totals (between blocks: no fiber runs).
+inline void begin_launch(Launch& L) {
+    g_state.launch = &L;
+    g_state.dynamic = reinterpret_cast<uintptr_t>(tl_dynamic_shared.data());
+    g_state.dynamic_bytes = tl_dynamic_shared.size();
+}
+
+inline void end_launch() { g_state.launch = nullptr; }
+
 inline void end_block() {
-    State& s = tl_state;
+    State& s = g_state;
     s.busy = true;
     const uintptr_t base = library_base();
     for (auto& warp : s.warps) {
@@ -672,9 +702,13 @@ inline void end_block() {
 }
 
 }  // namespace counters
+#define EMU_COUNTERS_BEGIN_LAUNCH(L) emu::counters::begin_launch(L)
 #define EMU_COUNTERS_END_BLOCK() emu::counters::end_block()
+#define EMU_COUNTERS_END_LAUNCH() emu::counters::end_launch()
 #else
+#define EMU_COUNTERS_BEGIN_LAUNCH(L) ((void)0)
 #define EMU_COUNTERS_END_BLOCK() ((void)0)
+#define EMU_COUNTERS_END_LAUNCH() ((void)0)
 #endif
 
 // ---- launch and registration --------------------------------------------------------------------------------------
@@ -746,6 +780,7 @@ inline int launch(const KernelEntry& k, const unsigned* grid, const unsigned* bl
     gridDim = dim3(grid[0], grid[1], grid[2]);
     blockDim = dim3(block[0], block[1], block[2]);
     tl_dynamic_shared.resize(std::max(16u, shared_bytes));
+    EMU_COUNTERS_BEGIN_LAUNCH(L);
     // Blocks in a shuffled order: the GPU runs them in any order, concurrently.
     const unsigned long long blocks = (unsigned long long)grid[0] * grid[1] * grid[2];
     std::vector<unsigned long long> order;
@@ -764,6 +799,7 @@ inline int launch(const KernelEntry& k, const unsigned* grid, const unsigned* bl
         ok = run_block(L, nthreads);
         EMU_COUNTERS_END_BLOCK();
     }
+    EMU_COUNTERS_END_LAUNCH();
     tl_launch = outer;
     return ok ? (int)kOk : report(L.error);
 }
@@ -787,18 +823,23 @@ extern "C" __attribute__((no_sanitize_address)) void __asan_loadN_noabort(uintpt
 extern "C" __attribute__((no_sanitize_address)) void __asan_storeN_noabort(uintptr_t a, size_t n) {
     emu::counters::record(a, (unsigned)n, 1, __builtin_return_address(0));
 }
+// The rest of the interface the instrumented code calls; nothing to do without the sanitizer's runtime.
 extern "C" void __asan_handle_no_return() {}
+extern "C" void __asan_before_dynamic_init(const char*) {}
+extern "C" void __asan_after_dynamic_init() {}
 
 // Device allocations as sorted [start, end) pairs, set before each launch; then the totals of that launch.
 extern "C" __attribute__((visibility("default"))) void emu_counters_set_global(const unsigned long long* ranges, int count) {
-    auto& global = emu::counters::tl_state.global;
+    auto& global = emu::counters::g_state.global;
     global.clear();
     for (int i = 0; i < count; i++) global.emplace_back((uintptr_t)ranges[2 * i], (uintptr_t)ranges[2 * i + 1]);
     std::sort(global.begin(), global.end());
+    emu::counters::g_state.global_ranges = global.data();
+    emu::counters::g_state.global_count = global.size();
 }
-extern "C" __attribute__((visibility("default"))) int emu_counters_count() { return (int)emu::counters::tl_state.totals.size(); }
+extern "C" __attribute__((visibility("default"))) int emu_counters_count() { return (int)emu::counters::g_state.totals.size(); }
 extern "C" __attribute__((visibility("default"))) int emu_counters_take(emu::counters::SiteTotals* out, int capacity) {
-    auto& totals = emu::counters::tl_state.totals;
+    auto& totals = emu::counters::g_state.totals;
     int n = 0;
     for (auto& [key, t] : totals) if (n < capacity) out[n++] = t;
     totals.clear();

@@ -54,13 +54,13 @@ internal sealed unsafe class EmulatedModule : IDisposable
     /// <summary>Whether this is a counters build (<see cref="EmulatorBuild.CountersFlags"/>).</summary>
     public bool Counts => _setGlobal != null;
 
-    /// <summary>Counters build: launches on this OS thread count accesses inside these [start, end) pairs as global memory.</summary>
+    /// <summary>Counters build: the next launches count accesses inside these [start, end) pairs as global memory.</summary>
     public void SetGlobalRanges(ReadOnlySpan<ulong> startEndPairs)
     {
         fixed (ulong* pairs = startEndPairs) _setGlobal(pairs, startEndPairs.Length / 2);
     }
 
-    /// <summary>Counters build: the per-instruction totals of the launches on this OS thread since the last call.</summary>
+    /// <summary>Counters build: the per-instruction totals of the launches since the last call.</summary>
     public IReadOnlyList<MemoryAccessSite> TakeSites(SourceLocator locator)
     {
         var native = new MemoryAccessSite.Native[_countSites()];
