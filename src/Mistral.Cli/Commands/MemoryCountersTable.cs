@@ -9,9 +9,6 @@ namespace Mistral.Cli.Commands;
 /// </summary>
 internal static class MemoryCountersTable
 {
-    /// <summary>A site below this share of its kernel's requests (a row's tail, a prologue) is not named as the worst.</summary>
-    public const double HotShare = 0.10;
-
     public static void Print(MemoryAccessCounters counters, TextWriter o)
     {
         o.WriteLine();
@@ -20,7 +17,7 @@ internal static class MemoryCountersTable
         foreach (var k in counters.Kernels)
         {
             o.WriteLine($"{k.Kernel,-44} {k.SharedRequests,11} {k.SharedAverageWays,8:0.00} {k.SharedWorstWays,5} {k.GlobalRequests,11} {k.SectorsPerRequest,8:0.00} {k.SectorEfficiency,6:P0}");
-            foreach (var site in k.Hot(HotShare))
+            foreach (var site in k.Hot())
                 o.WriteLine(site.Shared
                     ? $"    {site.Kind,-13} {site.Requests,11} req {site.AverageWays,6:0.00} avg ways {site.WorstWays,2} worst  {site.Location}"
                     : $"    {site.Kind,-13} {site.Requests,11} req {site.SectorsPerRequest,6:0.00} sect/req {site.SectorEfficiency,6:P0} (worst {site.WorstEfficiency:P0})  {site.Location}");

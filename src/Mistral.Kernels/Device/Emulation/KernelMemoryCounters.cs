@@ -35,11 +35,15 @@ public sealed class KernelMemoryCounters
     /// <summary>Minimum sectors over sectors touched, over every global access (1 = every sector fully used).</summary>
     public double SectorEfficiency => GlobalSites.Sum(s => s.Sectors) is var n and > 0 ? (double)GlobalSites.Sum(s => s.MinSectors) / n : 1;
 
-    /// <summary>The sites that carry at least <paramref name="share"/> of the kernel's requests in their memory space:
-    /// its hot loops (a row's tail, a prologue, a reduction's last steps fall below).</summary>
-    public IEnumerable<MemoryAccessSite> Hot(double share)
+    /// <summary>The share of a kernel's cost (in one memory space) from which a site counts as hot.</summary>
+    public const double HotShare = 0.10;
+
+    /// <summary>The sites that carry at least <paramref name="share"/> of the kernel's cost in their memory space
+    /// (shared: wavefronts; global: sectors): its hot loops. A row's tail, a prologue, a reduction's last steps fall
+    /// below; a conflicted store that runs once per tile does not, since its conflicts are its cost.</summary>
+    public IEnumerable<MemoryAccessSite> Hot(double share = HotShare)
     {
-        long shared = SharedRequests, global = GlobalRequests;
-        return Sites.Where(s => s.Requests >= share * (s.Shared ? shared : global));
+        long wavefronts = SharedSites.Sum(s => s.Wavefronts), sectors = GlobalSites.Sum(s => s.Sectors);
+        return Sites.Where(s => s.Shared ? s.Wavefronts >= share * wavefronts : s.Sectors >= share * sectors);
     }
 }

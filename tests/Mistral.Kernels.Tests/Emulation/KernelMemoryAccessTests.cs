@@ -1,0 +1,68 @@
+using System.Globalization;
+using Mistral.Kernels.Checks;
+using Mistral.Kernels.Device.Emulation;
+using Mistral.Testing.Devices;
+using Xunit;
+
+namespace Mistral.Kernels.Tests.Emulation;
+
+/// <summary>
+/// The hot loops of the real kernels on the emulator's counters build (<see cref="KernelMemoryCounters.Hot"/>: the
+/// sites that carry ≥ 10% of a kernel's shared wavefronts or global sectors), one representative case each: shared
+/// accesses at most 2-way bank-conflicted and global accesses using every sector they touch. Where a kernel misses
+/// that today, its row states today's figure as the bound (kernels/README.md "Memory-access counters" lists these
+/// debts), so a change can only hold or improve it; tighten a row when its kernel is fixed.
+/// </summary>
+public sealed class KernelMemoryAccessTests
+{
+    private const int Ways = 2;
+    private const double Full = 1.0;
+
+    /// <summary>Check (the selftest case), entry point, worst bank-conflict ways and lowest sector efficiency of its hot sites.</summary>
+    public static TheoryData<string, string, int, double> Bounds() => new()
+    {
+        { "elementwise_add f32 [65537]", "elementwise_add_f32", Ways, Full },
+        { "elementwise_add bf16 [65537]", "elementwise_add_bf16", Ways, Full },
+        // debt: each thread walks its own 4 consecutive floats, so one warp load spans 512 bytes for 128 used (25%)
+        { "elementwise_scale f32 [65537]", "elementwise_scale_f32", Ways, 0.25 },
+        { "swiglu_forward bf16 rows2_hidden14336_7b", "swiglu_forward_bf16", Ways, Full },
+        { "swiglu_backward f32 rows2_hidden14336_7b", "swiglu_backward_f32", Ways, Full },
+        { "rmsnorm_forward f32 rows2_dim4096_7b", "rmsnorm_forward_f32", Ways, Full },
+        { "rmsnorm_forward bf16 rows2_dim4096_7b", "rmsnorm_forward_bf16", Ways, Full },
+        { "rmsnorm_backward f32 rows2_dim4096_7b", "rmsnorm_backward_f32", Ways, Full },
+        { "rmsnorm_backward f32 rows2_dim4096_7b", "rmsnorm_backward_dweight_f32", Ways, Full },
+        // debt: x[2j] and x[2j+1] are two loads (and two stores) at an 8-byte lane stride: half of every sector (50%)
+        { "rope_forward f32 t4_h32_d128_7b", "rope_forward_f32", Ways, 0.50 },
+        { "rope_forward bf16 t4_h32_d128_7b", "rope_forward_bf16", Ways, 0.50 },
+        { "kv_cache_append bf16 decode_batch_wrapped", "kv_cache_append", Ways, Full },
+        // debt: V transposed into shared memory (attention.cu vt[c + e][col]): 16-way fp32, 8-way bf16 stores. The 25%
+        // global loads are the emulator's: g++ copies the 16-byte AttentionChunk16 of K as four 4-byte loads (the V copy
+        // beside it is one 16-byte load, 100%); NVRTC emits one 16-byte load for both.
+        { "attention_prefill f32 causal-mha-hd64", "attention_prefill_forward_f32_hd64", 16, 0.25 },
+        { "attention_prefill bf16 causal-mha-hd64", "attention_prefill_forward_bf16_hd64", 8, 0.25 },
+        // debt: each lane reads its own key row 16 bytes at a time (attention_decode.cu krow + d): half of each sector (50%)
+        { "attention_decode bf16 gpt2-decode-full-cache", "attention_decode_split_bf16_hd64", Ways, 0.50 },
+        { "attention_backward bf16 causal-mha-hd64", "attention_backward_dq_bf16_hd64", Ways, Full },
+        { "attention_backward bf16 causal-mha-hd64", "attention_backward_dkdv_bf16_hd64", Ways, Full },
+    };
+
+    [Theory]
+    [MemberData(nameof(Bounds))]
+    public void HotSites_RepresentativeCase_WithinBound(string check, string kernel, int ways, double efficiency)
+    {
+        using var device = TestDevices.EmulatedWithCounters();
+        var c = KernelChecks.All().Single(k => k.Name == check);
+        using (var scope = new DeviceScope(device)) Assert.Null(c.Run(scope).Failure());
+        var counters = device.Counters!.For(kernel);
+        var hot = counters.Hot().ToList();
+        Assert.True(hot.Count > 0, $"{kernel} made no shared or global access in {check}");
+        var table = string.Join("\n", hot.Select(Describe));
+        Assert.True(hot.Where(s => s.Shared).All(s => s.WorstWays <= ways), $"{kernel}: a hot shared site above {ways}-way:\n{table}");
+        Assert.True(hot.Where(s => !s.Shared).All(s => s.SectorEfficiency >= efficiency - 1e-9),
+            $"{kernel}: a hot global site below {efficiency:P0} sector efficiency:\n{table}");
+    }
+
+    private static string Describe(MemoryAccessSite s) => s.Shared
+        ? string.Create(CultureInfo.InvariantCulture, $"  {s.Kind} {s.Location}: {s.Requests} req, {s.AverageWays:0.00} avg / {s.WorstWays} worst ways")
+        : string.Create(CultureInfo.InvariantCulture, $"  {s.Kind} {s.Location}: {s.Requests} req, {s.SectorsPerRequest:0.00} sectors/req, {s.SectorEfficiency:P1} (worst {s.WorstEfficiency:P1})");
+}
