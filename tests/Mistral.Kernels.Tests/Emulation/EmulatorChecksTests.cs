@@ -20,7 +20,7 @@ public sealed class EmulatorChecksTests
     {
         using var device = Device(checkRaces: true);
         using var y = device.Allocate(64 * 4);
-        var e = Assert.Throws<EmulatedKernelException>(() => device.Launch("bad_shared_race", 1, 64, 0, Args(y.Pointer)));
+        var e = Assert.Throws<EmulatedKernelException>(() => device.Launch("bad_shared_race", 1, 64, 0, EmulatorArgs.Of(y.Pointer)));
         Assert.Contains("bad_shared_race: shared-memory race", e.Message);
         Assert.Contains("both wrote static shared byte", e.Message);
     }
@@ -34,7 +34,7 @@ public sealed class EmulatorChecksTests
         {
             using var device = Device(seed: seed);
             using var y = device.Allocate(64 * 4);
-            device.Launch("bad_shared_race", 1, 64, 0, Args(y.Pointer));
+            device.Launch("bad_shared_race", 1, 64, 0, EmulatorArgs.Of(y.Pointer));
             var output = Download(device, y, 64);
             Assert.All(output, v => Assert.Equal(output[0], v));
             if (seed == 0) Assert.Equal(63f, output[0]); // in order: thread 63 writes last
@@ -49,7 +49,7 @@ public sealed class EmulatorChecksTests
         // probe_reverse_static-like code (write own cell, barrier, read another) is race-free: the check stays quiet.
         using var device = Device(checkRaces: true);
         using var y = device.Allocate(32 * 4 * 3);
-        device.Launch("probe_static_poison", 3, 32, 0, Args(y.Pointer));
+        device.Launch("probe_static_poison", 3, 32, 0, EmulatorArgs.Of(y.Pointer));
     }
 
     [Fact]
@@ -57,7 +57,7 @@ public sealed class EmulatorChecksTests
     {
         using var device = Device();
         using var y = device.Allocate(32 * 4);
-        var e = Assert.Throws<EmulatedKernelException>(() => device.Launch("bad_mask_names_exited_lanes", 1, 32, 0, Args(y.Pointer)));
+        var e = Assert.Throws<EmulatedKernelException>(() => device.Launch("bad_mask_names_exited_lanes", 1, 32, 0, EmulatorArgs.Of(y.Pointer)));
         // Lanes 16..31 either returned before a lane arrived at the shuffle, or return while the others wait in it.
         Assert.Matches(@"bad_mask_names_exited_lanes: (warp collective with mask 0xffffffff names lane (1[6-9]|2\d|3[01]) of warp 0, which has already returned|lane (1[6-9]|2\d|3[01]) of warp 0 returned while its warp waits in a collective whose mask 0xffffffff names it)", e.Message);
     }
@@ -67,7 +67,7 @@ public sealed class EmulatorChecksTests
     {
         using var device = Device();
         using var y = device.Allocate(8 * 4);
-        var e = Assert.Throws<EmulatedKernelException>(() => device.Launch("bad_mask_names_exited_lanes", 1, 8, 0, Args(y.Pointer)));
+        var e = Assert.Throws<EmulatedKernelException>(() => device.Launch("bad_mask_names_exited_lanes", 1, 8, 0, EmulatorArgs.Of(y.Pointer)));
         Assert.Contains("mask 0xffffffff names lane 8 of warp 0, which the block does not have", e.Message);
     }
 
@@ -81,7 +81,7 @@ public sealed class EmulatorChecksTests
         using var y = device.Allocate(64 * 4);
         device.Memset(new DeviceSpan<uint>(x.Pointer, 64), 0);
         object[] arguments = kernel == "bad_misaligned_load" ? [x.Pointer, 1, y.Pointer] : [y.Pointer, 1];
-        var e = Assert.Throws<EmulatedKernelException>(() => device.Launch(kernel, 1, 1, 0, Args(arguments)));
+        var e = Assert.Throws<EmulatedKernelException>(() => device.Launch(kernel, 1, 1, 0, EmulatorArgs.Of(arguments)));
         Assert.Contains($"{kernel}: misaligned 16-byte vector access", e.Message);
     }
 
@@ -92,7 +92,7 @@ public sealed class EmulatorChecksTests
         using var x = device.Allocate(64 * 4);
         using var y = device.Allocate(64 * 4);
         device.Memset(new DeviceSpan<uint>(x.Pointer, 64), 0);
-        device.Launch("bad_misaligned_load", 1, 1, 0, Args(x.Pointer, 4, y.Pointer));
+        device.Launch("bad_misaligned_load", 1, 1, 0, EmulatorArgs.Of(x.Pointer, 4, y.Pointer));
     }
 
     [Fact]
@@ -100,7 +100,7 @@ public sealed class EmulatorChecksTests
     {
         using var device = Device();
         using var y = device.Allocate(64 * 4);
-        var e = Assert.Throws<EmulatedKernelException>(() => device.Launch("bad_divergent_barriers", 1, 64, 0, Args(y.Pointer)));
+        var e = Assert.Throws<EmulatedKernelException>(() => device.Launch("bad_divergent_barriers", 1, 64, 0, EmulatorArgs.Of(y.Pointer)));
         Assert.Contains("bad_divergent_barriers: threads of one block wait at different __syncthreads", e.Message);
     }
 
@@ -114,7 +114,7 @@ public sealed class EmulatorChecksTests
             using var counter = device.Allocate(4);
             using var order = device.Allocate(blocks * 4);
             device.Memset(new DeviceSpan<uint>(counter.Pointer, 1), 0);
-            device.Launch("probe_block_order", blocks, 1, 0, Args(counter.Pointer, order.Pointer));
+            device.Launch("probe_block_order", blocks, 1, 0, EmulatorArgs.Of(counter.Pointer, order.Pointer));
             var result = new int[blocks];
             device.CopyToHost(new DeviceSpan<int>(order.Pointer, blocks), result);
             return result;
@@ -131,7 +131,7 @@ public sealed class EmulatorChecksTests
     {
         using var device = Device();
         using var y = device.Allocate(3 * 32 * 4);
-        device.Launch("probe_static_poison", 3, 32, 0, Args(y.Pointer));
+        device.Launch("probe_static_poison", 3, 32, 0, EmulatorArgs.Of(y.Pointer));
         var output = Download(device, y, 3 * 32);
         Assert.All(output.Take(32), v => Assert.Equal(1f, v));
         Assert.All(output.Skip(32), v => Assert.True(float.IsNaN(v)));
@@ -139,17 +139,6 @@ public sealed class EmulatorChecksTests
 
     private static EmulatedDevice Device(ulong seed = EmulatedDeviceOptions.DefaultSeed, bool checkRaces = false) =>
         new(Sources, new EmulatedDeviceOptions(TestDevices.CacheDirectory, ScheduleSeed: seed, CheckSharedRaces: checkRaces));
-
-    private static KernelArgs Args(params object[] values)
-    {
-        var args = new KernelArgs();
-        foreach (var v in values)
-        {
-            if (v is ulong p) args.Add(p);
-            else args.Add((int)v);
-        }
-        return args;
-    }
 
     private static float[] Download(IDevice device, DeviceBuffer buffer, int count)
     {

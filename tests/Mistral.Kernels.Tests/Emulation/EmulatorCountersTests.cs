@@ -26,24 +26,17 @@ public sealed class EmulatorCountersTests : IDisposable
     [InlineData(32, 32, 4)]  // 128-byte stride: a sector per lane for 4 bytes each
     public void GlobalLoad_FloatStride_SectorsAsByHand(int stride, int sectors, int minimum)
     {
-        using var x = _device.Allocate(32 * 32 * 4);
-        using var y = _device.Allocate(32 * 4);
-        _device.Launch("counters_global_stride_f32", 1, 32, 0, Args(x.Pointer, stride, y.Pointer));
-        var counters = _device.Counters!.For("counters_global_stride_f32");
-        var load = Single(counters, "global load");
+        var load = CopyLoad("counters_global_stride_f32", 32, 32 * 32 * 4, 32 * 4, stride);
         Assert.Equal((1L, sectors, minimum), (load.Requests, load.Sectors, load.MinSectors));
         Assert.Equal((double)minimum / sectors, load.SectorEfficiency);
-        var store = Single(counters, "global store");
+        var store = Single(_device.Counters!.For("counters_global_stride_f32"), "global store");
         Assert.Equal((1L, 4L, 4L), (store.Requests, store.Sectors, store.MinSectors));
     }
 
     [Fact]
     public void GlobalLoad_SameFloatEveryLane_OneSector()
     {
-        using var x = _device.Allocate(4);
-        using var y = _device.Allocate(32 * 4);
-        _device.Launch("counters_global_broadcast_f32", 1, 32, 0, Args(x.Pointer, y.Pointer));
-        var load = Single(_device.Counters!.For("counters_global_broadcast_f32"), "global load");
+        var load = CopyLoad("counters_global_broadcast_f32", 32, 4, 32 * 4);
         Assert.Equal((1L, 1L, 1L), (load.Requests, load.Sectors, load.MinSectors));
     }
 
@@ -52,7 +45,7 @@ public sealed class EmulatorCountersTests : IDisposable
     {
         using var x = _device.Allocate(32 * 16);
         using var y = _device.Allocate(32 * 16);
-        _device.Launch("counters_global_float4", 1, 32, 0, Args(x.Pointer, y.Pointer));
+        _device.Launch("counters_global_float4", 1, 32, 0, EmulatorArgs.Of(x.Pointer, y.Pointer));
         var counters = _device.Counters!.For("counters_global_float4");
         foreach (var kind in new[] { "global load", "global store" })
         {
@@ -66,10 +59,7 @@ public sealed class EmulatorCountersTests : IDisposable
     [Fact]
     public void GlobalLoad_Bf16Stride1_TwoSectors()
     {
-        using var x = _device.Allocate(32 * 2);
-        using var y = _device.Allocate(32 * 2);
-        _device.Launch("counters_global_bf16", 1, 32, 0, Args(x.Pointer, y.Pointer));
-        var load = Single(_device.Counters!.For("counters_global_bf16"), "global load");
+        var load = CopyLoad("counters_global_bf16", 32, 32 * 2, 32 * 2);
         Assert.Equal((1L, 2L, 2L), (load.Requests, load.Sectors, load.MinSectors));
     }
 
@@ -77,10 +67,7 @@ public sealed class EmulatorCountersTests : IDisposable
     public void GlobalLoad_LoopWithShortLastTrip_PairsTripsAcrossLanes()
     {
         // n = 100 over 32 lanes: three full trips (4 sectors each), then lanes 0..3 read x[96..99] (16 bytes, 1 sector).
-        using var x = _device.Allocate(100 * 4);
-        using var y = _device.Allocate(100 * 4);
-        _device.Launch("counters_global_loop_f32", 1, 32, 0, Args(x.Pointer, 100, y.Pointer));
-        var load = Single(_device.Counters!.For("counters_global_loop_f32"), "global load");
+        var load = CopyLoad("counters_global_loop_f32", 32, 100 * 4, 100 * 4, 100);
         Assert.Equal((4L, 13L, 13L), (load.Requests, load.Sectors, load.MinSectors));
     }
 
@@ -88,10 +75,7 @@ public sealed class EmulatorCountersTests : IDisposable
     public void GlobalLoad_PartialSecondWarp_CountsEachWarpApart()
     {
         // 40 threads: warp 0 reads 128 bytes (4 sectors), warp 1's 8 lanes read 32 bytes (1 sector).
-        using var x = _device.Allocate(40 * 4);
-        using var y = _device.Allocate(40 * 4);
-        _device.Launch("counters_global_stride_f32", 1, 40, 0, Args(x.Pointer, 1, y.Pointer));
-        var load = Single(_device.Counters!.For("counters_global_stride_f32"), "global load");
+        var load = CopyLoad("counters_global_stride_f32", 40, 40 * 4, 40 * 4, 1);
         Assert.Equal((2L, 5L, 5L), (load.Requests, load.Sectors, load.MinSectors));
     }
 
@@ -103,7 +87,7 @@ public sealed class EmulatorCountersTests : IDisposable
     public void SharedAccess_FloatStride_ConflictWaysAsByHand(int stride, int ways)
     {
         using var y = _device.Allocate(32 * 4);
-        _device.Launch("counters_shared_stride_f32", 1, 32, 0, Args(stride, y.Pointer));
+        _device.Launch("counters_shared_stride_f32", 1, 32, 0, EmulatorArgs.Of(stride, y.Pointer));
         var counters = _device.Counters!.For("counters_shared_stride_f32");
         foreach (var kind in new[] { "shared store", "shared load" })
         {
@@ -118,7 +102,7 @@ public sealed class EmulatorCountersTests : IDisposable
     public void SharedLoad_SameWordEveryLane_BroadcastIsConflictFree()
     {
         using var y = _device.Allocate(32 * 4);
-        _device.Launch("counters_shared_broadcast_f32", 1, 32, 0, Args(5, y.Pointer));
+        _device.Launch("counters_shared_broadcast_f32", 1, 32, 0, EmulatorArgs.Of(5, y.Pointer));
         var counters = _device.Counters!.For("counters_shared_broadcast_f32");
         var load = Single(counters, "shared load");
         Assert.Equal((1L, 1L, 1), (load.Requests, load.Wavefronts, load.WorstWays));
@@ -132,7 +116,7 @@ public sealed class EmulatorCountersTests : IDisposable
     public void SharedAccess_Float4Stride_QuarterWarpPhases(int stride, long wavefronts, int ways)
     {
         using var y = _device.Allocate(32 * 16);
-        _device.Launch("counters_shared_stride_float4", 1, 32, 0, Args(stride, y.Pointer));
+        _device.Launch("counters_shared_stride_float4", 1, 32, 0, EmulatorArgs.Of(stride, y.Pointer));
         var counters = _device.Counters!.For("counters_shared_stride_float4");
         foreach (var kind in new[] { "shared store", "shared load" })
         {
@@ -147,7 +131,7 @@ public sealed class EmulatorCountersTests : IDisposable
     public void SharedAccess_Float2Stride1_TwoHalfWarpPhasesConflictFree()
     {
         using var y = _device.Allocate(32 * 8);
-        _device.Launch("counters_shared_float2", 1, 32, 0, Args(y.Pointer));
+        _device.Launch("counters_shared_float2", 1, 32, 0, EmulatorArgs.Of(y.Pointer));
         var counters = _device.Counters!.For("counters_shared_float2");
         foreach (var kind in new[] { "shared store", "shared load" })
         {
@@ -160,7 +144,7 @@ public sealed class EmulatorCountersTests : IDisposable
     public void Counters_SiteLocation_NamesTheSourceLine()
     {
         using var y = _device.Allocate(32 * 4);
-        _device.Launch("counters_shared_broadcast_f32", 1, 32, 0, Args(5, y.Pointer));
+        _device.Launch("counters_shared_broadcast_f32", 1, 32, 0, EmulatorArgs.Of(5, y.Pointer));
         var load = Single(_device.Counters!.For("counters_shared_broadcast_f32"), "shared load");
         var line = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "Emulation", "emu_counters.cu"))
             .Select((text, i) => (text, i)).Single(l => l.text.Contains("y[threadIdx.x] = cells[word];", StringComparison.Ordinal)).i + 1;
@@ -174,22 +158,20 @@ public sealed class EmulatorCountersTests : IDisposable
         Assert.Null(device.Counters);
     }
 
+    /// <summary>Runs kernel(x, scalars.., y) as one block of <paramref name="threads"/> and returns its one global load.</summary>
+    private MemoryAccessSite CopyLoad(string kernel, int threads, int xBytes, int yBytes, params int[] scalars)
+    {
+        using var x = _device.Allocate(xBytes);
+        using var y = _device.Allocate(yBytes);
+        _device.Launch(kernel, 1, threads, 0, EmulatorArgs.Of([x.Pointer, .. scalars.Select(v => (object)v), y.Pointer]));
+        return Single(_device.Counters!.For(kernel), "global load");
+    }
+
     private static MemoryAccessSite Single(KernelMemoryCounters counters, string kind)
     {
         var sites = counters.Sites.Where(s => s.Kind == kind).ToList();
         Assert.True(sites.Count == 1, $"{counters.Kernel}: {sites.Count} {kind} sites ({string.Join("; ", counters.Sites.Select(s => $"{s.Kind} at {s.Location}"))})");
         return sites[0];
-    }
-
-    private static KernelArgs Args(params object[] values)
-    {
-        var args = new KernelArgs();
-        foreach (var v in values)
-        {
-            if (v is ulong p) args.Add(p);
-            else args.Add((int)v);
-        }
-        return args;
     }
 
     public void Dispose() => _device.Dispose();
