@@ -22,14 +22,25 @@
 #include "attention_common.cuh"
 
 // Resource budgets on sm_90 (ptxas via NVRTC 12.x; KernelBudgetTests): registers per thread (rounded up to the
-// allocation granule of 8), static shared bytes, stack frame and spill bytes (0 unless stated).
-// budget attention_backward_dkdv_*_hd128: regs<=128 smem<=35328
-// budget attention_backward_dq_*_hd128: regs<=112 smem<=35328
-// budget attention_backward_dkdv_*_hd64: regs<=128 smem<=41984
-// budget attention_backward_dq_*_hd64: regs<=112 smem<=41984
-// budget attention_backward_*_hd32: regs<=80 smem<=25600
-// budget attention_backward_*_hd16: regs<=56 smem<=17408
-// budget attention_backward_*_hd8: regs<=40 smem<=13312
+// allocation granule of 8), static shared bytes, stack frame and spill bytes (0 unless stated). The bf16 kernels keep
+// their tiles in dynamic shared memory (AttentionBackwardMmaSmem: 70 144 bytes at hd128, 37 376 at hd64, 20 992 at
+// hd32, 12 800 at hd16 and hd8), so their static figure is 0. dkdv holds dK and dV of 16 keys × Dh (Dh fp32 registers
+// a lane) across the walk: 232 registers at hd128, 2 blocks (8 warps) an SM.
+// budget attention_backward_dkdv_bf16_hd128: regs<=232 smem<=0
+// budget attention_backward_dq_bf16_hd128: regs<=168 smem<=0
+// budget attention_backward_dkdv_bf16_hd64: regs<=176 smem<=0
+// budget attention_backward_dq_bf16_hd64: regs<=128 smem<=0
+// budget attention_backward_dkdv_bf16_hd32: regs<=144 smem<=0
+// budget attention_backward_dq_bf16_hd32: regs<=128 smem<=0
+// budget attention_backward_*_bf16_hd16: regs<=128 smem<=0
+// budget attention_backward_*_bf16_hd8: regs<=128 smem<=0
+// budget attention_backward_dkdv_f32_hd128: regs<=128 smem<=35328
+// budget attention_backward_dq_f32_hd128: regs<=112 smem<=35328
+// budget attention_backward_dkdv_f32_hd64: regs<=128 smem<=41984
+// budget attention_backward_dq_f32_hd64: regs<=112 smem<=41984
+// budget attention_backward_*_f32_hd32: regs<=80 smem<=25600
+// budget attention_backward_*_f32_hd16: regs<=56 smem<=17408
+// budget attention_backward_*_f32_hd8: regs<=40 smem<=13312
 
 #define ATTENTION_BACKWARD_THREADS 128
 
