@@ -28,12 +28,13 @@
 // a lane) across the walk: 232 registers at hd128, 2 blocks (8 warps) an SM.
 // budget attention_backward_dkdv_bf16_hd128: regs<=232 smem<=0
 // budget attention_backward_dq_bf16_hd128: regs<=168 smem<=0
-// budget attention_backward_dkdv_bf16_hd64: regs<=176 smem<=0
+// budget attention_backward_dkdv_bf16_hd64: regs<=168 smem<=0
 // budget attention_backward_dq_bf16_hd64: regs<=128 smem<=0
-// budget attention_backward_dkdv_bf16_hd32: regs<=144 smem<=0
+// budget attention_backward_dkdv_bf16_hd32: regs<=128 smem<=0
 // budget attention_backward_dq_bf16_hd32: regs<=128 smem<=0
 // budget attention_backward_*_bf16_hd16: regs<=128 smem<=0
-// budget attention_backward_*_bf16_hd8: regs<=128 smem<=0
+// budget attention_backward_dkdv_bf16_hd8: regs<=80 smem<=0
+// budget attention_backward_dq_bf16_hd8: regs<=96 smem<=0
 // budget attention_backward_dkdv_f32_hd128: regs<=128 smem<=35328
 // budget attention_backward_dq_f32_hd128: regs<=112 smem<=35328
 // budget attention_backward_dkdv_f32_hd64: regs<=128 smem<=41984
@@ -118,6 +119,37 @@ struct AttentionBackwardArgs
     float scale;                          // 1 / sqrt(Dh) · score scale (AttentionConfig.Scale)
 };
 
+// A block's own rows: tile blockIdx.x of sequence blockIdx.z, [start, start + count) chunk-relative (count ≤ 0 for a
+// block past a short sequence of a ragged batch) from packed token `first`, and the row strides of the q-shaped
+// ([T, H·Dh]) and kv-shaped ([T, Hkv·Dh]) tensors.
+struct AttentionBackwardRows
+{
+    AttentionSequence seq;
+    int start, count, first, q_stride, kv_stride;
+};
+
+template <int Dh, int Rows>
+__device__ __forceinline__ AttentionBackwardRows attention_backward_rows(const AttentionBackwardArgs& a)
+{
+    AttentionBackwardRows r;
+    r.seq = a.sequences[blockIdx.z];
+    r.start = blockIdx.x * Rows;
+    r.count = min(Rows, r.seq.length - r.start);
+    r.first = r.seq.token_offset + r.start;
+    r.q_stride = a.n_heads * Dh;
+    r.kv_stride = a.n_kv_heads * Dh;
+    return r;
+}
+
+// The walks' ranges, which are what keeps them inside the band: the keys any query of [q0, q_last] sees start at
+// q0 − (W − 1), clipped to the sequence's first; the queries that see any key of [k0, k_last] end at k_last + W − 1,
+// clipped to its last. Written as differences so that W = INT_MAX (plain causal) cannot overflow.
+__device__ __forceinline__ int attention_backward_first_key(int q0, int window) { return q0 - min(window - 1, q0); }
+__device__ __forceinline__ int attention_backward_last_query(int k_last, int window, int length)
+{
+    return k_last + min(window - 1, length - 1 - k_last);
+}
+
 // D_i = dY_i·y_i of rows [first, first + count) of one head, one warp per row with lanes over the head dim, written to
 // the workspace for dkdv; D and the row's lse also go to shared memory (0 past count, where rows are masked).
 template <typename T, int Dh, int Rows>
@@ -164,34 +196,28 @@ template <typename T, int Dh, int BQ, int BK>
 __device__ __forceinline__ void attention_backward_dq(const AttentionBackwardArgs& a)
 {
     __shared__ AttentionBackwardSmem<Dh, BQ, BK> s;
-    const AttentionSequence seq = a.sequences[blockIdx.z];
-    const int q0 = blockIdx.x * BQ;
-    if (q0 >= seq.length) return;   // blocks past a short sequence of a ragged batch
+    const AttentionBackwardRows own = attention_backward_rows<Dh, BQ>(a);
+    if (own.count <= 0) return;   // a block past a short sequence of a ragged batch
     const int head = blockIdx.y, kv_head = head / (a.n_heads / a.n_kv_heads);
-    const int q_stride = a.n_heads * Dh, kv_stride = a.n_kv_heads * Dh;
-    const int q_count = min(BQ, seq.length - q0);
-    const int first = seq.token_offset + q0;
 
-    attention_backward_load<T, Dh, BQ>(static_cast<const T*>(a.q), first, q_count, q_stride, head * Dh, s.q);
-    attention_backward_load<T, Dh, BQ>(static_cast<const T*>(a.dy), first, q_count, q_stride, head * Dh, s.dy);
-    attention_backward_row_terms<T, Dh, BQ>(a, head, first, q_count, s.lse, s.d);
+    attention_backward_load<T, Dh, BQ>(static_cast<const T*>(a.q), own.first, own.count, own.q_stride, head * Dh, s.q);
+    attention_backward_load<T, Dh, BQ>(static_cast<const T*>(a.dy), own.first, own.count, own.q_stride, head * Dh, s.dy);
+    attention_backward_row_terms<T, Dh, BQ>(a, head, own.first, own.count, s.lse, s.d);
 
     constexpr int PER_THREAD = BQ * Dh / ATTENTION_BACKWARD_THREADS;   // dQ elements each thread owns
     float acc[PER_THREAD];
 #pragma unroll
     for (int m = 0; m < PER_THREAD; ++m) acc[m] = 0.f;
 
-    // keys any of the tile's queries sees: (q0 − W, q0 + q_count − 1], clipped to the sequence
-    const int q_last = q0 + q_count - 1;
-    const int key_lo = q0 - min(a.window - 1, q0);
-    for (int k0 = key_lo; k0 <= q_last; k0 += BK)
+    const int q_last = own.start + own.count - 1;
+    for (int k0 = attention_backward_first_key(own.start, a.window); k0 <= q_last; k0 += BK)
     {
         const int k_count = min(BK, q_last + 1 - k0);
         __syncthreads();   // the previous tile's k, v, ds are no longer read
-        attention_backward_load<T, Dh, BK>(static_cast<const T*>(a.k), seq.token_offset + k0, k_count, kv_stride, kv_head * Dh, s.k);
-        attention_backward_load<T, Dh, BK>(static_cast<const T*>(a.v), seq.token_offset + k0, k_count, kv_stride, kv_head * Dh, s.v);
+        attention_backward_load<T, Dh, BK>(static_cast<const T*>(a.k), own.seq.token_offset + k0, k_count, own.kv_stride, kv_head * Dh, s.k);
+        attention_backward_load<T, Dh, BK>(static_cast<const T*>(a.v), own.seq.token_offset + k0, k_count, own.kv_stride, kv_head * Dh, s.v);
         __syncthreads();
-        attention_backward_tile(s, q0, q_count, k0, k_count, a.window, a.scale);
+        attention_backward_tile(s, own.start, own.count, k0, k_count, a.window, a.scale);
         __syncthreads();
 #pragma unroll
         for (int m = 0; m < PER_THREAD; ++m)
@@ -208,7 +234,7 @@ __device__ __forceinline__ void attention_backward_dq(const AttentionBackwardArg
     for (int m = 0; m < PER_THREAD; ++m)
     {
         const int e = threadIdx.x + m * ATTENTION_BACKWARD_THREADS, r = e / Dh, d = e % Dh;
-        if (r < q_count) dq[(long long)(first + r) * q_stride + head * Dh + d] = from_f32<T>(a.scale * acc[m]);
+        if (r < own.count) dq[(long long)(own.first + r) * own.q_stride + head * Dh + d] = from_f32<T>(a.scale * acc[m]);
     }
 }
 
@@ -217,35 +243,29 @@ template <typename T, int Dh, int BQ, int BK>
 __device__ __forceinline__ void attention_backward_dkdv(const AttentionBackwardArgs& a)
 {
     __shared__ AttentionBackwardSmem<Dh, BQ, BK> s;
-    const AttentionSequence seq = a.sequences[blockIdx.z];
-    const int k0 = blockIdx.x * BK;
-    if (k0 >= seq.length) return;
+    const AttentionBackwardRows own = attention_backward_rows<Dh, BK>(a);
+    if (own.count <= 0) return;   // a block past a short sequence of a ragged batch
     const int kv_head = blockIdx.y, group = a.n_heads / a.n_kv_heads;
-    const int q_stride = a.n_heads * Dh, kv_stride = a.n_kv_heads * Dh;
-    const int k_count = min(BK, seq.length - k0);
-    const int first_key = seq.token_offset + k0;
-    attention_backward_load<T, Dh, BK>(static_cast<const T*>(a.k), first_key, k_count, kv_stride, kv_head * Dh, s.k);
-    attention_backward_load<T, Dh, BK>(static_cast<const T*>(a.v), first_key, k_count, kv_stride, kv_head * Dh, s.v);
+    attention_backward_load<T, Dh, BK>(static_cast<const T*>(a.k), own.first, own.count, own.kv_stride, kv_head * Dh, s.k);
+    attention_backward_load<T, Dh, BK>(static_cast<const T*>(a.v), own.first, own.count, own.kv_stride, kv_head * Dh, s.v);
 
     constexpr int PER_THREAD = BK * Dh / ATTENTION_BACKWARD_THREADS;   // dK and dV elements each thread owns
     float dk[PER_THREAD], dv[PER_THREAD];
 #pragma unroll
     for (int m = 0; m < PER_THREAD; ++m) dk[m] = dv[m] = 0.f;
 
-    // queries that see any of the tile's keys: [k0, k_last + W − 1], clipped to the sequence
-    const int k_last = k0 + k_count - 1;
-    const int query_hi = k_last + min(a.window - 1, seq.length - 1 - k_last);
+    const int query_hi = attention_backward_last_query(own.start + own.count - 1, a.window, own.seq.length);
     for (int head = kv_head * group; head < (kv_head + 1) * group; ++head)
-        for (int q0 = k0; q0 <= query_hi; q0 += BQ)
+        for (int q0 = own.start; q0 <= query_hi; q0 += BQ)
         {
             const int q_count = min(BQ, query_hi + 1 - q0);
-            const int first = seq.token_offset + q0;
+            const int first = own.seq.token_offset + q0;
             __syncthreads();   // the previous tile's q, dy, p, ds are no longer read
-            attention_backward_load<T, Dh, BQ>(static_cast<const T*>(a.q), first, q_count, q_stride, head * Dh, s.q);
-            attention_backward_load<T, Dh, BQ>(static_cast<const T*>(a.dy), first, q_count, q_stride, head * Dh, s.dy);
+            attention_backward_load<T, Dh, BQ>(static_cast<const T*>(a.q), first, q_count, own.q_stride, head * Dh, s.q);
+            attention_backward_load<T, Dh, BQ>(static_cast<const T*>(a.dy), first, q_count, own.q_stride, head * Dh, s.dy);
             attention_backward_load_row_terms<BQ>(a, head, first, q_count, s.lse, s.d);
             __syncthreads();
-            attention_backward_tile(s, q0, q_count, k0, k_count, a.window, a.scale);
+            attention_backward_tile(s, q0, q_count, own.start, own.count, a.window, a.scale);
             __syncthreads();
 #pragma unroll
             for (int m = 0; m < PER_THREAD; ++m)
@@ -268,9 +288,9 @@ __device__ __forceinline__ void attention_backward_dkdv(const AttentionBackwardA
     for (int m = 0; m < PER_THREAD; ++m)
     {
         const int e = threadIdx.x + m * ATTENTION_BACKWARD_THREADS, c = e / Dh, d = e % Dh;
-        if (c < k_count)
+        if (c < own.count)
         {
-            const long long at = (long long)(first_key + c) * kv_stride + kv_head * Dh + d;
+            const long long at = (long long)(own.first + c) * own.kv_stride + kv_head * Dh + d;
             dK[at] = from_f32<T>(a.scale * dk[m]);
             dV[at] = from_f32<T>(dv[m]);
         }
@@ -460,18 +480,14 @@ __device__ __forceinline__ void attention_backward_mma_dq(const AttentionBackwar
 {
     constexpr int TILE = ATTENTION_BACKWARD_MMA_TILE;
     AttentionBackwardMmaSmem<Dh>& sm = attention_backward_mma_smem<Dh>();
-    const AttentionSequence seq = a.sequences[blockIdx.z];
-    const int q0 = blockIdx.x * TILE;
-    if (q0 >= seq.length) return;   // blocks past a short sequence of a ragged batch
+    const AttentionBackwardRows own = attention_backward_rows<Dh, TILE>(a);
+    if (own.count <= 0) return;   // a block past a short sequence of a ragged batch
     const int head = blockIdx.y, kv_head = head / (a.n_heads / a.n_kv_heads);
-    const int q_stride = a.n_heads * Dh, kv_stride = a.n_kv_heads * Dh;
-    const int q_count = min(TILE, seq.length - q0);
-    const int first = seq.token_offset + q0;
     const int row0 = threadIdx.x / WARP_SIZE * 16;
 
-    attention_backward_mma_stage<Dh>(static_cast<const bf16*>(a.q), first, q_count, q_stride, head * Dh, sm.own[0]);
-    attention_backward_mma_stage<Dh>(static_cast<const bf16*>(a.dy), first, q_count, q_stride, head * Dh, sm.own[1]);
-    attention_backward_row_terms<bf16, Dh, TILE>(a, head, first, q_count, sm.lse, sm.d);
+    attention_backward_mma_stage<Dh>(static_cast<const bf16*>(a.q), own.first, own.count, own.q_stride, head * Dh, sm.own[0]);
+    attention_backward_mma_stage<Dh>(static_cast<const bf16*>(a.dy), own.first, own.count, own.q_stride, head * Dh, sm.own[1]);
+    attention_backward_row_terms<bf16, Dh, TILE>(a, head, own.first, own.count, sm.lse, sm.d);
 
     float acc[Dh / 8][4];
 #pragma unroll
@@ -479,22 +495,21 @@ __device__ __forceinline__ void attention_backward_mma_dq(const AttentionBackwar
 #pragma unroll
         for (int e = 0; e < 4; ++e) acc[nt][e] = 0.f;
 
-    // keys any of the tile's queries sees: (q0 − W, q0 + q_count − 1], clipped to the sequence
-    const int q_last = q0 + q_count - 1;
-    for (int k0 = q0 - min(a.window - 1, q0); k0 <= q_last; k0 += TILE)
+    const int q_last = own.start + own.count - 1;
+    for (int k0 = attention_backward_first_key(own.start, a.window); k0 <= q_last; k0 += TILE)
     {
         const int k_count = min(TILE, q_last + 1 - k0);
         __syncthreads();   // the previous tile's K, V are no longer read
-        attention_backward_mma_stage<Dh>(static_cast<const bf16*>(a.k), seq.token_offset + k0, k_count, kv_stride, kv_head * Dh, sm.walk[0]);
-        attention_backward_mma_stage<Dh>(static_cast<const bf16*>(a.v), seq.token_offset + k0, k_count, kv_stride, kv_head * Dh, sm.walk[1]);
+        attention_backward_mma_stage<Dh>(static_cast<const bf16*>(a.k), own.seq.token_offset + k0, k_count, own.kv_stride, kv_head * Dh, sm.walk[0]);
+        attention_backward_mma_stage<Dh>(static_cast<const bf16*>(a.v), own.seq.token_offset + k0, k_count, own.kv_stride, kv_head * Dh, sm.walk[1]);
         __syncthreads();
         float s[8][4], dp[8][4];
         attention_backward_mma_scores<Dh, 8>(sm, row0, 0, s, dp);
-        attention_backward_mma_softmax<true, 8>(s, dp, sm.lse, sm.d, row0, 0, attention_backward_mma_masked(q0, q_count, k0, k_count, a.window),
-                                                q0, q_count, k0, k_count, a.window, a.scale);
+        attention_backward_mma_softmax<true, 8>(s, dp, sm.lse, sm.d, row0, 0, attention_backward_mma_masked(own.start, own.count, k0, k_count, a.window),
+                                                own.start, own.count, k0, k_count, a.window, a.scale);
         attention_backward_mma_accumulate<Dh, 8, true>(dp, 0, sm.walk[0], acc);
     }
-    attention_backward_mma_store<Dh>(acc, a.scale, static_cast<bf16*>(a.dq), first, row0, q_count, q_stride, head * Dh);
+    attention_backward_mma_store<Dh>(acc, a.scale, static_cast<bf16*>(a.dq), own.first, row0, own.count, own.q_stride, head * Dh);
 }
 
 // grid (ceil(max length / 64), Hkv, B), dynamic shared memory AttentionBackwardMmaSmem<Dh>
@@ -502,20 +517,17 @@ template <int Dh>
 __device__ __forceinline__ void attention_backward_mma_dkdv(const AttentionBackwardArgs& a)
 {
     constexpr int TILE = ATTENTION_BACKWARD_MMA_TILE;
-    // walked queries per pass, 8 per accumulator tile: half the tile at head dim 128, where dK and dV already hold 128
-    // registers and the whole tile's S and dP (64 more) spill
-    constexpr int NT = Dh >= 128 ? 4 : 8;
+    // walked queries per pass, 8 per accumulator tile: half the tile (S and dP 16 registers each), so that dK and dV
+    // (Dh registers) stay in registers without spilling at hd128 and within 128 registers up to hd32. At hd16 ptxas
+    // 12.4 spills 8 bytes with half the tile and none with the whole (measured), so hd16 takes the whole.
+    constexpr int NT = Dh == 16 ? 8 : 4;
     AttentionBackwardMmaSmem<Dh>& sm = attention_backward_mma_smem<Dh>();
-    const AttentionSequence seq = a.sequences[blockIdx.z];
-    const int k0 = blockIdx.x * TILE;
-    if (k0 >= seq.length) return;
+    const AttentionBackwardRows own = attention_backward_rows<Dh, TILE>(a);
+    if (own.count <= 0) return;   // a block past a short sequence of a ragged batch
     const int kv_head = blockIdx.y, group = a.n_heads / a.n_kv_heads;
-    const int q_stride = a.n_heads * Dh, kv_stride = a.n_kv_heads * Dh;
-    const int k_count = min(TILE, seq.length - k0);
-    const int first_key = seq.token_offset + k0;
     const int row0 = threadIdx.x / WARP_SIZE * 16;
-    attention_backward_mma_stage<Dh>(static_cast<const bf16*>(a.k), first_key, k_count, kv_stride, kv_head * Dh, sm.own[0]);
-    attention_backward_mma_stage<Dh>(static_cast<const bf16*>(a.v), first_key, k_count, kv_stride, kv_head * Dh, sm.own[1]);
+    attention_backward_mma_stage<Dh>(static_cast<const bf16*>(a.k), own.first, own.count, own.kv_stride, kv_head * Dh, sm.own[0]);
+    attention_backward_mma_stage<Dh>(static_cast<const bf16*>(a.v), own.first, own.count, own.kv_stride, kv_head * Dh, sm.own[1]);
 
     float dk[Dh / 8][4], dv[Dh / 8][4];
 #pragma unroll
@@ -523,32 +535,30 @@ __device__ __forceinline__ void attention_backward_mma_dkdv(const AttentionBackw
 #pragma unroll
         for (int e = 0; e < 4; ++e) dk[nt][e] = dv[nt][e] = 0.f;
 
-    // queries that see any of the tile's keys: [k0, k_last + W − 1], clipped to the sequence
-    const int k_last = k0 + k_count - 1;
-    const int query_hi = k_last + min(a.window - 1, seq.length - 1 - k_last);
+    const int query_hi = attention_backward_last_query(own.start + own.count - 1, a.window, own.seq.length);
     for (int head = kv_head * group; head < (kv_head + 1) * group; ++head)
-        for (int q0 = k0; q0 <= query_hi; q0 += TILE)
+        for (int q0 = own.start; q0 <= query_hi; q0 += TILE)
         {
             const int q_count = min(TILE, query_hi + 1 - q0);
-            const int first = seq.token_offset + q0;
+            const int first = own.seq.token_offset + q0;
             __syncthreads();   // the previous tile's Q, dY, lse, D are no longer read
-            attention_backward_mma_stage<Dh>(static_cast<const bf16*>(a.q), first, q_count, q_stride, head * Dh, sm.walk[0]);
-            attention_backward_mma_stage<Dh>(static_cast<const bf16*>(a.dy), first, q_count, q_stride, head * Dh, sm.walk[1]);
+            attention_backward_mma_stage<Dh>(static_cast<const bf16*>(a.q), first, q_count, own.q_stride, head * Dh, sm.walk[0]);
+            attention_backward_mma_stage<Dh>(static_cast<const bf16*>(a.dy), first, q_count, own.q_stride, head * Dh, sm.walk[1]);
             attention_backward_load_row_terms<TILE>(a, head, first, q_count, sm.lse, sm.d);
             __syncthreads();
-            const bool masked = attention_backward_mma_masked(q0, q_count, k0, k_count, a.window);
+            const bool masked = attention_backward_mma_masked(q0, q_count, own.start, own.count, a.window);
 #pragma unroll 1
             for (int w0 = 0; w0 < TILE; w0 += 8 * NT)
             {
                 float s[NT][4], dp[NT][4];
                 attention_backward_mma_scores<Dh, NT>(sm, row0, w0, s, dp);
-                attention_backward_mma_softmax<false, NT>(s, dp, sm.lse, sm.d, row0, w0, masked, q0, q_count, k0, k_count, a.window, a.scale);
+                attention_backward_mma_softmax<false, NT>(s, dp, sm.lse, sm.d, row0, w0, masked, q0, q_count, own.start, own.count, a.window, a.scale);
                 attention_backward_mma_accumulate<Dh, NT, true>(s, w0, sm.walk[1], dv);    // Pᵀ · dY
                 attention_backward_mma_accumulate<Dh, NT, true>(dp, w0, sm.walk[0], dk);   // dSᵀ · Q
             }
         }
-    attention_backward_mma_store<Dh>(dk, a.scale, static_cast<bf16*>(a.dk), first_key, row0, k_count, kv_stride, kv_head * Dh);
-    attention_backward_mma_store<Dh>(dv, 1.f, static_cast<bf16*>(a.dv), first_key, row0, k_count, kv_stride, kv_head * Dh);
+    attention_backward_mma_store<Dh>(dk, a.scale, static_cast<bf16*>(a.dk), own.first, row0, own.count, own.kv_stride, kv_head * Dh);
+    attention_backward_mma_store<Dh>(dv, 1.f, static_cast<bf16*>(a.dv), own.first, row0, own.count, own.kv_stride, kv_head * Dh);
 }
 
 // Entry points (the launch contract of AttentionBackwardKernel.cs): block 128 threads; dq grid (ceil(max length / BQ),
