@@ -7,7 +7,8 @@ namespace Mistral.Kernels.Ops.Cuda;
 /// Launcher of kernels/cu/attention_backward.cu: the backward of a cache-free <see cref="IOps.AttentionForward"/>
 /// (training), from the saved lse. Two kernels, each gradient element with one writer (deterministic, no atomics):
 /// dq (one block per query tile of one head; also writes D = rowsum(dY ⊙ y) into the workspace) and then dkdv (one
-/// block per key tile of one kv head, summing the group's query heads). Legend: T = tokens, H = heads, Hkv = kv heads.
+/// block per key tile of one kv head, summing the group's query heads). bf16 runs on the tensor cores with 64 × 64 tiles
+/// in dynamic shared memory, fp32 on scalar FMAs (kernels/README.md). Legend: T = tokens, H = heads, Hkv = kv heads.
 /// </summary>
 public static class AttentionBackwardKernel
 {
