@@ -98,6 +98,11 @@ public static class AttentionCases
         // odd T = 129 at head dim 128, GQA 4:1, window = the 64-query block: the third block's first keys tile lies
         // wholly outside the window, the last query is alone in its block
         new("odd-t-window-is-block-hd128-gqa4", 8, 2, 128, 64, [129], [0], 0),
+        // T = 65: a full 64-row tile and one alone; window 40 cuts both tiles off their diagonal; GQA 4:1 at head dim 64
+        new("t65-window40-gqa4-hd64", 8, 2, 64, 40, [65], [0], 0),
+        // T = 129 and 65 in one ragged batch, window 50 (not a tile multiple: the first key tile of every query tile is
+        // partial and some tiles lie wholly inside the band), GQA 4:1, head dim 32
+        new("t129-t65-window50-gqa4-hd32", 8, 2, 32, 50, [129, 65], [0, 0], 0),
         // head dim 8 with GQA 2:1 and a window of 5 that cuts every tile off its diagonal, a 1-token sequence between odd ones
         new("hd8-gqa2-window5-ragged", 4, 2, 8, 5, [11, 1, 33], [0, 0, 0], 0),
         // decode exactly at the window's edge: position 32 with window 32 drops position 0 (slot 0), position 31 keeps it
