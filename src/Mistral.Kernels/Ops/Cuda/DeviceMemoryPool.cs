@@ -34,8 +34,8 @@ public sealed class DeviceMemoryPool : IDisposable
     private readonly IDevice _device;
     private readonly Lock _gate = new();
     private readonly List<Segment> _segments = [];
-    private readonly SortedSet<Block> _smallFree = new(BlockOrder.Instance);
-    private readonly SortedSet<Block> _largeFree = new(BlockOrder.Instance);
+    private readonly FreeBlocks _smallFree = new();
+    private readonly FreeBlocks _largeFree = new();
     private readonly Dictionary<ulong, Block> _rented = [];
     private long _reserved, _allocated, _requested, _peakReserved, _peakAllocated;
     private bool _disposed;
@@ -73,7 +73,7 @@ public sealed class DeviceMemoryPool : IDisposable
         {
             lock (_gate)
             {
-                long largestFree = Math.Max(_smallFree.Max?.Size ?? 0, _largeFree.Max?.Size ?? 0);
+                long largestFree = Math.Max(_smallFree.LargestSize, _largeFree.LargestSize);
                 return new DeviceMemoryPoolStatistics(_reserved, _allocated, _requested, _peakReserved, _peakAllocated,
                     _segments.Count, _rented.Count, _smallFree.Count + _largeFree.Count, largestFree);
             }
@@ -90,7 +90,7 @@ public sealed class DeviceMemoryPool : IDisposable
         lock (_gate)
         {
             long size = RoundUp(Math.Max(bytes, 1), Granule);
-            if ((_largeFree.Max?.Size ?? 0) < size) Free(AddSegment(RoundUp(size, LargeRounding), small: false));
+            if (_largeFree.LargestSize < size) Free(AddSegment(RoundUp(size, LargeRounding), small: false));
         }
     }
 
@@ -104,7 +104,7 @@ public sealed class DeviceMemoryPool : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var free = small ? _smallFree : _largeFree;
-            var block = BestFit(free, size) ?? AddSegment(SegmentSize(size), small);
+            var block = free.BestFit(size) ?? AddSegment(SegmentSize(size), small);
             free.Remove(block);
             // A large-pool remainder of 1 MiB or less stays with the block: such slivers would only fragment the pool.
             long rest = block.Size - size;
@@ -147,12 +147,6 @@ public sealed class DeviceMemoryPool : IDisposable
     public long ReleaseCachedSegments()
     {
         lock (_gate) return ReleaseFreeSegments();
-    }
-
-    private static Block? BestFit(SortedSet<Block> free, long size)
-    {
-        if (free.Max is not { } largest || largest.Size < size) return null;
-        return free.GetViewBetween(Block.Probe(size), largest).Min;
     }
 
     private static long SegmentSize(long size) =>
@@ -215,7 +209,7 @@ public sealed class DeviceMemoryPool : IDisposable
     {
         long released = 0;
         foreach (var free in new[] { _smallFree, _largeFree })
-            foreach (var block in free.Where(b => b.Offset == 0 && b.Size == b.Segment.Buffer.ByteLength).ToList())
+            foreach (var block in free.Blocks.Where(b => b.Offset == 0 && b.Size == b.Segment.Buffer.ByteLength).ToList())
             {
                 free.Remove(block);
                 _segments.Remove(block.Segment);
@@ -255,22 +249,51 @@ public sealed class DeviceMemoryPool : IDisposable
         public long Requested { get; set; }
         public Block? Previous { get; set; }
         public Block? Next { get; set; }
-        public ulong Pointer => Segment is null ? 0 : Segment.Buffer.Pointer + (ulong)Offset;
-
-        /// <summary>The lowest key of size <paramref name="size"/>: a search bound, never stored.</summary>
-        public static Block Probe(long size) => new(null!, 0, size);
+        public ulong Pointer => Segment.Buffer.Pointer + (ulong)Offset;
     }
 
-    /// <summary>Free blocks by size, then address: the first at or above a size is the best fit, the lower address on ties.</summary>
-    private sealed class BlockOrder : IComparer<Block>
+    /// <summary>
+    /// One pool's free blocks, sorted by size, then address: the first at or above a size is the best fit, the lower
+    /// address on ties. A sorted list (binary search, memmove on insert and remove) rather than a SortedSet, whose
+    /// range view recounts its elements on every lookup.
+    /// </summary>
+    private sealed class FreeBlocks
     {
-        public static readonly BlockOrder Instance = new();
+        private readonly List<Block> _blocks = [];
 
-        public int Compare(Block? a, Block? b)
+        public IReadOnlyList<Block> Blocks => _blocks;
+        public int Count => _blocks.Count;
+        public long LargestSize => _blocks.Count == 0 ? 0 : _blocks[^1].Size;
+
+        public Block? BestFit(long size)
         {
-            if (ReferenceEquals(a, b)) return 0;
-            int bySize = a!.Size.CompareTo(b!.Size);
-            return bySize != 0 ? bySize : a.Pointer.CompareTo(b.Pointer);
+            int i = LowerBound(size, 0);
+            return i < _blocks.Count ? _blocks[i] : null;
+        }
+
+        public void Add(Block block) => _blocks.Insert(LowerBound(block.Size, block.Pointer), block);
+
+        /// <summary>Removes <paramref name="block"/> if it is here (a new segment's block is not).</summary>
+        public void Remove(Block block)
+        {
+            int i = LowerBound(block.Size, block.Pointer);
+            if (i < _blocks.Count && ReferenceEquals(_blocks[i], block)) _blocks.RemoveAt(i);
+        }
+
+        public void Clear() => _blocks.Clear();
+
+        // The index of the first block not below (size, pointer).
+        private int LowerBound(long size, ulong pointer)
+        {
+            int lo = 0, hi = _blocks.Count;
+            while (lo < hi)
+            {
+                int mid = (lo + hi) >>> 1;
+                var m = _blocks[mid];
+                if (m.Size < size || (m.Size == size && m.Pointer < pointer)) lo = mid + 1;
+                else hi = mid;
+            }
+            return lo;
         }
     }
 }
