@@ -2,11 +2,14 @@
 // reduction). y = (x − mean) · rstd · weight + bias, rstd = 1 / sqrt(mean((x − mean)²) + eps), the biased variance
 // (torch.nn.LayerNorm, GPT-2's ln_1/ln_2/ln_f; LayerNormRef is the spec).
 // Legend: R = rows (tokens), D = dim. T = storage type of x / y / weight / bias / dY / dX; math, mean, rstd in fp32.
-// Launch: one block per row, blockDim a multiple of 32 (block reductions); the parameter gradients one thread per column.
+// Launch: one block per row, blockDim a multiple of 32 (block reductions); the parameter gradients in two stages
+// (common/column_reduce.cuh).
 #include "common/common.cuh"
+#include "common/column_reduce.cuh"
 
 // Resource budgets on sm_90 (ptxas via NVRTC 12.x; KernelBudgetTests): registers per thread (rounded up to the
 // allocation granule of 8), static shared bytes, stack frame and spill bytes (0 unless stated).
+// budget layernorm_backward_dparams_partials_*: regs<=48 smem<=0
 // budget layernorm_*: regs<=32 smem<=128
 
 // Two passes over the row (the mean, then the squared deviations), as the reference: E[x²] − mean² would cancel
@@ -68,29 +71,26 @@ __device__ __forceinline__ void layernorm_backward(const T* __restrict__ x,     
     }
 }
 
-// dWeight[d] += Σ_r dY[r, d] · (x[r, d] − mean[r]) · rstd[r], dBias[d] += Σ_r dY[r, d] (either may be null): one
-// thread per column walking the rows in order, so the sums are deterministic and need no atomics; neighbouring
-// threads read neighbouring columns (coalesced).
+// dWeight[d] += Σ_r dY[r, d] · (x[r, d] − mean[r]) · rstd[r] (sum 0), dBias[d] += Σ_r dY[r, d] (sum 1): the
+// two-stage column reduction of common/column_reduce.cuh (deterministic, no atomics); stage 2 skips a null output.
 template <class T>
-__device__ __forceinline__ void layernorm_backward_dparams(const T* __restrict__ x,         // [R, D]
-                                                           const float* __restrict__ mean,  // [R]
-                                                           const float* __restrict__ rstd,  // [R]
-                                                           const T* __restrict__ dY,        // [R, D]
-                                                           int rows, int dim,
-                                                           float* __restrict__ dWeight,     // [D] += or null
-                                                           float* __restrict__ dBias) {     // [D] += or null
-    const int d = blockIdx.x * blockDim.x + threadIdx.x;
-    if (d >= dim) return;
-    float sum_w = 0.0f, sum_b = 0.0f;
-    for (int r = 0; r < rows; r++) {
-        const long long at = (long long)r * dim + d;
-        const float dy = to_f32(dY[at]);
-        sum_w += dy * ((to_f32(x[at]) - mean[r]) * rstd[r]);
-        sum_b += dy;
+struct LayerNormParamsTerm : ColumnInputsXdY<T> {
+    static constexpr int N = 2;
+    static constexpr int V = ColumnVec<T>::V;
+    const float* __restrict__ mean;  // [R]
+    const float* __restrict__ rstd;  // [R]
+
+    __device__ __forceinline__ void add(int r, long long at, bool vec, int count, float (&acc)[N][V]) const {
+        float xv[V], gv[V];
+        this->load(at, vec, count, xv, gv);
+        const float m = mean[r], s = rstd[r];
+#pragma unroll
+        for (int k = 0; k < V; k++) {
+            acc[0][k] += gv[k] * ((xv[k] - m) * s);
+            acc[1][k] += gv[k];
+        }
     }
-    if (dWeight != nullptr) dWeight[d] += sum_w;
-    if (dBias != nullptr) dBias[d] += sum_b;
-}
+};
 
 extern "C" __global__ void layernorm_forward_f32(const float* x, const float* weight, const float* bias, float eps, int dim, float* y, float* mean, float* rstd) {
     layernorm_forward<float>(x, weight, bias, eps, dim, y, mean, rstd);
@@ -104,9 +104,13 @@ extern "C" __global__ void layernorm_backward_f32(const float* x, const float* w
 extern "C" __global__ void layernorm_backward_bf16(const bf16* x, const bf16* weight, const float* mean, const float* rstd, const bf16* dY, int dim, bf16* dX) {
     layernorm_backward<bf16>(x, weight, mean, rstd, dY, dim, dX);
 }
-extern "C" __global__ void layernorm_backward_dparams_f32(const float* x, const float* mean, const float* rstd, const float* dY, int rows, int dim, float* dWeight, float* dBias) {
-    layernorm_backward_dparams<float>(x, mean, rstd, dY, rows, dim, dWeight, dBias);
+extern "C" __global__ void layernorm_backward_dparams_partials_f32(const float* x, const float* mean, const float* rstd, const float* dY, int rows, int dim, int slice_rows, float* partials) {
+    column_partials(LayerNormParamsTerm<float>{{x, dY}, mean, rstd}, rows, dim, slice_rows, partials);
 }
-extern "C" __global__ void layernorm_backward_dparams_bf16(const bf16* x, const float* mean, const float* rstd, const bf16* dY, int rows, int dim, float* dWeight, float* dBias) {
-    layernorm_backward_dparams<bf16>(x, mean, rstd, dY, rows, dim, dWeight, dBias);
+extern "C" __global__ void layernorm_backward_dparams_partials_bf16(const bf16* x, const float* mean, const float* rstd, const bf16* dY, int rows, int dim, int slice_rows, float* partials) {
+    column_partials(LayerNormParamsTerm<bf16>{{x, dY}, mean, rstd}, rows, dim, slice_rows, partials);
+}
+extern "C" __global__ void layernorm_backward_dparams_sum_f32(const float* partials, int slices, int dim, float* dWeight, float* dBias) {
+    column_sum(partials, slices, 2LL * dim, dim, dWeight);
+    column_sum(partials + dim, slices, 2LL * dim, dim, dBias);
 }

@@ -1,11 +1,13 @@
-// rmsnorm.cu: RMSNorm forward (saving rstd) and backward (dX per row; dWeight as a column reduction).
+// rmsnorm.cu: RMSNorm forward (saving rstd) and backward (dX per row; dWeight as a two-stage column reduction).
 // y = x · rstd · weight, rstd = 1 / sqrt(mean(x²) + eps)  (model.py RMSNorm; RmsNormRef is the spec).
 // Legend: R = rows (tokens), D = dim. T = storage type of x / y / weight / dY / dX; math and rstd in fp32.
-// Launch: one block per row, blockDim a multiple of 32 (block reductions).
+// Launch: one block per row, blockDim a multiple of 32 (block reductions); dWeight in two stages (common/column_reduce.cuh).
 #include "common/common.cuh"
+#include "common/column_reduce.cuh"
 
 // Resource budgets on sm_90 (ptxas via NVRTC 12.x; KernelBudgetTests): registers per thread (rounded up to the
 // allocation granule of 8), static shared bytes, stack frame and spill bytes (0 unless stated).
+// budget rmsnorm_backward_dweight_partials_*: regs<=40 smem<=0
 // budget rmsnorm_*: regs<=32 smem<=128
 
 // Rows move 16 bytes per thread access (4 fp32 or 8 bf16: VecRow<T>::V) when the row's pointers are 16-byte aligned,
@@ -101,20 +103,22 @@ __device__ __forceinline__ void rmsnorm_backward(const T* __restrict__ x,       
     }
 }
 
-// dWeight[d] += Σ_r dY[r, d] · x[r, d] · rstd[r]: one thread per column walking the rows in order, so the sum is
-// deterministic and needs no atomics; neighbouring threads read neighbouring columns (coalesced).
+// dWeight[d] += Σ_r dY[r, d] · x[r, d] · rstd[r]: the two-stage column reduction of common/column_reduce.cuh
+// (per-slice fp32 partials, then their sum in slice order: deterministic, no atomics).
 template <class T>
-__device__ __forceinline__ void rmsnorm_backward_dweight(const T* __restrict__ x,         // [R, D]
-                                                         const float* __restrict__ rstd,  // [R]
-                                                         const T* __restrict__ dY,        // [R, D]
-                                                         int rows, int dim,
-                                                         float* __restrict__ dWeight) {   // [D] +=
-    const int d = blockIdx.x * blockDim.x + threadIdx.x;
-    if (d >= dim) return;
-    float sum = 0.0f;
-    for (int r = 0; r < rows; r++) sum += to_f32(dY[(long long)r * dim + d]) * to_f32(x[(long long)r * dim + d]) * rstd[r];
-    dWeight[d] += sum;
-}
+struct RmsNormWeightTerm : ColumnInputsXdY<T> {
+    static constexpr int N = 1;
+    static constexpr int V = ColumnVec<T>::V;
+    const float* __restrict__ rstd;  // [R]
+
+    __device__ __forceinline__ void add(int r, long long at, bool vec, int count, float (&acc)[N][V]) const {
+        float xv[V], gv[V];
+        this->load(at, vec, count, xv, gv);
+        const float s = rstd[r];
+#pragma unroll
+        for (int k = 0; k < V; k++) acc[0][k] += gv[k] * xv[k] * s;
+    }
+};
 
 extern "C" __global__ void rmsnorm_forward_f32(const float* x, const float* weight, float eps, int dim, float* y, float* rstd) {
     rmsnorm_forward<float>(x, weight, eps, dim, y, rstd);
@@ -128,9 +132,12 @@ extern "C" __global__ void rmsnorm_backward_f32(const float* x, const float* wei
 extern "C" __global__ void rmsnorm_backward_bf16(const bf16* x, const bf16* weight, const float* rstd, const bf16* dY, int dim, bf16* dX) {
     rmsnorm_backward<bf16>(x, weight, rstd, dY, dim, dX);
 }
-extern "C" __global__ void rmsnorm_backward_dweight_f32(const float* x, const float* rstd, const float* dY, int rows, int dim, float* dWeight) {
-    rmsnorm_backward_dweight<float>(x, rstd, dY, rows, dim, dWeight);
+extern "C" __global__ void rmsnorm_backward_dweight_partials_f32(const float* x, const float* rstd, const float* dY, int rows, int dim, int slice_rows, float* partials) {
+    column_partials(RmsNormWeightTerm<float>{{x, dY}, rstd}, rows, dim, slice_rows, partials);
 }
-extern "C" __global__ void rmsnorm_backward_dweight_bf16(const bf16* x, const float* rstd, const bf16* dY, int rows, int dim, float* dWeight) {
-    rmsnorm_backward_dweight<bf16>(x, rstd, dY, rows, dim, dWeight);
+extern "C" __global__ void rmsnorm_backward_dweight_partials_bf16(const bf16* x, const float* rstd, const bf16* dY, int rows, int dim, int slice_rows, float* partials) {
+    column_partials(RmsNormWeightTerm<bf16>{{x, dY}, rstd}, rows, dim, slice_rows, partials);
+}
+extern "C" __global__ void rmsnorm_backward_dweight_sum_f32(const float* partials, int slices, int dim, float* dWeight) {
+    column_sum(partials, slices, dim, dim, dWeight);
 }

@@ -28,6 +28,14 @@ public sealed class DeviceScope : IDisposable
         return new DeviceTensor(buffer.Pointer, shape, dtype);
     }
 
+    /// <summary>Uninitialised scratch of <paramref name="bytes"/> (a kernel's partial sums).</summary>
+    public DeviceSpan<byte> Scratch(long bytes)
+    {
+        var buffer = Device.Allocate(bytes);
+        _buffers.Add(buffer);
+        return new DeviceSpan<byte>(buffer.Pointer, bytes);
+    }
+
     public DeviceTensor Upload(float[] values, Shape shape, DType dtype)
     {
         var t = Allocate(shape, dtype);

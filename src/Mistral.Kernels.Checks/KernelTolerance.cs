@@ -19,4 +19,25 @@ public static class KernelTolerance
         DType.BF16 => (Bf16Absolute, Bf16Relative),
         _ => throw new ArgumentException($"no kernel tolerance for {storage}"),
     };
+
+    /// <summary>
+    /// The absolute tolerance of a column sum out[d] = start[d] + Σ_r term(r, d) over <paramref name="rows"/> rows in fp32,
+    /// kernel (the two-stage order of <see cref="Ops.Cuda.ColumnReduction"/>) against the reference (rows in order).
+    /// Up to <see cref="Ops.Cuda.ColumnReduction.SliceRows"/> rows both add in the same order but for where the start
+    /// goes in: <see cref="F32Absolute"/>. Beyond, each side's rounding error is at most (its additions) · 2^-24 ·
+    /// (|start| + Σ_r |term|) to first order — rows for the reference, slice rows + slices + 1 ≤ rows + 1 for the
+    /// kernel — so the two differ by at most 2 · (rows + 1) · 2^-24 · that sum, for the largest column.
+    /// </summary>
+    public static double ColumnSum(int rows, int columns, float[] start, Func<int, int, double> term)
+    {
+        if (rows <= Ops.Cuda.ColumnReduction.SliceRows) return F32Absolute;
+        double largest = 0;
+        for (int d = 0; d < columns; d++)
+        {
+            double sum = Math.Abs(start[d]);
+            for (int r = 0; r < rows; r++) sum += Math.Abs(term(r, d));
+            largest = Math.Max(largest, sum);
+        }
+        return F32Absolute + 2.0 * (rows + 1) * Math.ScaleB(1.0, -24) * largest;
+    }
 }

@@ -28,6 +28,8 @@ public static class BiasCases
         new("rows4_features2304_gpt2", 4, 2304),
         new("rows17_features1600", 17, 1600),
         new("rows300_features33", 300, 33),
+        new("rows5000_features7", 5000, 7),   // 157 row slices, the last partial
+        new("rows64_features2304_gpt2", 64, 2304),   // exactly two slices; 16-byte loads
     ];
 
     public static IEnumerable<string> Names => All.Select(c => c.Name);

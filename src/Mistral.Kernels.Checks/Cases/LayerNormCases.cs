@@ -30,6 +30,8 @@ public static class LayerNormCases
         new("rows17_dim4097", 17, 4097),
         new("rows127_dim33", 127, 33),
         new("rows4_dim96_eps1e-3", 4, 96, 1e-3f),
+        new("rows5000_dim7", 5000, 7),   // dWeight and dBias over 157 row slices, the last partial
+        new("rows300_dim776", 300, 776),   // 10 slices; a multiple of 8: 16-byte loads in both dtypes
     ];
 
     public static IEnumerable<string> Names => All.Select(c => c.Name);

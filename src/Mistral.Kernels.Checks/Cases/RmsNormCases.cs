@@ -1,6 +1,6 @@
 namespace Mistral.Kernels.Checks.Cases;
 
-/// <summary>RMSNorm over [Rows, Dim]: rows 1..127, dims that are not multiples of a warp or vector width, the tiny model (64) and 7B (4096).</summary>
+/// <summary>RMSNorm over [Rows, Dim]: rows 1..5000, dims that are not multiples of a warp or vector width, the tiny model (64) and 7B (4096).</summary>
 public sealed record RmsNormCase(string Name, int Rows, int Dim, float Eps = 1e-5f)
 {
     /// <summary>x ~ N(0, 2²) [Rows, Dim], weight ~ U(0.5, 1.5) [Dim], dY ~ N(0, 1) [Rows, Dim].</summary>
@@ -30,6 +30,10 @@ public static class RmsNormCases
         // a multiple of 4 but not of 8: fp32 rows all take 16-byte vectors, bf16 rows a 4-element tail, and every
         // other bf16 row starts 8 bytes off a 16-byte boundary (element-wise)
         new("rows5_dim68_bf16_tail", 5, 68),
+        // many rows: the dWeight column sum runs over 157 row slices (a partial last one); 4100 is a multiple of 4 but
+        // not of 8 (fp32 vector loads, bf16 element by element), 7 is neither (one thread's columns are the whole row)
+        new("rows5000_dim4100", 5000, 4100),
+        new("rows5000_dim7", 5000, 7),
     ];
 
     public static IEnumerable<string> Names => All.Select(c => c.Name);

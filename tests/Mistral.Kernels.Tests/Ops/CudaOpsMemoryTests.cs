@@ -21,11 +21,11 @@ public sealed class CudaOpsMemoryTests
             using var c = ops.Upload([1, 2, 3], new Shape(3));
         }
         Step();
-        int slabs = ops.Pool.SlabCount, live = device.LiveAllocations;
+        int segments = ops.Pool.SegmentCount, live = device.LiveAllocations;
         for (int i = 0; i < 5; i++) Step();
-        Assert.Equal(slabs, ops.Pool.SlabCount);
+        Assert.Equal(segments, ops.Pool.SegmentCount);
         Assert.Equal(live, device.LiveAllocations);
-        Assert.Equal(0, ops.Pool.InUseBytes);
+        Assert.Equal(0, ops.Pool.AllocatedBytes);
     }
 
     [Fact]

@@ -48,19 +48,19 @@ public sealed class DecodeGraphTests
 
         using var step = new DecodeGraph(model.Model, ops, cache, rows);
         var generated = new int[prompts.Length, steps];
-        long slabsAfterFirstStep = 0, waitsAfterCapture = 0;
+        long segmentsAfterFirstStep = 0, waitsAfterCapture = 0;
         for (int s = 0; s < steps; s++)
         {
             for (int b = 0; b < prompts.Length; b++) generated[b, s] = next[b];
             if (s == steps - 1) break;
             next = step.Step(next);
             if (s != 1) continue;
-            slabsAfterFirstStep = ops.Pool.SlabCount;
+            segmentsAfterFirstStep = ops.Pool.SegmentCount;
             waitsAfterCapture = Waits(device);
         }
         for (int b = 0; b < prompts.Length; b++)
             Assert.Equal(expected.AsSpan(b * steps, steps).ToArray(), Enumerable.Range(0, steps).Select(s => generated[b, s]).ToArray());
-        Assert.Equal(slabsAfterFirstStep, ops.Pool.SlabCount);   // later steps took no memory from the driver
+        Assert.Equal(segmentsAfterFirstStep, ops.Pool.SegmentCount);   // later steps took no memory from the driver
         Assert.Null(step.CaptureError);                             // nothing in the step was refused by the capture
         Assert.Equal(device.GraphCapture is not null, step.IsCaptured);
         // Per step the host waits once, for the chosen ids: the inputs and the sequence table are stream-ordered uploads.

@@ -21,16 +21,22 @@ public static class BiasKernel
         Launch.Elementwise(device, $"bias_add_{Launch.Suffix(op, x.DType)}", x.ElementCount, args);
     }
 
-    /// <summary>dBias F32 [N] += Σ_r dY[r] (one thread per column, rows in order: deterministic, no atomics). dY [R, N] F32 or BF16.</summary>
-    public static void Backward(IDevice device, DeviceTensor dY, DeviceTensor dBias)
+    /// <summary>The scratch <see cref="Backward"/> needs for dBias's partial sums over R rows of N features.</summary>
+    public static long PartialsBytes(int rows, int features) => ColumnReduction.PartialsBytes(rows, features, 1);
+
+    /// <summary>
+    /// dBias F32 [N] += Σ_r dY[r] (the two-stage column reduction, <see cref="ColumnReduction"/>: deterministic, no
+    /// atomics), its partial sums in <paramref name="partials"/> (at least <see cref="PartialsBytes"/>). dY [R, N] F32 or BF16.
+    /// </summary>
+    public static void Backward(IDevice device, DeviceTensor dY, DeviceTensor dBias, DeviceSpan<byte> partials)
     {
         const string op = "bias backward";
         Launch.DTypeIs(op, dBias, DType.F32, "dBias");   // accumulated in fp32 by the column kernel
+        string suffix = Launch.Suffix(op, dY.DType);
+        if (dY.ElementCount == 0) return;
         var args = new KernelArgs();
         args.Add(dY.Pointer);
-        args.Add(dY.Rows);
-        args.Add(dY.Columns);
-        args.Add(dBias.Pointer);
-        if (dY.ElementCount > 0) Launch.PerColumn(device, $"bias_backward_{Launch.Suffix(op, dY.DType)}", dY.Columns, args);
+        ColumnReduction.Partials(device, op, $"bias_backward_partials_{suffix}", dY.DType, dY.Rows, dY.Columns, 1, partials, ref args);
+        ColumnReduction.Sum(device, "bias_backward_sum_f32", dY.Rows, dY.Columns, partials, dBias.Pointer);
     }
 }

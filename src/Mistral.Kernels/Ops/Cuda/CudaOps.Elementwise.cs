@@ -46,7 +46,8 @@ public sealed partial class CudaOps
         var dW = dWeight is null ? (DeviceTensor?)null : View(op, "dWeight", dWeight);
         OpContract.RmsNormBackward(op, x, weight, rstd, dY, dX, dWeight);
         using var narrow = AsStorage(w, x.DType);
-        RmsNormKernel.Backward(_device, input, narrow?.View ?? w.View, saved, grad, dInput, dW);
+        using var partials = Pool.RentScoped(dW is null ? 0 : RmsNormKernel.PartialsBytes(input.Rows, input.Columns));
+        RmsNormKernel.Backward(_device, input, narrow?.View ?? w.View, saved, grad, dInput, dW, partials.Memory);
     }
 
     public void LayerNormForward(Tensor x, Tensor weight, Tensor bias, float eps, Tensor y, Tensor? mean, Tensor? rstd)
@@ -68,7 +69,8 @@ public sealed partial class CudaOps
         var (dW, dB) = (dWeight is null ? (DeviceTensor?)null : View(op, "dWeight", dWeight), dBias is null ? (DeviceTensor?)null : View(op, "dBias", dBias));
         OpContract.LayerNormBackward(op, x, weight, mean, rstd, dY, dX, dWeight, dBias);
         using var narrow = AsStorage(w, x.DType);
-        LayerNormKernel.Backward(_device, input, narrow?.View ?? w.View, savedMean, savedRstd, grad, dInput, dW, dB);
+        using var partials = Pool.RentScoped(dW is null && dB is null ? 0 : LayerNormKernel.PartialsBytes(input.Rows, input.Columns));
+        LayerNormKernel.Backward(_device, input, narrow?.View ?? w.View, savedMean, savedRstd, grad, dInput, dW, dB, partials.Memory);
     }
 
     public void GeluForward(Tensor x, GeluApproximation approximation, Tensor y)
@@ -101,7 +103,8 @@ public sealed partial class CudaOps
         const string op = "bias_backward";
         var (grad, dB) = (View(op, "dY", dY), View(op, "dBias", dBias));
         OpContract.BiasBackward(op, dY, dBias);
-        BiasKernel.Backward(_device, grad, dB);
+        using var partials = Pool.RentScoped(BiasKernel.PartialsBytes(grad.Rows, grad.Columns));
+        BiasKernel.Backward(_device, grad, dB, partials.Memory);
     }
 
     public void RopeForward(Tensor x, Tensor positions, int headDim, float theta, Tensor y)

@@ -9,7 +9,7 @@ namespace Mistral.Kernels.Ops.Cuda;
 /// the project's kernels (kernels/cu) through their launchers, GEMMs through the device's GEMM (cuBLAS, or the
 /// emulator's reference loop), fp32 accumulation everywhere. Activations are stored in <see cref="ActivationDType"/>
 /// (BF16 for --precision bf16, F32 for exact parity); weights are whatever dtype they were uploaded as, once.
-/// Memory comes from a <see cref="DeviceMemoryPool"/> (the arena), so a decode step allocates nothing from the driver.
+/// Memory comes from a <see cref="DeviceMemoryPool"/> (the caching allocator), so a decode step allocates nothing from the driver.
 /// Decode steps (every sequence one token, with a cache) take the split-KV decode kernel, everything else the flash prefill.
 /// </summary>
 public sealed partial class CudaOps : IOps, IDeviceOps
@@ -22,7 +22,7 @@ public sealed partial class CudaOps : IOps, IDeviceOps
 
     /// <param name="device">The device; disposed with these ops when <paramref name="ownsDevice"/>.</param>
     /// <param name="activationDType">F32 or BF16.</param>
-    /// <param name="arenaBytes">Device memory to reserve up front for tensors (0: grow on demand).</param>
+    /// <param name="arenaBytes">Device memory to reserve up front for tensors, as one large-pool segment (0: grow on demand).</param>
     public CudaOps(IDevice device, DType activationDType, long arenaBytes = 0, bool ownsDevice = false)
     {
         if (activationDType is not (DType.F32 or DType.BF16))
@@ -53,7 +53,7 @@ public sealed partial class CudaOps : IOps, IDeviceOps
         return tensor;
     }
 
-    /// <summary>A tensor whose contents are whatever the arena held (for outputs that a kernel overwrites whole).</summary>
+    /// <summary>A tensor whose contents are whatever the pool held (for outputs that a kernel overwrites whole).</summary>
     internal CudaTensor Rent(Shape shape, DType dtype)
     {
         if (dtype is not (DType.F32 or DType.BF16 or DType.F16 or DType.I32))

@@ -5,7 +5,7 @@ namespace Mistral.Kernels.Ops.Cuda;
 
 /// <summary>
 /// A tensor of <see cref="CudaOps"/>: <see cref="Tensor.ByteCount"/> bytes of device memory rented from the ops'
-/// <see cref="DeviceMemoryPool"/> (the arena); Dispose gives them back to the pool, not to the driver.
+/// <see cref="DeviceMemoryPool"/> (the caching allocator); Dispose gives them back to the pool, not to the driver.
 /// </summary>
 public sealed class CudaTensor : Tensor
 {

@@ -37,13 +37,6 @@ internal static class Launch
         if (n > 0) device.Launch(kernel, CeilDiv(CeilDiv(n, perThread), ElementwiseBlock), ElementwiseBlock, 0, args);
     }
 
-    /// <summary>Launches a column reduction in which one thread owns one of <paramref name="columns"/> columns and walks
-    /// the rows in order (parameter gradients: deterministic, no atomics).</summary>
-    public static void PerColumn(IDevice device, string kernel, int columns, scoped in KernelArgs args)
-    {
-        if (columns > 0) device.Launch(kernel, CeilDiv(columns, ElementwiseBlock), ElementwiseBlock, 0, args);
-    }
-
     public static void SameDType(string op, DeviceTensor a, DeviceTensor b, string aName, string bName)
     {
         if (a.DType != b.DType) throw new ArgumentException($"{op}: {aName} is {a.DType} but {bName} is {b.DType}");

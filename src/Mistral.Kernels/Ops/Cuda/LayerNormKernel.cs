@@ -31,12 +31,16 @@ public static class LayerNormKernel
         if (x.Rows > 0) device.Launch($"layernorm_forward_{Launch.Suffix(op, x.DType)}", x.Rows, Launch.RowBlock(x.Columns), 0, args);
     }
 
+    /// <summary>The scratch <see cref="Backward"/> needs for dWeight's and dBias's partial sums over R rows of dim D.</summary>
+    public static long PartialsBytes(int rows, int dim) => ColumnReduction.PartialsBytes(rows, dim, 2);
+
     /// <summary>
     /// dX (overwritten) from x, weight, the saved mean and rstd, and dY; when given, dWeight F32 [D] += Σ_rows dY ⊙ n
-    /// and dBias F32 [D] += Σ_rows dY (a second, column-parallel kernel: deterministic, no atomics).
+    /// and dBias F32 [D] += Σ_rows dY (the two-stage column reduction, <see cref="ColumnReduction"/>: deterministic, no
+    /// atomics), their partial sums in <paramref name="partials"/> (at least <see cref="PartialsBytes"/>).
     /// </summary>
     public static void Backward(IDevice device, DeviceTensor x, DeviceTensor weight, DeviceTensor mean, DeviceTensor rstd, DeviceTensor dY, DeviceTensor dX,
-        DeviceTensor? dWeight, DeviceTensor? dBias)
+        DeviceTensor? dWeight, DeviceTensor? dBias, DeviceSpan<byte> partials)
     {
         const string op = "layernorm backward";
         Launch.SameDType(op, x, weight, "x", "weight");
@@ -62,10 +66,7 @@ public static class LayerNormKernel
         pargs.Add(mean.Pointer);
         pargs.Add(rstd.Pointer);
         pargs.Add(dY.Pointer);
-        pargs.Add(x.Rows);
-        pargs.Add(x.Columns);
-        pargs.Add(dWeight?.Pointer ?? 0UL);
-        pargs.Add(dBias?.Pointer ?? 0UL);
-        Launch.PerColumn(device, $"layernorm_backward_dparams_{suffix}", x.Columns, pargs);
+        ColumnReduction.Partials(device, op, $"layernorm_backward_dparams_partials_{suffix}", x.DType, x.Rows, x.Columns, 2, partials, ref pargs);
+        ColumnReduction.Sum(device, "layernorm_backward_dparams_sum_f32", x.Rows, x.Columns, partials, dWeight?.Pointer ?? 0UL, dBias?.Pointer ?? 0UL);
     }
 }

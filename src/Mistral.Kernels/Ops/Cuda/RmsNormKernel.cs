@@ -25,11 +25,16 @@ public static class RmsNormKernel
         if (x.Rows > 0) device.Launch($"rmsnorm_forward_{Launch.Suffix(op, x.DType)}", x.Rows, Launch.RowBlock(x.Columns), 0, args);
     }
 
+    /// <summary>The scratch <see cref="Backward"/> needs for dWeight's partial sums over R rows of dim D.</summary>
+    public static long PartialsBytes(int rows, int dim) => ColumnReduction.PartialsBytes(rows, dim, 1);
+
     /// <summary>
     /// dX (overwritten) from x, weight, the saved rstd and dY; when given, dWeight F32 [D] += Σ_rows dY ⊙ x · rstd
-    /// (a second, column-parallel kernel: deterministic, no atomics).
+    /// (the two-stage column reduction, <see cref="ColumnReduction"/>: deterministic, no atomics), its partial sums in
+    /// <paramref name="partials"/> (at least <see cref="PartialsBytes"/>).
     /// </summary>
-    public static void Backward(IDevice device, DeviceTensor x, DeviceTensor weight, DeviceTensor rstd, DeviceTensor dY, DeviceTensor dX, DeviceTensor? dWeight)
+    public static void Backward(IDevice device, DeviceTensor x, DeviceTensor weight, DeviceTensor rstd, DeviceTensor dY, DeviceTensor dX, DeviceTensor? dWeight,
+        DeviceSpan<byte> partials)
     {
         const string op = "rmsnorm backward";
         Launch.SameDType(op, x, weight, "x", "weight");
@@ -52,9 +57,7 @@ public static class RmsNormKernel
         wargs.Add(x.Pointer);
         wargs.Add(rstd.Pointer);
         wargs.Add(dY.Pointer);
-        wargs.Add(x.Rows);
-        wargs.Add(x.Columns);
-        wargs.Add(dw.Pointer);
-        Launch.PerColumn(device, $"rmsnorm_backward_dweight_{suffix}", x.Columns, wargs);
+        ColumnReduction.Partials(device, op, $"rmsnorm_backward_dweight_partials_{suffix}", x.DType, x.Rows, x.Columns, 1, partials, ref wargs);
+        ColumnReduction.Sum(device, "rmsnorm_backward_dweight_sum_f32", x.Rows, x.Columns, partials, dw.Pointer);
     }
 }

@@ -34,7 +34,7 @@ public sealed class CudaOpsGpt2OpsTests(DeviceFixture devices) : IClassFixture<D
         var actual = Run(cuda);
         string[] names = ["layernorm y", "mean", "rstd", "layernorm dX", "dWeight", "dBias", "gelu y", "gelu dX", "bias y", "bias dBias"];
         for (int i = 0; i < names.Length; i++) TensorAssert.Close(expected[i], actual[i], F32Abs, F32Rel, names[i]);
-        Assert.Equal(0, cuda.Pool.InUseBytes);
+        Assert.Equal(0, cuda.Pool.AllocatedBytes);
 
         float[][] Run(IOps ops)
         {
@@ -98,9 +98,9 @@ public sealed class CudaOpsGpt2OpsTests(DeviceFixture devices) : IClassFixture<D
             return result;
         }
 
-        long held = ops.Pool.InUseBytes;
+        long held = ops.Pool.AllocatedBytes;
         Assert.Equal(Run(wRounded, bRounded, DType.BF16), Run(w, b, DType.F32));
-        Assert.Equal(held, ops.Pool.InUseBytes);   // the rounded copies went back to the pool
+        Assert.Equal(held, ops.Pool.AllocatedBytes);   // the rounded copies went back to the pool
     }
 
     [Fact]

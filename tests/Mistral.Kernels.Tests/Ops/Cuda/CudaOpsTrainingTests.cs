@@ -32,7 +32,7 @@ public sealed class CudaOpsTrainingTests(DeviceFixture devices) : IClassFixture<
         Assert.Equal(expectedTotal, total, 1e-5 * Math.Abs(expectedTotal));
         TensorAssert.Close(expectedLosses, losses, F32Abs, F32Rel, "losses");
         TensorAssert.Close(expectedGrad, grad, F32Abs, F32Rel, "dLogits");
-        Assert.Equal(0, cuda.Pool.InUseBytes);
+        Assert.Equal(0, cuda.Pool.AllocatedBytes);
 
         (double, float[], float[]) Run(IOps ops)
         {
@@ -218,8 +218,8 @@ public sealed class CudaOpsTrainingTests(DeviceFixture devices) : IClassFixture<
             return result;
         }
 
-        long held = ops.Pool.InUseBytes;
+        long held = ops.Pool.AllocatedBytes;
         Assert.Equal(Run(aRounded, DType.BF16, wRounded, DType.BF16), Run(a, DType.F32, w, DType.F32));
-        Assert.Equal(held, ops.Pool.InUseBytes);   // the rounded copies went back to the pool
+        Assert.Equal(held, ops.Pool.AllocatedBytes);   // the rounded copies went back to the pool
     }
 }
