@@ -28,6 +28,8 @@ out=${1:-$PWD/gpu-results}
 budget=${GPU_CHECK_BUDGET:-570}
 bundle="$repo/.bundle/mistral-cu-linux-x64"
 cli="$bundle/mistral-cu"
+kernel_tests="$bundle/kernels-tests/Mistral.Kernels.Tests"
+runtime_tests="$bundle/runtime-tests/Mistral.Runtime.Tests"
 fixture="$repo/tests/fixtures/tiny-mistral"
 
 # The steps, most wanted first: a device call is cut at its time limit, and each finished step is already in the summary.
@@ -41,12 +43,12 @@ steps() {
     echo "selftest|selftest.txt|75|$cli selftest --device cuda"
     echo "parity fp32|parity.txt|30|$cli parity $fixture --device cuda --precision fp32"
     echo "parity bf16|parity.txt|30|$cli parity $fixture --device cuda --precision bf16"
-    echo "kernel tests|tests.txt|90|$bundle/Mistral.Kernels.Tests -noColor"
+    echo "kernel tests|tests.txt|90|$kernel_tests -noColor"
     echo "bench decode 7b|bench.txt|60|$cli bench decode --device cuda --shape 7b --depth 1 4096"
     echo "bench kernels 7b|bench.txt|60|$cli bench kernels --device cuda --shape 7b"
     echo "bench prefill 7b|bench.txt|45|$cli bench prefill --device cuda --shape 7b"
     echo "torch sdpa|sdpa.txt|40|python3 $repo/bench/sdpa_bench.py --commit $commit"
-    echo "runtime tests|tests.txt|45|$bundle/Mistral.Runtime.Tests -noColor"
+    echo "runtime tests|tests.txt|45|$runtime_tests -noColor"
     echo "bench train 7b|bench.txt|60|$cli bench train --device cuda --shape 7b"
 }
 
@@ -61,6 +63,8 @@ if [ ! -x "$cli" ]; then
     tar -C "$repo/.bundle" -xJf "$repo/.bundle/mistral-cu-linux-x64.tar.xz" || { echo "gpu-check: no bundle at $bundle" >&2; exit 2; }
 fi
 commit=$(cat "$bundle/COMMIT")
+# a trimmed bundle has each test executable in its own folder (scripts/bundle.sh); an --untrimmed one, beside mistral-cu
+if [ ! -d "$bundle/kernels-tests" ]; then kernel_tests="$bundle/Mistral.Kernels.Tests"; runtime_tests="$bundle/Mistral.Runtime.Tests"; fi
 export MISTRAL_CU_CACHE="$repo/.bundle/kernel-cache"
 # Where CUDA libraries live on GPU machines that have no system-wide toolkit: the driver's folder, a toolkit
 # (/usr/local/cuda) and the CUDA wheels PyTorch brings (nvidia/*/lib: libnvrtc, libcublas). Exactly one of the last two

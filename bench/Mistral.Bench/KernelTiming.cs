@@ -9,7 +9,8 @@ namespace Mistral.Bench;
 /// that calls the kernel once on each copy of its operands: every call reads operands no earlier call of the sample
 /// touched, so HBM rates are HBM rates. Decode-shaped calls (T = 1, a few µs each) are captured into a graph once and
 /// each sample replays it, so the host's launch path (argument packing, the driver call) is not timed; a device with
-/// no graph capture (the emulator) or a capture the driver refuses runs the same calls eagerly, and says so.
+/// no graph capture (an emulator opened without it) or a capture the driver refuses runs the same calls eagerly, and
+/// says so.
 /// </summary>
 public sealed class KernelTiming(IDevice device, KernelBenchOptions options) : IDisposable
 {

@@ -64,7 +64,7 @@ public sealed class DeviceCommandTests
         Assert.True(result.ExitCode == 0, result.Out + result.Err);
         var rows = result.Out.Split('\n').Where(line => line.StartsWith("| ") && !line.StartsWith("| kernel") && !line.StartsWith("| ---")).ToList();
         Assert.Equal(21, rows.Count);
-        // T = 1 (decode-shaped) rows: a graph replay, or "(no graph)" on a device that cannot capture
+        // T = 1 (decode-shaped) rows: a graph replay (the emulator captures as a GPU does), or "(no graph)" on a device that cannot
         var decode = rows.Where(r => r.Contains("| T 1,") || r.Contains("| T 1 ×") || r.Contains("| argmax") || r.Contains("| attention decode")).ToList();
         Assert.Equal(10, decode.Count);
         Assert.All(decode, r => Assert.Matches(@"\| (\(no graph\)|graph) ×\d+ +\|$", r));
