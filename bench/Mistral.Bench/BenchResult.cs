@@ -1,6 +1,6 @@
 namespace Mistral.Bench;
 
-/// <summary>One llama-bench row: a test such as "pp 512" or "tg 128" and its tokens/second over the repetitions.</summary>
+/// <summary>One llama-bench row: a test such as "pp 512", "tg 128" or "tg 128 @ 4096" and its tokens/second over the repetitions.</summary>
 public sealed record BenchResult(string Model, long Parameters, string Device, string Test, IReadOnlyList<double> TokensPerSecond)
 {
     public double Mean => TokensPerSecond.Average();
@@ -15,11 +15,11 @@ public sealed record BenchResult(string Model, long Parameters, string Device, s
         }
     }
 
-    public const string Header = "| model                |     params | device | test    |              t/s |\n" +
-                                 "| -------------------- | ---------: | ------ | ------- | ---------------: |";
+    public const string Header = "| model                |     params | device | test            |              t/s |\n" +
+                                 "| -------------------- | ---------: | ------ | --------------- | ---------------: |";
 
     public override string ToString() =>
-        $"| {Model,-20} | {FormatCount(Parameters),10} | {Device,-6} | {Test,-7} | {Mean,9:F2} ± {StdDev,5:F2} |";
+        $"| {Model,-20} | {FormatCount(Parameters),10} | {Device,-6} | {Test,-15} | {Mean,9:F2} ± {StdDev,5:F2} |";
 
     private static string FormatCount(long n) => n >= 1_000_000_000 ? $"{n / 1e9:F2} B" : n >= 1_000_000 ? $"{n / 1e6:F2} M" : $"{n / 1e3:F2} K";
 }

@@ -9,14 +9,18 @@ namespace Mistral.Bench;
 /// </summary>
 public static class DeviceTimer
 {
-    /// <summary>Median milliseconds of one call of <paramref name="body"/>, each sample timing <paramref name="inner"/> calls back to back.</summary>
-    public static double MedianMs(IDevice device, Action body, int warmup, int repetitions, int inner = 1)
+    /// <summary>
+    /// Median milliseconds of one call of <paramref name="body"/>, each sample timing <paramref name="inner"/> calls back
+    /// to back; <paramref name="beforeEach"/> (e.g. an L2 flush) is issued before each sample, outside its timed region.
+    /// </summary>
+    public static double MedianMs(IDevice device, Action body, int warmup, int repetitions, int inner = 1, Action? beforeEach = null)
     {
         for (int i = 0; i < warmup; i++) body();
         device.Synchronize();
         var samples = new double[repetitions];
         for (int r = 0; r < repetitions; r++)
         {
+            beforeEach?.Invoke();
             void Run()
             {
                 for (int i = 0; i < inner; i++) body();
@@ -27,6 +31,7 @@ public static class DeviceTimer
             }
             else
             {
+                device.Synchronize();
                 var watch = Stopwatch.StartNew();
                 Run();
                 device.Synchronize();

@@ -17,9 +17,9 @@ internal static class BenchCommand
     {
         var command = new Command("bench", "Benchmarks: llama-bench style tokens/second (prefill, decode), per-kernel figures (kernels), LoRA training (train), the HTTP server (serve)");
         command.Subcommands.Add(Verb("prefill", "Prompt processing: tokens/second of one N-token prompt (pp N)", [512], [128, 512, 2048],
-            (model, name, n, reps, chunk, _) => ModelBench.Prefill(model, name, n, reps, chunk)));
+            (model, name, n, reps, chunk, _, _) => ModelBench.Prefill(model, name, n, reps, chunk)));
         command.Subcommands.Add(Verb("decode", "Text generation: tokens/second of N tokens generated one at a time (tg N)", [128], [128],
-            (model, name, n, reps, _, note) => ModelBench.Decode(model, name, n, reps, note)));
+            (model, name, n, reps, _, depth, note) => ModelBench.Decode(model, name, n, reps, note, depth)));
         command.Subcommands.Add(BenchKernelsCommand.Create());
         command.Subcommands.Add(BenchTrainCommand.Create());
         command.Subcommands.Add(BenchServeCommand.Create());
@@ -29,7 +29,7 @@ internal static class BenchCommand
     /// <param name="defaultTokens">N values for a model directory.</param>
     /// <param name="shapeTokens">N values for a synthetic --shape (the figures: pp 128/512/2048, tg 128).</param>
     private static Command Verb(string name, string description, int[] defaultTokens, int[] shapeTokens,
-        Func<ICausalLm, string, int, int, int?, Action<string>, BenchResult> run)
+        Func<ICausalLm, string, int, int, int?, int, Action<string>, BenchResult> run)
     {
         var model = new Argument<string?>("MODEL")
         {
@@ -42,8 +42,15 @@ internal static class BenchCommand
         var tokens = new Option<int[]>("--tokens", "-n") { Description = "N, the prompt length (prefill) or tokens generated (decode); several allowed", AllowMultipleArgumentsPerToken = true };
         var repetitions = new Option<int>("--repetitions", "-r") { Description = "Measured runs after one warm-up", DefaultValueFactory = _ => 3 };
         var chunk = new Option<int?>("--chunk-size") { Description = "Prefill chunk size (default: the whole prompt at once)" };
+        var depth = new Option<int[]>("--depth", "-d")
+        {
+            Description = "Decode after a prompt of D tokens, prefilled untimed (llama-bench's depth; row \"tg N @ D\"): the cache positions the " +
+                          "timed steps attend over, e.g. 4096 for a full 4k window; several allowed (default 1: a one-token prompt)",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var command = new Command(name, description) { model, shape, device, precision, tokens, repetitions };
         if (name == "prefill") command.Options.Add(chunk);
+        if (name == "decode") command.Options.Add(depth);
         command.SetAction(parse => ErrorReporter.Run(parse, () =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -56,10 +63,12 @@ internal static class BenchCommand
             var lm = loaded?.Model ?? synthetic!.Model;
             string label = loaded is null ? synthetic!.Name : Path.GetFileName(Path.TrimEndingDirectorySeparator(loaded.DirectoryPath));
             var ns = parse.GetValue(tokens) is { Length: > 0 } given ? given : shapeName is null ? defaultTokens : shapeTokens;
+            var depths = parse.GetValue(depth) is { Length: > 0 } d ? d : [1];
             output.WriteLine(BenchResult.Header);
+            foreach (int p in depths)
             foreach (int n in ns)
             {
-                output.WriteLine(run(lm, label, n, parse.GetValue(repetitions), parse.GetValue(chunk),
+                output.WriteLine(run(lm, label, n, parse.GetValue(repetitions), parse.GetValue(chunk), p,
                     message => parse.InvocationConfiguration.Error.WriteLine($"note: {message}")));
                 output.Flush();
             }

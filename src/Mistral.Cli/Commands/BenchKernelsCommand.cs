@@ -6,7 +6,8 @@ namespace Mistral.Cli.Commands;
 
 /// <summary>
 /// `mistral-cu bench kernels [--device cuda|emu] [--shape 7b|tiny] [--precision bf16|fp32]`: each kernel family of the
-/// forward at a model's shapes, time (CUDA events, warm-up, median), GB/s or TFLOP/s, and % of the device's peak.
+/// forward at a model's shapes, time (CUDA events, warm-up, median; L2 flushed before each sample, operands rotated,
+/// T = 1 rows replayed from a CUDA graph), GB/s or TFLOP/s, and % of the device's peak.
 /// On the emulator it runs the tiny shapes once, a smoke test of the same code path.
 /// </summary>
 internal static class BenchKernelsCommand
@@ -32,7 +33,8 @@ internal static class BenchKernelsCommand
                              $"{ops.ActivationDType}, shape {(emulated ? "tiny (emulated: a smoke test, not a speed figure)" : parse.GetValue(shape))}" +
                              (peaks is null ? ", peak unknown" : $", peak {peaks.BandwidthGBs:F0} GB/s, {peaks.Bf16TFlops:F0} bf16 TFLOP/s"));
             output.WriteLine(KernelFigure.Header);
-            new KernelBench(ops, onDevice, config, options).Run(f => output.WriteLine(f.Format(peaks)));
+            new KernelBench(ops, onDevice, config, options).Run(f => output.WriteLine(f.Format(peaks)),
+                message => parse.InvocationConfiguration.Error.WriteLine($"note: {message}"));
             return ExitCodes.Ok;
         }));
         return command;

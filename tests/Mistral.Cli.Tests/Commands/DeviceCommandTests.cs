@@ -58,6 +58,22 @@ public sealed class DeviceCommandTests
     }
 
     [Fact]
+    public void BenchKernels_Emu_DecodeRowsReplayAGraphOrSaySoAndEveryRowRotatesCopies()
+    {
+        var result = CliRunner.Run("bench", "kernels", "--device", "emu");
+        Assert.True(result.ExitCode == 0, result.Out + result.Err);
+        var rows = result.Out.Split('\n').Where(line => line.StartsWith("| ") && !line.StartsWith("| kernel") && !line.StartsWith("| ---")).ToList();
+        Assert.Equal(21, rows.Count);
+        // T = 1 (decode-shaped) rows: a graph replay (the emulator captures as a GPU does), or "(no graph)" on a device that cannot
+        var decode = rows.Where(r => r.Contains("| T 1,") || r.Contains("| T 1 ×") || r.Contains("| argmax") || r.Contains("| attention decode")).ToList();
+        Assert.Equal(10, decode.Count);
+        Assert.All(decode, r => Assert.Matches(@"\| (\(no graph\)|graph) ×\d+ +\|$", r));
+        Assert.All(rows.Except(decode), r => Assert.Matches(@"\| launches ×\d+ +\|$", r));
+        // the tiny preset rotates up to 3 copies of 64 KiB: the small operands get all three
+        Assert.Contains(rows, r => r.Contains(" ×3 "));
+    }
+
+    [Fact]
     public void BenchPrefillAndDecode_EmuTinyShape_PrintLlamaBenchRows()
     {
         var prefill = CliRunner.Run("bench", "prefill", "--shape", "tiny", "--device", "emu", "--tokens", "8", "--repetitions", "1");
@@ -66,6 +82,16 @@ public sealed class DeviceCommandTests
         var decode = CliRunner.Run("bench", "decode", "--shape", "tiny", "--device", "emu", "--tokens", "4", "--repetitions", "1");
         Assert.True(decode.ExitCode == 0, decode.Out + decode.Err);
         Assert.Contains("| tg 4 ", decode.Out);
+    }
+
+    [Fact]
+    public void BenchDecode_EmuDepthPastTheWindow_PrefillsWrapsTheCacheAndPrintsTheDepth()
+    {
+        // tiny's window is 16: a 20-token prompt fills and wraps the rolling cache before the timed steps
+        var decode = CliRunner.Run("bench", "decode", "--shape", "tiny", "--device", "emu", "--tokens", "2", "--depth", "1", "20", "--repetitions", "1");
+        Assert.True(decode.ExitCode == 0, decode.Out + decode.Err);
+        Assert.Contains("| tg 2  ", decode.Out);
+        Assert.Contains("| tg 2 @ 20 ", decode.Out);
     }
 
     [Fact]
