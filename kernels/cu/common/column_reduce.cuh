@@ -69,11 +69,23 @@ __device__ __forceinline__ void column_partials(const Term& term, int rows, int 
         for (int k = 0; k < V; k++) acc[n][k] = 0.0f;
     for (int r = r0; r < r1; r++) term.add(r, (long long)r * dim + d0, vec, count, acc);
     float* out = partials + (long long)blockIdx.y * N * dim + d0;
+    // Whole vectors go out 16 bytes per lane (four scalar stores used a quarter of each sector); the tail one by one.
+    const bool vec_out = count == V && dim % 4 == 0 && is_aligned16(partials);
 #pragma unroll
     for (int n = 0; n < N; n++)
+    {
+        if (vec_out)
+        {
 #pragma unroll
-        for (int k = 0; k < V; k++)
-            if (k < count) out[(long long)n * dim + k] = acc[n][k];
+            for (int k = 0; k < V; k += 4) store4(out + (long long)n * dim + k, &acc[n][k]);
+        }
+        else
+        {
+#pragma unroll
+            for (int k = 0; k < V; k++)
+                if (k < count) out[(long long)n * dim + k] = acc[n][k];
+        }
+    }
 }
 
 // Stage 2. out[d] += Σ_s partials[s · stride + d], s in order; one thread per column, grid ceil(dim / blockDim.x).
