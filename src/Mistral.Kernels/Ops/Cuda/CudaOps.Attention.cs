@@ -20,6 +20,14 @@ public sealed partial class CudaOps
             Scale(c, beta);
             return;
         }
+        // A linear layer on a few rows (decode) reads each weight once: the GEMV kernel streams W with 16-byte loads
+        // where cuBLAS would pick a tile for a large M. One storage dtype only (the mixed LoRA case goes to cuBLAS).
+        if (!transposeA && transposeB && m <= GemvKernel.MaxRows && ma.DType == mb.DType && ma.DType == mc.DType)
+        {
+            GemvKernel.Forward(_device, new DeviceTensor(ma.Pointer, new Shape(m, k), ma.DType), new DeviceTensor(mb.Pointer, new Shape(n, k), mb.DType),
+                alpha, beta, new DeviceTensor(mc.Pointer, new Shape(m, n), mc.DType));
+            return;
+        }
         // An fp32 trainable parameter (LoRA A/B) against bf16 activations: the GEMM runs in bf16 on a rounded copy.
         using var narrowA = ma.DType == mb.DType ? null : AsStorage(ma, DType.BF16);
         using var narrowB = ma.DType == mb.DType ? null : AsStorage(mb, DType.BF16);

@@ -7,7 +7,8 @@ namespace Mistral.Kernels.Ops.Cuda;
 /// <summary>
 /// <see cref="IOps"/> on a CUDA device, real (<see cref="CudaDevice"/>) or emulated (<see cref="EmulatedDevice"/>):
 /// the project's kernels (kernels/cu) through their launchers, GEMMs through the device's GEMM (cuBLAS, or the
-/// emulator's reference loop), fp32 accumulation everywhere. Activations are stored in <see cref="ActivationDType"/>
+/// emulator's reference loop) except linear layers on at most <see cref="GemvKernel.MaxRows"/> rows (decode), which take
+/// the GEMV kernel; fp32 accumulation everywhere. Activations are stored in <see cref="ActivationDType"/>
 /// (BF16 for --precision bf16, F32 for exact parity); weights are whatever dtype they were uploaded as, once.
 /// Memory comes from a <see cref="DeviceMemoryPool"/> (the arena), so a decode step allocates nothing from the driver.
 /// Decode steps (every sequence one token, with a cache) take the split-KV decode kernel, everything else the flash prefill.
