@@ -7,8 +7,8 @@ using Mistral.Kernels.Tensors;
 namespace Mistral.Kernels.Checks;
 
 /// <summary>
-/// GemvKernel vs GemmRef (the linear-layer case x · Wᵀ) over <see cref="GemvCases"/>, and the fused SwiGLU vs GemmRef
-/// on each half of the weight followed by SwiGluRef, with the gate and up rounded to storage in between as the unfused
+/// GemvKernel vs GemmRef (the linear-layer case x · Wᵀ) over <see cref="GemvCases"/> (one to three weights a launch),
+/// and the fused SwiGLU vs GemmRef on w1 and on w3 followed by SwiGluRef, with the gate and up rounded to storage in between as the unfused
 /// GEMMs store them.
 /// </summary>
 public static class GemvChecks
@@ -31,16 +31,39 @@ public static class GemvChecks
     {
         var data = c.Build();
         var (x, w, yStart) = (Storage.Rounded(data.A, dtype), Storage.Rounded(data.B, dtype), Storage.Rounded(data.C, dtype));
-        var expected = (float[])yStart.Clone();
-        GemmRef.Gemm(x, false, w, true, c.M, c.N, c.K, c.Alpha, c.Beta, expected);
+        // The kernel rounds the product to storage before it adds beta · y (as a GEMM and an add would store them).
+        var expected = new float[c.M * c.N];
+        GemmRef.Gemm(x, false, w, true, c.M, c.N, c.K, c.Alpha, 0f, expected);
+        ElementwiseRef.RoundTo(dtype, expected);
+        if (c.Beta != 0f)
+            for (int i = 0; i < expected.Length; i++) expected[i] += c.Beta * yStart[i];
         ElementwiseRef.RoundTo(dtype, expected);
 
-        var y = s.Upload(yStart, new Shape(c.M, c.N), dtype);
-        if (c.Beta == 0f) Poison(s, y);   // beta = 0: y must not be read
-        GemvKernel.Forward(s.Device, Place(s, x, new Shape(c.M, c.K), dtype, c.Misaligned), Place(s, w, new Shape(c.N, c.K), dtype, c.Misaligned),
-            c.Alpha, c.Beta, y);
+        // Each weight its own tensor, each output its own [M, Ni] tensor: column block i of y.
+        var parts = c.Weights;
+        var ws = new DeviceTensor[parts.Length];
+        var ys = new DeviceTensor[parts.Length];
+        for (int i = 0, row = 0; i < parts.Length; row += parts[i], i++)
+        {
+            ws[i] = Place(s, w[(row * c.K)..((row + parts[i]) * c.K)], new Shape(parts[i], c.K), dtype, c.Misaligned);
+            ys[i] = s.Upload(Columns(yStart, c.N, row, parts[i]), new Shape(c.M, parts[i]), dtype);
+            if (c.Beta == 0f) Poison(s, ys[i]);   // beta = 0: y must not be read
+        }
+        GemvKernel.Forward(s.Device, Place(s, x, new Shape(c.M, c.K), dtype, c.Misaligned), ws, c.Alpha, c.Beta, ys);
         var (_, rel) = KernelTolerance.For(dtype);
-        return new KernelComparison().Add("y", expected, s.Download(y), AbsoluteTolerance(c.K), rel);
+        var comparison = new KernelComparison();
+        for (int i = 0, row = 0; i < parts.Length; row += parts[i], i++)
+            comparison.Add($"y{i}", Columns(expected, c.N, row, parts[i]), s.Download(ys[i]), AbsoluteTolerance(c.K), rel);
+        return comparison;
+    }
+
+    /// <summary>Columns [start, start + count) of the row-major matrix m with n columns.</summary>
+    private static float[] Columns(float[] m, int n, int start, int count)
+    {
+        int rows = m.Length / n;
+        var result = new float[rows * count];
+        for (int r = 0; r < rows; r++) Array.Copy(m, r * n + start, result, r * count, count);
+        return result;
     }
 
     private static KernelComparison SwiGlu(DeviceScope s, GemvCase c, DType dtype)
@@ -59,7 +82,10 @@ public static class GemvChecks
         ElementwiseRef.RoundTo(dtype, expected);
 
         var y = s.Allocate(new Shape(c.M, f), dtype);
-        GemvKernel.SwiGlu(s.Device, Place(s, x, new Shape(c.M, c.K), dtype, c.Misaligned), Place(s, w, new Shape(2 * f, c.K), dtype, c.Misaligned), y);
+        var xs = Place(s, x, new Shape(c.M, c.K), dtype, c.Misaligned);
+        var w1 = Place(s, w[..(f * c.K)], new Shape(f, c.K), dtype, c.Misaligned);
+        var w3 = Place(s, w[(f * c.K)..], new Shape(f, c.K), dtype, c.Misaligned);
+        GemvKernel.SwiGlu(s.Device, xs, w1, w3, y);
         // silu(g)·u carries the noise of one dot product times the other (~sqrt(K)) and |silu'| ≤ 1.1.
         var (_, rel) = KernelTolerance.For(dtype);
         return new KernelComparison().Add("y", expected, s.Download(y), 4 * Math.Sqrt(c.K) * AbsoluteTolerance(c.K), rel);

@@ -2,10 +2,14 @@ namespace Mistral.Kernels.Checks.Cases;
 
 /// <summary>
 /// y [M, N] = alpha · x [M, K] · w [N, K]ᵀ + beta · y for the decode GEMV (M ≤ 8). Misaligned cases start x and w one
-/// element past a 16-byte boundary, so the kernel must take its element-by-element path.
+/// element past a 16-byte boundary, so the kernel must take its element-by-element path. Parts splits the N rows of w
+/// into up to three weights (and y into their outputs) run by one launch, as q, k, v are.
 /// </summary>
-public sealed record GemvCase(string Name, int M, int N, int K, float Alpha = 1f, float Beta = 0f, bool Misaligned = false)
+public sealed record GemvCase(string Name, int M, int N, int K, float Alpha = 1f, float Beta = 0f, bool Misaligned = false, int[]? Parts = null)
 {
+    /// <summary>Rows of each weight of the launch: Parts, or all N in one.</summary>
+    public int[] Weights => Parts ?? [N];
+
     /// <summary>x, w ~ N(0, 1) with <paramref name="weightRowsPerOutput"/> · N rows of w (2 for the fused SwiGLU); y ~ N(0, 1) (read only when Beta ≠ 0).</summary>
     public GemmData Build(int weightRowsPerOutput = 1)
     {
@@ -33,6 +37,10 @@ public static class GemvCases
         new("m2_n6_k24_alpha_beta", 2, 6, 24, 0.5f, -0.75f),
         new("m2_n13_k64_misaligned", 2, 13, 64, Misaligned: true),
         new("m1_n32000_k64_tiny_output", 1, 32000, 64),
+        new("m1_qkv_64_32_32_k64_tiny", 1, 128, 64, Parts: [64, 32, 32]),
+        new("m3_qkv_5_1_7_k13", 3, 13, 13, Parts: [5, 1, 7]),
+        new("m2_qkv_4_0_5_k16_empty_part", 2, 9, 16, Parts: [4, 0, 5]),
+        new("m4_two_3_6_k264_beta", 4, 9, 264, 1f, 1f, Parts: [3, 6]),
     ];
 
     /// <summary>The fused SwiGLU: w = [w1; w3] [2F, K], y [M, F].</summary>
