@@ -210,6 +210,18 @@ public sealed partial class CudaOps : IOps, IDeviceOps
         UploadBatch(batch);
     }
 
+    public void AdvanceDecodeStep(Tensor positions, AttentionBatch batch)
+    {
+        const string op = "advance_decode_step";
+        var p = DeviceChecks.On(this, op, "positions", positions);
+        for (int b = 0; b < batch.SequenceCount; b++)
+            if (batch.Lengths[b] != 1) throw new ArgumentException($"{op}: sequence {b} brings {batch.Lengths[b]} tokens; a decode step brings one each");
+        var sequences = UploadBatch(batch);   // already there: the step just issued read it
+        AttentionDecodeKernel.Advance(_device, sequences, p.View);
+        _sequences.AdvancedOnDevice(batch.SequenceCount);
+        _uploadedBatch = null;                // the table now holds the next step's batch, not this one
+    }
+
     /// <summary>
     /// The device copy of <paramref name="batch"/>, in a table whose address only changes if a larger batch comes.
     /// Uploaded once per batch object: every layer of a step passes the same one, and each upload is a host copy.
