@@ -14,18 +14,21 @@
 
 // Resource budgets on sm_90 (ptxas via NVRTC 12.x; KernelBudgetTests): registers per thread (rounded up to the
 // allocation granule of 8), static shared bytes, stack frame and spill bytes (0 unless stated).
-// Debt (issue 12): the split kernel keeps per-thread arrays on the stack (local memory), and bf16 spills.
+// No local arrays in the bf16 split (the keys are widened in registers by load16, and the thread that writes a head's
+// max keeps it in a scalar): no stack, no spills. The fp32 split is held to 32 registers by ptxas and spills 12 bytes
+// (16 loaded) through an 8-byte frame — debt (issue 12), as are the uncoalesced key reads (one key row per thread).
 // budget attention_decode_combine_*: regs<=32 smem<=0
-// budget attention_decode_split_bf16_hd128: regs<=32 smem<=9344 stack<=48 spill<=16
-// budget attention_decode_split_bf16_hd64: regs<=32 smem<=7296 stack<=48 spill<=16
-// budget attention_decode_split_bf16_hd32: regs<=32 smem<=6272 stack<=48 spill<=16
-// budget attention_decode_split_bf16_hd16: regs<=32 smem<=5760 stack<=48 spill<=16
-// budget attention_decode_split_f32_hd128: regs<=40 smem<=9344 stack<=32
-// budget attention_decode_split_f32_hd64: regs<=40 smem<=7296 stack<=32
-// budget attention_decode_split_f32_hd32: regs<=40 smem<=6272 stack<=32
-// budget attention_decode_split_f32_hd16: regs<=40 smem<=5760 stack<=32
-// budget attention_decode_split_bf16_hd8: regs<=48 smem<=5504 stack<=32
-// budget attention_decode_split_f32_hd8: regs<=48 smem<=5504 stack<=32
+// budget attention_decode_advance: regs<=16 smem<=0
+// budget attention_decode_split_bf16_hd128: regs<=40 smem<=9344
+// budget attention_decode_split_bf16_hd64: regs<=40 smem<=7296
+// budget attention_decode_split_bf16_hd32: regs<=40 smem<=6272
+// budget attention_decode_split_bf16_hd16: regs<=40 smem<=5760
+// budget attention_decode_split_f32_hd128: regs<=32 smem<=9344 stack<=8 spill<=16
+// budget attention_decode_split_f32_hd64: regs<=32 smem<=7296 stack<=8 spill<=16
+// budget attention_decode_split_f32_hd32: regs<=32 smem<=6272 stack<=8 spill<=16
+// budget attention_decode_split_f32_hd16: regs<=32 smem<=5760 stack<=8 spill<=16
+// budget attention_decode_split_bf16_hd8: regs<=40 smem<=5504
+// budget attention_decode_split_f32_hd8: regs<=48 smem<=5504
 
 #define ATTENTION_DECODE_KEYS_PER_SPLIT 128
 #define ATTENTION_DECODE_MAX_GROUP 8
@@ -127,15 +130,16 @@ __device__ __forceinline__ void attention_decode_split(const AttentionDecodeArgs
     {
         for (int d = 0; d < Dh; d += VEC)
         {
-            const AttentionChunk16 chunk = *reinterpret_cast<const AttentionChunk16*>(krow + d);
-            const T* kv = reinterpret_cast<const T*>(&chunk);
+            // Widened in registers (load16 shifts the words apart): no address of a local is taken, so nothing
+            // goes to the stack.
+            float kf[VEC];
+            load16(krow + d, kf);
 #pragma unroll
             for (int e = 0; e < VEC; ++e)
             {
-                const float kf = to_f32(kv[e]);
 #pragma unroll
                 for (int gq = 0; gq < MAXG; ++gq)
-                    if (gq < group) score[gq] = fmaf(qs[gq][d + e], kf, score[gq]);
+                    if (gq < group) score[gq] = fmaf(qs[gq][d + e], kf[e], score[gq]);
             }
         }
     }
@@ -156,12 +160,14 @@ __device__ __forceinline__ void attention_decode_split(const AttentionDecodeArgs
     }
     __syncthreads();
     float block_max[MAXG];
+    float own_max = NEG_INF;   // block_max[tid] for the threads that write a head's partials (a register, not an indexed array)
 #pragma unroll
     for (int gq = 0; gq < MAXG; ++gq)
     {
         block_max[gq] = NEG_INF;
         if (gq < group)
             for (int w = 0; w < N / 32; ++w) block_max[gq] = fmaxf(block_max[gq], reduce[gq][w]);
+        if (gq == tid) own_max = block_max[gq];
     }
     __syncthreads();   // reduce[] is reused for the sums
 #pragma unroll
@@ -180,7 +186,7 @@ __device__ __forceinline__ void attention_decode_split(const AttentionDecodeArgs
     {
         float sum = 0.f;
         for (int w = 0; w < N / 32; ++w) sum += reduce[tid][w];
-        a.partial_max[part + (long long)tid * a.splits] = block_max[tid];
+        a.partial_max[part + (long long)tid * a.splits] = own_max;
         a.partial_sum[part + (long long)tid * a.splits] = sum;
     }
     // Σ p·v: consecutive threads take consecutive features of one head, so every value row is read coalesced.
@@ -246,3 +252,13 @@ extern "C" __global__ void __launch_bounds__(128) attention_decode_split_bf16_hd
 
 extern "C" __global__ void attention_decode_combine_f32(ATTENTION_DECODE_COMBINE_PARAMS) { attention_decode_combine<float>(ATTENTION_DECODE_COMBINE_ARGS); }
 extern "C" __global__ void attention_decode_combine_bf16(ATTENTION_DECODE_COMBINE_PARAMS) { attention_decode_combine<bf16>(ATTENTION_DECODE_COMBINE_ARGS); }
+
+// Advance: attention_decode_advance, grid ceil(B / 128), block 128. Moves a decode step's inputs one token on, after
+// the step and in stream order, so the next step needs no host copy: sequence b's start position (the position of its
+// new token) and positions[b] (what RoPE reads) both + 1. The argmax of the step writes the next token ids itself.
+extern "C" __global__ void attention_decode_advance(AttentionSequence* sequences, int count, int* positions) {
+    const int b = blockIdx.x * blockDim.x + threadIdx.x;
+    if (b >= count) return;
+    sequences[b].start_position += 1;
+    positions[b] += 1;
+}

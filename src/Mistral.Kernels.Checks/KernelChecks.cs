@@ -14,6 +14,7 @@ public static class KernelChecks
             .Concat(ElementwiseChecks.All())
             .Concat(ArgmaxChecks.All())
             .Concat(GemmChecks.All())
+            .Concat(GemvChecks.All())
             .Concat(CrossEntropyChecks.All())
             .Concat(AdamWChecks.All())
             .Concat(AttentionChecks.All());

@@ -23,6 +23,14 @@ public interface IDeviceOps
     /// </summary>
     void PrepareBatch(AttentionBatch batch);
 
+    /// <summary>
+    /// Moves the inputs of a decode step one token on, on the device and in stream order after the work issued so far:
+    /// positions[b] += 1 and the start positions of the sequence table written for <paramref name="batch"/> (every
+    /// sequence one token, the batch of the step just issued). The next step's <see cref="PrepareBatch"/> then finds
+    /// its table there and copies nothing; with the argmax written into the token ids, a step uploads nothing.
+    /// </summary>
+    void AdvanceDecodeStep(Tensor positions, AttentionBatch batch);
+
     /// <summary>Fills a float tensor with uniform values in [low, high) drawn on the device from (seed, element index).</summary>
     void FillUniform(Tensor destination, ulong seed, float low, float high);
 }

@@ -89,6 +89,35 @@ public interface IOps : IDisposable
     void Gemm(Tensor a, bool transposeA, Tensor b, bool transposeB, float alpha, float beta, Tensor c);
 
     /// <summary>
+    /// ys[i] = x · weights[i]ᵀ for linear layers that read the same x [T, in] (q, k, v): exactly the
+    /// <see cref="Gemm"/> calls, which a device may run as one launch when T is small. weights[i] [out_i, in], ys[i] [T, out_i].
+    /// </summary>
+    void Linears(Tensor x, IReadOnlyList<Tensor> weights, IReadOnlyList<Tensor> ys)
+    {
+        if (weights.Count != ys.Count) throw new ArgumentException($"linears: {weights.Count} weights but {ys.Count} outputs");
+        for (int i = 0; i < weights.Count; i++) Gemm(x, false, weights[i], true, 1f, 0f, ys[i]);
+    }
+
+    /// <summary>
+    /// y += x · wᵀ (a residual add after a projection), the product rounded to y's dtype before the add: exactly Gemm
+    /// into a tensor of its own then <see cref="Add"/>, which a device may run as one launch when T is small. The
+    /// default, one GEMM with beta = 1, is that exactly on fp32 storage (the CPU). x [T, in], w [out, in], y [T, out].
+    /// </summary>
+    void LinearAdd(Tensor x, Tensor w, Tensor y) => Gemm(x, false, w, true, 1f, 1f, y);
+
+    /// <summary>
+    /// y = silu(x · w1ᵀ) ⊙ (x · w3ᵀ), the SwiGLU MLP before its down projection: exactly Gemm into gate, Gemm into up,
+    /// then <see cref="SwiGluForward"/>, which a device may run as one launch when T is small (gate and up then stay
+    /// unwritten). x [T, D], w1, w3 [F, D], gate, up, y [T, F].
+    /// </summary>
+    void SwiGluLinear(Tensor x, Tensor w1, Tensor w3, Tensor gate, Tensor up, Tensor y)
+    {
+        Gemm(x, false, w1, true, 1f, 0f, gate);
+        Gemm(x, false, w3, true, 1f, 0f, up);
+        SwiGluForward(gate, up, y);
+    }
+
+    /// <summary>
     /// Rotary embedding on interleaved pairs (x[2i], x[2i+1]) within each head of width headDim, angle = positions[t] · theta^(-2i/headDim).
     /// x, y [T, heads·Dh] (y may be x); positions I32 [T].
     /// </summary>

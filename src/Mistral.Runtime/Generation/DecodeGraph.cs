@@ -11,10 +11,14 @@ namespace Mistral.Runtime.Generation;
 /// <summary>
 /// The greedy decode step as one unit (gpt-fast's decode_one_token): every sequence brings one token, and embedding →
 /// layers → norm → output → argmax run on the device; only the chosen ids (4 bytes a sequence) come back to the host,
-/// never the logits. Its inputs live at fixed device addresses (token ids, positions, the attention sequence table)
-/// and are rewritten before each step, so on a device that can capture graphs (<see cref="IDevice.GraphCapture"/>: CUDA,
-/// and the emulator, which records and replays the same way and refuses what a capturing stream refuses) the step is
-/// captured once and replayed (one launch instead of ~10 per layer); elsewhere the same body runs eagerly. Works for any family (<see cref="ICausalLm"/>) on any ops with <see cref="IOps.OnDevice"/>.
+/// never the logits. Its inputs live at fixed device addresses (token ids, positions, the attention sequence table),
+/// so on a device that can capture graphs (<see cref="IDevice.GraphCapture"/>: CUDA, and the emulator, which records
+/// and replays the same way and refuses what a capturing stream refuses) the step is captured once and replayed (one
+/// launch instead of 11 per layer); elsewhere the same body runs eagerly.
+/// The device writes the next step's inputs itself: the argmax goes straight into the token ids, and
+/// <see cref="IDeviceOps.AdvanceDecodeStep"/> moves the positions and the sequence table one token on after the step.
+/// So when the host feeds back the ids the step chose (greedy: always), a step makes one host round trip, the
+/// download of those ids; the first step, or other tokens, upload the inputs as well. Works for any family (<see cref="ICausalLm"/>) on any ops with <see cref="IOps.OnDevice"/>.
 /// Valid for one generation: the model must run no step of another shape between two decode steps (its scratch
 /// buffers, and so the graph's addresses, would move).
 /// </summary>
@@ -25,10 +29,10 @@ public sealed class DecodeGraph : IDisposable
     private readonly RollingKvCache _cache;
     private readonly int[] _rows;
     private readonly int[] _ones;
-    private readonly Tensor _tokens;     // I32 [B]
+    private readonly Tensor _tokens;     // I32 [B] this step's ids; the argmax overwrites them with the next step's
     private readonly Tensor _positions;  // I32 [B]
-    private readonly Tensor _ids;        // I32 [B] argmax of each row's logits
     private readonly int[] _hostPositions;
+    private int[]? _onDevice;            // the ids _tokens holds, with positions and table advanced for them; null: unknown
     private IDeviceGraph? _graph;
     private int _steps;
 
@@ -46,7 +50,6 @@ public sealed class DecodeGraph : IDisposable
         var ops = model.Ops;
         _tokens = ops.Allocate(new Shape(_rows.Length), DType.I32);
         _positions = ops.Allocate(new Shape(_rows.Length), DType.I32);
-        _ids = ops.Allocate(new Shape(_rows.Length), DType.I32);
         _hostPositions = new int[_rows.Length];
     }
 
@@ -64,10 +67,14 @@ public sealed class DecodeGraph : IDisposable
             if ((uint)tokens[b] >= (uint)_model.Config.VocabSize)
                 throw new ArgumentOutOfRangeException(nameof(tokens), $"decode graph: token {tokens[b]} outside the vocabulary");
         var batch = _cache.NextBatch(_rows, _ones);
-        for (int b = 0; b < _rows.Length; b++) _hostPositions[b] = batch.StartPositions[b];
-        _device.Write(tokens, _tokens);
-        _device.Write(_hostPositions, _positions);
-        _device.PrepareBatch(batch);   // the sequence table, rewritten in place
+        if (_onDevice is null || !tokens.SequenceEqual(_onDevice))
+        {
+            for (int b = 0; b < _rows.Length; b++) _hostPositions[b] = batch.StartPositions[b];
+            _device.Write(tokens, _tokens);
+            _device.Write(_hostPositions, _positions);
+        }
+        _onDevice = null;
+        _device.PrepareBatch(batch);   // the sequence table in place: no copy when the last step advanced it to this batch
 
         // The first step runs eagerly: it sizes the model's scratch buffers for this batch, so the capture
         // allocates nothing (allocation and zero-fill are not capturable work).
@@ -98,16 +105,18 @@ public sealed class DecodeGraph : IDisposable
         {
             Body(batch);
         }
+        _device.AdvanceDecodeStep(_positions, batch);   // after the graph, not in it: the host notes each advance
         var ids = new int[_rows.Length];
-        _model.Ops.Download(_ids, ids);
-        return ids;
+        _model.Ops.Download(_tokens, ids);
+        _onDevice = ids;
+        return (int[])ids.Clone();
     }
 
     /// <summary>What the graph holds: the forward of one token per sequence and the argmax of its logits.</summary>
     private void Body(AttentionBatch batch)
     {
         var logits = _model.Forward(_tokens, _positions, batch, _cache, LogitsFor.AllTokens);   // [B, V]: one token each
-        _model.Ops.Argmax(logits, _ids);
+        _model.Ops.Argmax(logits, _tokens);   // the next step's input (the embedding read this step's ids first)
     }
 
     public void Dispose()
@@ -115,6 +124,5 @@ public sealed class DecodeGraph : IDisposable
         _graph?.Dispose();
         _tokens.Dispose();
         _positions.Dispose();
-        _ids.Dispose();
     }
 }

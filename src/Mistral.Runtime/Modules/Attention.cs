@@ -22,18 +22,13 @@ public sealed class Attention(Linear wq, Linear wk, Linear wv, Linear wo, Attent
     public AttentionConfig Config { get; } = config;
     public Rope? Rope { get; } = rope;
 
+    /// <param name="accumulate">y += the output instead of y = (inference only): the residual add in the output projection.</param>
     public void Forward(ForwardPass pass, Tensor x, Tensor positions, AttentionBatch batch, KvCacheLayer? cache, Tensor y,
-        ActivationObserver? observe = null, string observePrefix = "")
+        ActivationObserver? observe = null, string observePrefix = "", bool accumulate = false)
     {
         int T = batch.TotalTokens, Dh = Config.HeadDim;
-        // Each buffer right before the op that writes it: a tape frees an activation's gradient after the backward
-        // of the first op recorded after the activation was allocated (Tape's summary).
-        var q = pass.Buffer("q", T, Config.NHeads * Dh);     // [T, H·Dh]
-        Wq.Forward(pass, x, q);
-        var k = pass.Buffer("k", T, Config.NKvHeads * Dh);   // [T, Hkv·Dh]
-        Wk.Forward(pass, x, k);
-        var v = pass.Buffer("v", T, Config.NKvHeads * Dh);   // [T, Hkv·Dh]
-        Wv.Forward(pass, x, v);
+        var (q, k, v) = Project(pass, x, T);
+
         if (Rope is not null)
         {
             Rope.Apply(pass, q, positions);
@@ -48,7 +43,31 @@ public sealed class Attention(Linear wq, Linear wk, Linear wv, Linear wo, Attent
         Scores(pass, q, k, v, batch, cache, att);
         if (cache is not null) pass.Ops.KvCacheAppend(k, v, batch, cache);
         if (observeHeads) observe?.Invoke(observePrefix + "attn_heads", att);
-        Wo.Forward(pass, att, y);
+        if (accumulate) Wo.ForwardAdd(pass, att, y);
+        else Wo.Forward(pass, att, y);
+    }
+
+    /// <summary>q [T, H·Dh], k, v [T, Hkv·Dh] from x: one <see cref="IOps.Linears"/> call when the three layers are plain (inference without adapters; one launch on a device for a decode step), else each layer's forward.</summary>
+    private (Tensor Q, Tensor K, Tensor V) Project(ForwardPass pass, Tensor x, int T)
+    {
+        int Dh = Config.HeadDim;
+        if (Wq.IsPlain(pass) && Wk.IsPlain(pass) && Wv.IsPlain(pass))
+        {
+            Tensor[] qkv = [pass.Buffer("q", T, Config.NHeads * Dh), pass.Buffer("k", T, Config.NKvHeads * Dh), pass.Buffer("v", T, Config.NKvHeads * Dh)];
+            pass.Ops.Linears(x, [Wq.Weight, Wk.Weight, Wv.Weight], qkv);
+            foreach (var (linear, output) in new[] { Wq, Wk, Wv }.Zip(qkv))
+                if (linear.Bias is { } bias) pass.Ops.BiasAdd(output, bias, output);   // GPT-2's c_attn: as Linear.Forward adds it
+            return (qkv[0], qkv[1], qkv[2]);
+        }
+        // Each buffer right before the op that writes it: a tape frees an activation's gradient after the backward
+        // of the first op recorded after the activation was allocated (Tape's summary).
+        var q = pass.Buffer("q", T, Config.NHeads * Dh);     // [T, H·Dh]
+        Wq.Forward(pass, x, q);
+        var k = pass.Buffer("k", T, Config.NKvHeads * Dh);   // [T, Hkv·Dh]
+        Wk.Forward(pass, x, k);
+        var v = pass.Buffer("v", T, Config.NKvHeads * Dh);   // [T, Hkv·Dh]
+        Wv.Forward(pass, x, v);
+        return (q, k, v);
     }
 
     /// <summary>softmax(q·kᵀ·scale, causal/window mask)·v; while training (no cache) its backward adds dQ, dK, dV.</summary>

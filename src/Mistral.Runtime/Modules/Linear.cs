@@ -64,6 +64,31 @@ public sealed class Linear(string name, Tensor weight, int? block = null, string
         if (Bias is not null) RecordBias(train, y);
     }
 
+    /// <summary>
+    /// True when this layer's forward in <paramref name="pass"/> is x·Wᵀ (+ bias) and nothing else: inference, no
+    /// adapter. A fused op (<see cref="IOps.Linears"/>, <see cref="IOps.SwiGluLinear"/>, <see cref="IOps.LinearAdd"/>) may then
+    /// stand in for <see cref="Forward"/>.
+    /// </summary>
+    public bool IsPlain(ForwardPass pass) => pass.Train is null && pass.Overrides?.Lora(Name) is null;
+
+    /// <summary>
+    /// y += this layer's output, for inference (a residual add). Without a bias or an adapter it is one
+    /// <see cref="IOps.LinearAdd"/> (on a device, one launch with the add in its epilogue for a decode step; the same
+    /// bits as the GEMM and the add); otherwise <see cref="Forward"/> into a scratch buffer and an add.
+    /// </summary>
+    public void ForwardAdd(ForwardPass pass, Tensor x, Tensor y)
+    {
+        if (pass.Train is not null) throw new InvalidOperationException($"{Name}: the fused residual add is for inference; training records the add");
+        if (Bias is null && IsPlain(pass))
+        {
+            pass.Ops.LinearAdd(x, Weight, y);
+            return;
+        }
+        var output = pass.Buffer("linear_out", y.Shape.Rows, Out);   // [T, out]
+        Forward(pass, x, output);
+        pass.Ops.Add(y, output, y);
+    }
+
     /// <summary>y += bias; its backward adds the column sums of dY to the trained bias (dx does not depend on it).</summary>
     private void RecordBias(TrainingPass train, Tensor y)
     {

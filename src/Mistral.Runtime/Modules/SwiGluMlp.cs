@@ -12,16 +12,28 @@ public sealed class SwiGluMlp(Linear gate, Linear up, Linear down)
     public Linear Up { get; } = up;
     public Linear Down { get; } = down;
 
-    public void Forward(ForwardPass pass, Tensor x, Tensor y)
+    /// <param name="accumulate">y += the output instead of y = (inference only): the residual add in the down projection.</param>
+    public void Forward(ForwardPass pass, Tensor x, Tensor y, bool accumulate = false)
     {
         int T = x.Shape[0], F = Gate.Out;
         var gate = pass.Buffer("gate", T, F);     // [T, F]; each buffer right before its op (Attention.Forward says why)
+        if (Gate.IsPlain(pass) && Up.IsPlain(pass) && Gate.Bias is null && Up.Bias is null)
+        {
+            // Inference: w1, w3 and the SwiGLU as one op (one launch on a device for a decode step).
+            var upOut = pass.Buffer("up", T, F);
+            var fused = pass.Buffer("hidden", T, F);
+            pass.Ops.SwiGluLinear(x, Gate.Weight, Up.Weight, gate, upOut, fused);
+            if (accumulate) Down.ForwardAdd(pass, fused, y);
+            else Down.Forward(pass, fused, y);
+            return;
+        }
         Gate.Forward(pass, x, gate);
         var up = pass.Buffer("up", T, F);         // [T, F]
         Up.Forward(pass, x, up);
         var hidden = pass.Buffer("hidden", T, F); // [T, F]
         SwiGlu(pass, gate, up, hidden);
-        Down.Forward(pass, hidden, y);
+        if (accumulate) Down.ForwardAdd(pass, hidden, y);
+        else Down.Forward(pass, hidden, y);
     }
 
     /// <summary>hidden = silu(gate) ⊙ up, and its backward into dGate and dUp.</summary>

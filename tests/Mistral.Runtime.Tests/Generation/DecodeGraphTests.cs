@@ -63,9 +63,46 @@ public sealed class DecodeGraphTests
         Assert.Equal(segmentsAfterFirstStep, ops.Pool.SegmentCount);   // later steps took no memory from the driver
         Assert.Null(step.CaptureError);                             // nothing in the step was refused by the capture
         Assert.Equal(device.GraphCapture is not null, step.IsCaptured);
-        // Per step the host waits once, for the chosen ids: the inputs and the sequence table are stream-ordered uploads.
+        // Per step the host waits once, for the chosen ids: the device writes the next inputs (argmax, advance), and any
+        // upload is stream-ordered.
         if (device is EmulatedDevice) Assert.Equal(steps - 3, Waits(device) - waitsAfterCapture);
     }
 
     private static long Waits(IDevice device) => device is EmulatedDevice emulated ? emulated.Synchronizations : 0;
+
+    /// <summary>
+    /// The launches of one decode step of tiny-mistral (2 layers, 3 sequences), from the design in kernels/README.md
+    /// ("Decode, batch 1"). Per layer 11: attention_norm, the q|k|v GEMV (one launch for three weights), RoPE of q
+    /// and of k, decode attention (split and combine), the cache append, the wo GEMV with the residual add in its
+    /// epilogue, ffn_norm, the w1|w3 GEMV with SwiGLU in its epilogue, the w2 GEMV with the residual add — 17 before
+    /// the fusions (three projection GEMMs, two MLP GEMMs and a SwiGLU, two adds). Per step 5 more: the embedding,
+    /// the final norm, the head GEMV, the argmax (into the next step's token ids) and the advance of positions and
+    /// sequence table. No cuBLAS GEMM: 3 rows take the GEMV. Fed back its own ids, a step uploads nothing and
+    /// downloads the ids once (4 host copies a step before: ids, positions, sequence table up, ids down).
+    /// </summary>
+    [Fact]
+    public void Step_TinyMistralOnEmu_ElevenLaunchesPerLayerAndOneDownload()
+    {
+        var prompts = TinyModel.ReferencePrompts();
+        var device = new CountingDevice(TestDevices.Emulated());
+        using var ops = new CudaOps(device, DType.F32, ownsDevice: true);
+        using var model = LoadedModel.Load(Fixtures.TinyNative, ops);
+        using var cache = new RollingKvCache(ops, model.Config, prompts.Length, RollingKvCache.SlotsFor(model.Config, prompts.Max(p => p.Length), 4));
+        int[] rows = [0, 1, 2];
+        model.Model.Forward(prompts.SelectMany(p => p).ToArray(), cache.NextBatch(rows, prompts.Select(p => p.Length).ToArray()), cache, LogitsFor.LastTokens);
+        using var step = new DecodeGraph(model.Model, ops, cache, rows);
+        var next = step.Step([1, 2, 3]);   // the first step sizes the scratch buffers and runs eagerly
+
+        device.Reset();
+        step.Step(next);                   // issues the step once: eagerly, or into the graph it captures and replays
+
+        Assert.Equal(2, model.Config.LayerCount);
+        Assert.Equal(11 * 2 + 5, device.Launches.Count);
+        Assert.Equal(0, device.Gemms);
+        Assert.Equal(3 * 2 + 1, device.Launches.Count(k => k == "gemv_forward_f32"));   // q|k|v, wo, w2 per layer; the head
+        Assert.Equal(2, device.Launches.Count(k => k == "gemv_swiglu_f32"));
+        Assert.Equal(0, device.Uploads);
+        Assert.Equal(1, device.Downloads);
+    }
 }
+

@@ -1,4 +1,5 @@
 using Mistral.Kernels.Device;
+using Mistral.Kernels.Tensors;
 
 namespace Mistral.Kernels.Ops.Cuda;
 
@@ -76,5 +77,21 @@ public static class AttentionDecodeKernel
         combine.Add(operands.Y);
         combine.Add(operands.Lse);
         device.Launch($"attention_decode_combine_{suffix}", new Dim3((uint)config.NHeads, (uint)sequences.Count), ThreadsPerBlock, 0, combine);
+    }
+
+    /// <summary>
+    /// Moves a decode step's inputs one token on, on the device after the step: every start position of the table
+    /// <paramref name="sequences"/> and every positions[b] (I32 [B]) + 1 (attention_decode_advance).
+    /// </summary>
+    public static void Advance(IDevice device, AttentionSequences sequences, DeviceTensor positions)
+    {
+        const string op = "attention decode advance";
+        Launch.DTypeIs(op, positions, DType.I32, "positions");
+        Launch.Count(op, positions, sequences.Count, "positions");
+        var args = new KernelArgs();
+        args.Add(sequences.Table);
+        args.Add(sequences.Count);
+        args.Add(positions.Pointer);
+        if (sequences.Count > 0) device.Launch("attention_decode_advance", Launch.CeilDiv(sequences.Count, ThreadsPerBlock), ThreadsPerBlock, 0, args);
     }
 }

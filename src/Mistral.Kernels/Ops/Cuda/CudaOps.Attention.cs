@@ -20,12 +20,78 @@ public sealed partial class CudaOps
             Scale(c, beta);
             return;
         }
+        // A linear layer on a few rows (decode) reads each weight once: the GEMV kernel streams W with 16-byte loads
+        // where cuBLAS would pick a tile for a large M. One storage dtype only (the mixed LoRA case goes to cuBLAS).
+        if (!transposeA && transposeB && Gemv(ma, [mb], [mc]))
+        {
+            GemvKernel.Forward(_device, Matrix(ma), [Matrix(mb)], alpha, beta, [Matrix(mc)]);
+            return;
+        }
         // An fp32 trainable parameter (LoRA A/B) against bf16 activations: the GEMM runs in bf16 on a rounded copy.
         using var narrowA = ma.DType == mb.DType ? null : AsStorage(ma, DType.BF16);
         using var narrowB = ma.DType == mb.DType ? null : AsStorage(mb, DType.BF16);
         _device.Gemm(new GemmArgs((narrowA ?? ma).Pointer, (narrowB ?? mb).Pointer, mc.Pointer, (narrowA ?? ma).DType, mc.DType, transposeA, transposeB, m, n, k,
             Lda: a.Shape[-1], Ldb: b.Shape[-1], Ldc: n, alpha, beta));
     }
+
+    /// <summary>One GEMV launch for up to three weights when x has few rows (q, k, v of a decode step); else the GEMMs.</summary>
+    public void Linears(Tensor x, IReadOnlyList<Tensor> weights, IReadOnlyList<Tensor> ys)
+    {
+        const string op = "linears";
+        if (weights.Count != ys.Count) throw new ArgumentException($"{op}: {weights.Count} weights but {ys.Count} outputs");
+        var mx = DeviceChecks.On(this, op, "x", x);
+        var mw = weights.Select((w, i) => DeviceChecks.On(this, op, $"weights[{i}]", w)).ToArray();
+        var my = ys.Select((y, i) => DeviceChecks.On(this, op, $"ys[{i}]", y)).ToArray();
+        for (int i = 0; i < weights.Count; i++) OpContract.Gemm(op, x, false, weights[i], true, ys[i]);
+        if (weights.Count > GemvKernel.MaxWeights || x.Shape[-1] == 0 || !Gemv(mx, mw, my))
+        {
+            for (int i = 0; i < weights.Count; i++) Gemm(x, false, weights[i], true, 1f, 0f, ys[i]);
+            return;
+        }
+        GemvKernel.Forward(_device, Matrix(mx), [.. mw.Select(Matrix)], 1f, 0f, [.. my.Select(Matrix)]);
+    }
+
+    /// <summary>y += x · wᵀ as one GEMV launch with the add in its epilogue when x has few rows; else GEMM into scratch, then Add.</summary>
+    public void LinearAdd(Tensor x, Tensor w, Tensor y)
+    {
+        const string op = "linear_add";
+        var (mx, mw, my) = (DeviceChecks.On(this, op, "x", x), DeviceChecks.On(this, op, "w", w), DeviceChecks.On(this, op, "y", y));
+        OpContract.Gemm(op, x, false, w, true, y);
+        if (x.Shape[-1] > 0 && Gemv(mx, [mw], [my]))
+        {
+            GemvKernel.Forward(_device, Matrix(mx), [Matrix(mw)], 1f, 1f, [Matrix(my)]);
+            return;
+        }
+        using var product = Rent(y.Shape, y.DType);
+        Gemm(x, false, w, true, 1f, 0f, product);
+        Add(y, product, y);
+    }
+
+    /// <summary>The SwiGLU MLP's w1, w3 and SwiGLU as one GEMV launch when x has few rows (gate and up not written); else GEMM, GEMM, SwiGLU.</summary>
+    public void SwiGluLinear(Tensor x, Tensor w1, Tensor w3, Tensor gate, Tensor up, Tensor y)
+    {
+        const string op = "swiglu_linear";
+        var (mx, m1, m3, my) = (DeviceChecks.On(this, op, "x", x), DeviceChecks.On(this, op, "w1", w1), DeviceChecks.On(this, op, "w3", w3), DeviceChecks.On(this, op, "y", y));
+        OpContract.Gemm(op, x, false, w1, true, gate);
+        OpContract.Gemm(op, x, false, w3, true, up);
+        OpContract.Gemm(op, x, false, w1, true, y);
+        if (x.Shape[-1] == 0 || !Gemv(mx, [m1, m3], [my]))
+        {
+            Gemm(x, false, w1, true, 1f, 0f, gate);
+            Gemm(x, false, w3, true, 1f, 0f, up);
+            SwiGluForward(gate, up, y);
+            return;
+        }
+        GemvKernel.SwiGlu(_device, Matrix(mx), Matrix(m1), Matrix(m3), Matrix(my));
+    }
+
+    /// <summary>True when x · wᵀ goes to the GEMV kernel: at most <see cref="GemvKernel.MaxRows"/> rows of x, one storage dtype for all.</summary>
+    private static bool Gemv(CudaTensor x, CudaTensor[] weights, CudaTensor[] ys) =>
+        x.Shape.Rows <= GemvKernel.MaxRows && x.DType is (DType.F32 or DType.BF16)
+        && weights.All(w => w.DType == x.DType) && ys.All(y => y.DType == x.DType);
+
+    /// <summary>A tensor as the 2-D matrix [rows, last dim] a GEMV launcher takes.</summary>
+    private static DeviceTensor Matrix(CudaTensor t) => new(t.Pointer, new Shape(t.Shape.Rows, t.Shape[-1]), t.DType);
 
     public void AttentionForward(Tensor q, Tensor k, Tensor v, AttentionBatch batch, AttentionConfig config, KvCacheLayer? cache, Tensor y, Tensor? lse)
     {

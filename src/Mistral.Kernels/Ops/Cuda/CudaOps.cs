@@ -7,7 +7,8 @@ namespace Mistral.Kernels.Ops.Cuda;
 /// <summary>
 /// <see cref="IOps"/> on a CUDA device, real (<see cref="CudaDevice"/>) or emulated (<see cref="EmulatedDevice"/>):
 /// the project's kernels (kernels/cu) through their launchers, GEMMs through the device's GEMM (cuBLAS, or the
-/// emulator's reference loop), fp32 accumulation everywhere. Activations are stored in <see cref="ActivationDType"/>
+/// emulator's reference loop) except linear layers on at most <see cref="GemvKernel.MaxRows"/> rows (decode), which take
+/// the GEMV kernel; fp32 accumulation everywhere. Activations are stored in <see cref="ActivationDType"/>
 /// (BF16 for --precision bf16, F32 for exact parity); weights are whatever dtype they were uploaded as, once.
 /// Memory comes from a <see cref="DeviceMemoryPool"/> (the caching allocator), so a decode step allocates nothing from the driver.
 /// Decode steps (every sequence one token, with a cache) take the split-KV decode kernel, everything else the flash prefill.
@@ -207,6 +208,18 @@ public sealed partial class CudaOps : IOps, IDeviceOps
     {
         _uploadedBatch = null;
         UploadBatch(batch);
+    }
+
+    public void AdvanceDecodeStep(Tensor positions, AttentionBatch batch)
+    {
+        const string op = "advance_decode_step";
+        var p = DeviceChecks.On(this, op, "positions", positions);
+        for (int b = 0; b < batch.SequenceCount; b++)
+            if (batch.Lengths[b] != 1) throw new ArgumentException($"{op}: sequence {b} brings {batch.Lengths[b]} tokens; a decode step brings one each");
+        var sequences = UploadBatch(batch);   // already there: the step just issued read it
+        AttentionDecodeKernel.Advance(_device, sequences, p.View);
+        _sequences.AdvancedOnDevice(batch.SequenceCount);
+        _uploadedBatch = null;                // the table now holds the next step's batch, not this one
     }
 
     /// <summary>

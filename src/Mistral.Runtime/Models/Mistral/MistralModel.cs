@@ -87,23 +87,41 @@ public sealed class MistralModel : CausalLm
         string name = $"layers.{layer}.";
         int T = batch.TotalTokens, D = _config.Dim;
 
+        // Inference that observes nothing adds each sub-block's output straight into h (in the output projections'
+        // epilogue); otherwise the sub-block output is a tensor of its own, observed and added.
+        bool fuseResidual = pass.Train is null && observe is null;
+
         // h = h + wo(attention(attention_norm(h)))
         var x = pass.Buffer("x", T, D);       // normed input of a sub-block [T, D]
         block.AttentionNorm.Forward(pass, h, x);
         observe?.Invoke(name + "attention_norm_out", x);
-        var proj = pass.Buffer("proj", T, D); // sub-block output before the residual add [T, D]
-        block.Attention.Forward(pass, x, positions, batch, cache, proj, observe, name);
-        observe?.Invoke(name + "attention_out", proj);
-        h = Residual.Add(pass, h, proj);
+        if (fuseResidual)
+        {
+            block.Attention.Forward(pass, x, positions, batch, cache, h, accumulate: true);
+        }
+        else
+        {
+            var proj = pass.Buffer("proj", T, D); // sub-block output before the residual add [T, D]
+            block.Attention.Forward(pass, x, positions, batch, cache, proj, observe, name);
+            observe?.Invoke(name + "attention_out", proj);
+            h = Residual.Add(pass, h, proj);
+        }
 
         // h = h + w2(silu(w1(f)) * w3(f)), f = ffn_norm(h)
         x = pass.Buffer("x", T, D);
         block.FfnNorm.Forward(pass, h, x);
         observe?.Invoke(name + "ffn_norm_out", x);
-        proj = pass.Buffer("proj", T, D);
-        block.FeedForward.Forward(pass, x, proj);
-        observe?.Invoke(name + "ffn_out", proj);
-        h = Residual.Add(pass, h, proj);
+        if (fuseResidual)
+        {
+            block.FeedForward.Forward(pass, x, h, accumulate: true);
+        }
+        else
+        {
+            var proj = pass.Buffer("proj", T, D);
+            block.FeedForward.Forward(pass, x, proj);
+            observe?.Invoke(name + "ffn_out", proj);
+            h = Residual.Add(pass, h, proj);
+        }
         observe?.Invoke(name + "out", h);
         return h;
     }
