@@ -36,6 +36,9 @@ public sealed class KernelMemoryAccessTests
         { "rope_forward f32 t4_h32_d128_7b", "rope_forward_f32", Ways, 0.50 },
         { "rope_forward bf16 t4_h32_d128_7b", "rope_forward_bf16", Ways, 0.50 },
         { "kv_cache_append bf16 decode_batch_wrapped", "kv_cache_append", Ways, Full },
+        { "gemv_forward bf16 m1_n101_k1024_unrolled", "gemv_forward_bf16", Ways, Full },
+        { "gemv_forward f32 m1_n101_k1024_unrolled", "gemv_forward_f32", Ways, Full },
+        { "gemv_swiglu bf16 m1_f176_k64_tiny", "gemv_swiglu_bf16", Ways, Full },   // rows of 128 bytes: whole sectors (k1032 rows start mid-sector)
         // debt: V transposed into shared memory (attention.cu vt[c + e][col]): 16-way fp32, 8-way bf16 stores. The 25%
         // global loads are the emulator's: g++ copies the 16-byte AttentionChunk16 of K as four 4-byte loads (the V copy
         // beside it is one 16-byte load, 100%); NVRTC emits one 16-byte load for both.
