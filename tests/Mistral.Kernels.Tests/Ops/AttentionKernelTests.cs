@@ -1,4 +1,6 @@
 using Mistral.Kernels.Checks;
+using Mistral.Kernels.Compile;
+using Mistral.Kernels.Device;
 using Mistral.Kernels.Ops;
 using Mistral.Kernels.Ops.Cuda;
 using Mistral.Kernels.Tensors;
@@ -21,6 +23,22 @@ public sealed class AttentionKernelTests(DeviceFixture devices) : IClassFixture<
     [MemberData(nameof(Cases))]
     public void Kernel_AwkwardShapes_MatchesReference(string device, string check) =>
         KernelCheckRunner.Run(devices, device, AttentionChecks.All(), check);
+
+    // The prefill's double-buffered tiles: the copy of tile i+1 is issued while other warps still read tile i. Run with
+    // the shared-memory race check and another fiber order, a barrier missing around a buffer shows as a failure.
+    [Theory]
+    [InlineData("attention_prefill bf16 hd8-gqa2-window5-ragged")]
+    [InlineData("attention_prefill bf16 chunk-after-wrap-hd64")]
+    [InlineData("attention_prefill bf16 odd-t-window-is-block-hd128-gqa4")]
+    [InlineData("attention_prefill f32 chunk-hd32-two-blocks")]
+    public void Prefill_RaceCheckedOtherOrder_MatchesReference(string check)
+    {
+        using var device = new EmulatedDevice(KernelSources.Embedded(),
+            new EmulatedDeviceOptions(TestDevices.CacheDirectory, ScheduleSeed: 7, CheckSharedRaces: true));
+        KernelComparison result;
+        using (var scope = new DeviceScope(device)) result = AttentionChecks.All().Single(c => c.Name == check).Run(scope);
+        Assert.Null(result.Failure());
+    }
 
     [Fact]
     public void Forward_BadShapes_ThrowNamingTheOp()
