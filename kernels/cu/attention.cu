@@ -98,6 +98,29 @@ __device__ __forceinline__ void attention_prefill_load_tile(const AttentionSeque
     }
 }
 
+// c0 += a · B[:, n .. n+7], c1 += a · B[:, n+8 .. n+15] with both B fragments from one load: B's columns stored as the
+// tile's rows (K, at rows n, column k) or B stored row-major (V, at rows k, column n: read transposed).
+template <typename T, bool RowMajorB>
+__device__ __forceinline__ void attention_mma_x2(float (&c0)[4], float (&c1)[4], const typename WarpTile<T>::Pair (&a)[4], const T* tile,
+                                                 int stride, int row, int col)
+{
+    typename WarpTile<T>::Pair b0[2], b1[2];
+    if constexpr (RowMajorB) TileLoad<T>::b_cols(b0, b1, tile, stride, row, col);
+    else TileLoad<T>::b_rows(b0, b1, tile, stride, row, col);
+    WarpTile<T>::mma(c0, a, b0);
+    WarpTile<T>::mma(c1, a, b1);
+}
+
+// P's k-step kk (keys 16·kk .. 16·kk+15) as an A fragment: the C fragments of n-tiles 2kk and 2kk+1 side by side.
+template <typename T, int N>
+__device__ __forceinline__ void attention_p_fragment(typename WarpTile<T>::Pair (&p)[4], const float (&s)[N][4], int kk)
+{
+    p[0] = WarpTile<T>::pack(s[2 * kk][0], s[2 * kk][1]);
+    p[1] = WarpTile<T>::pack(s[2 * kk][2], s[2 * kk][3]);
+    p[2] = WarpTile<T>::pack(s[2 * kk + 1][0], s[2 * kk + 1][1]);
+    p[3] = WarpTile<T>::pack(s[2 * kk + 1][2], s[2 * kk + 1][3]);
+}
+
 template <typename T, int Dh, int Warps, int BK>
 __device__ __forceinline__ void attention_prefill_forward(const AttentionPrefillArgs& a)
 {
@@ -159,8 +182,10 @@ __device__ __forceinline__ void attention_prefill_forward(const AttentionPrefill
 
     Pair qf[S::QInRegisters ? DK / 16 : 1][4];
     if constexpr (S::QInRegisters)
+    {
 #pragma unroll
         for (int kk = 0; kk < DK / 16; ++kk) Load::a(qf[kk], qs, QS, 16 * warp, kk * 16);
+    }
 
     float o[Dh / 8][4];   // O accumulator as C fragments: [Dh/8 column tiles][rows g, g+8 × cols 2t, 2t+1]
 #pragma unroll
@@ -196,17 +221,15 @@ __device__ __forceinline__ void attention_prefill_forward(const AttentionPrefill
             {
                 Pair af[4];
                 if constexpr (S::QInRegisters)
-                    for (int e = 0; e < 4; ++e) af[e] = qf[kk][e];
-                else
-                    Load::a(af, qs, QS, 16 * warp, kk * 16);
-#pragma unroll
-                for (int nt = 0; nt < BK / 8; nt += 2)
                 {
-                    Pair b0[2], b1[2];
-                    Load::b_rows(b0, b1, ks, QS, nt * 8, kk * 16);
-                    Tile::mma(s[nt], af, b0);
-                    Tile::mma(s[nt + 1], af, b1);
+                    for (int e = 0; e < 4; ++e) af[e] = qf[kk][e];
                 }
+                else
+                {
+                    Load::a(af, qs, QS, 16 * warp, kk * 16);
+                }
+#pragma unroll
+                for (int nt = 0; nt < BK / 8; nt += 2) attention_mma_x2<T, false>(s[nt], s[nt + 1], af, ks, QS, nt * 8, kk * 16);
             }
 
             // Into the log2 domain; the mask only where the tile crosses an edge for one of the warp's rows.
@@ -216,6 +239,7 @@ __device__ __forceinline__ void attention_prefill_forward(const AttentionPrefill
 #pragma unroll
                 for (int e = 0; e < 4; ++e) s[nt][e] *= scale_log2;
             if (masked)
+            {
 #pragma unroll
                 for (int nt = 0; nt < BK / 8; ++nt)
 #pragma unroll
@@ -226,6 +250,7 @@ __device__ __forceinline__ void attention_prefill_forward(const AttentionPrefill
                         if (!(live && attention_key_visible(pos0, kpos, a.window))) s[nt][e] = NEG_INF;
                         if (!(live && attention_key_visible(pos1, kpos, a.window))) s[nt][2 + e] = NEG_INF;
                     }
+            }
 
             // The new row maxima (a row's 4 threads share it through shuffles).
             float tmax0 = NEG_INF, tmax1 = NEG_INF;
@@ -270,33 +295,28 @@ __device__ __forceinline__ void attention_prefill_forward(const AttentionPrefill
 
             // O += P·V: P's C fragments are re-read as A fragments (keys = the k dimension); V's B fragments come
             // from the row-major tile read transposed (16 keys × 16 features per load; 32 × 8 for head dim 8).
-#pragma unroll
-            for (int kk = 0; kk < BK / 16; ++kk)
+            if constexpr (Dh == 8)
             {
-                const Pair p[4] = {Tile::pack(s[2 * kk][0], s[2 * kk][1]), Tile::pack(s[2 * kk][2], s[2 * kk][3]),
-                                   Tile::pack(s[2 * kk + 1][0], s[2 * kk + 1][1]), Tile::pack(s[2 * kk + 1][2], s[2 * kk + 1][3])};
-                if constexpr (Dh == 8)
-                {
-                    if (kk % 2 == 0)
-                    {
-                        const Pair p1[4] = {Tile::pack(s[2 * kk + 2][0], s[2 * kk + 2][1]), Tile::pack(s[2 * kk + 2][2], s[2 * kk + 2][3]),
-                                            Tile::pack(s[2 * kk + 3][0], s[2 * kk + 3][1]), Tile::pack(s[2 * kk + 3][2], s[2 * kk + 3][3])};
-                        Pair b0[2], b1[2];
-                        Load::b_cols_k32(b0, b1, vs, VS, kk * 16, 0);
-                        Tile::mma(o[0], p, b0);
-                        Tile::mma(o[0], p1, b1);
-                    }
-                }
-                else
-                {
 #pragma unroll
-                    for (int dt = 0; dt < Dh / 8; dt += 2)
-                    {
-                        Pair b0[2], b1[2];
-                        Load::b_cols(b0, b1, vs, VS, kk * 16, dt * 8);
-                        Tile::mma(o[dt], p, b0);
-                        Tile::mma(o[dt + 1], p, b1);
-                    }
+                for (int kk = 0; kk < BK / 16; kk += 2)
+                {
+                    Pair p0[4], p1[4], b0[2], b1[2];
+                    attention_p_fragment<T>(p0, s, kk);
+                    attention_p_fragment<T>(p1, s, kk + 1);
+                    Load::b_cols_k32(b0, b1, vs, VS, kk * 16, 0);
+                    Tile::mma(o[0], p0, b0);
+                    Tile::mma(o[0], p1, b1);
+                }
+            }
+            else
+            {
+#pragma unroll
+                for (int kk = 0; kk < BK / 16; ++kk)
+                {
+                    Pair p[4];
+                    attention_p_fragment<T>(p, s, kk);
+#pragma unroll
+                    for (int dt = 0; dt < Dh / 8; dt += 2) attention_mma_x2<T, true>(o[dt], o[dt + 1], p, vs, VS, kk * 16, dt * 8);
                 }
             }
         }

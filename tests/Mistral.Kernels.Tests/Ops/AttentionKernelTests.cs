@@ -24,13 +24,12 @@ public sealed class AttentionKernelTests(DeviceFixture devices) : IClassFixture<
     public void Kernel_AwkwardShapes_MatchesReference(string device, string check) =>
         KernelCheckRunner.Run(devices, device, AttentionChecks.All(), check);
 
-    // The prefill's double-buffered tiles: the copy of tile i+1 is issued while other warps still read tile i. Run with
-    // the shared-memory race check and another fiber order, a barrier missing around a buffer shows as a failure.
+    // The prefill's double-buffered tiles: the copy of tile i+1 is issued while other warps still read tile i. Under
+    // another fiber order (and the shared-memory race check) a barrier missing around a buffer shows as a wrong result.
+    // Small cases only: the race check compares all of shared memory at every shuffle. f32 hd8 ragged: two 32-key tiles.
     [Theory]
-    [InlineData("attention_prefill bf16 hd8-gqa2-window5-ragged")]
-    [InlineData("attention_prefill bf16 chunk-after-wrap-hd64")]
-    [InlineData("attention_prefill bf16 odd-t-window-is-block-hd128-gqa4")]
-    [InlineData("attention_prefill f32 chunk-hd32-two-blocks")]
+    [InlineData("attention_prefill f32 hd8-gqa2-window5-ragged")]
+    [InlineData("attention_prefill bf16 tiny-gpt2-hd8-score-scale")]
     public void Prefill_RaceCheckedOtherOrder_MatchesReference(string check)
     {
         using var device = new EmulatedDevice(KernelSources.Embedded(),
