@@ -19,17 +19,17 @@
 
 // Resource budgets on sm_90 (ptxas via NVRTC 12.x; KernelBudgetTests): registers per thread (rounded up to the
 // allocation granule of 8), static shared bytes (none: the tiles are dynamic shared memory, AttentionKernel.SharedBytes),
-// stack frame and spill bytes (0). Above 128 registers: bf16 hd128, fp32 hd128 (issue 12 asks for ≤ 128 in bf16).
+// stack frame and spill bytes (0). Above 128 registers: fp32 hd128 only (issue 12 asks for ≤ 128 in bf16).
 // budget attention_prefill_forward_bf16_hd128: regs<=128 smem<=0
 // budget attention_prefill_forward_bf16_hd64: regs<=128 smem<=0
 // budget attention_prefill_forward_bf16_hd32: regs<=96 smem<=0
-// budget attention_prefill_forward_bf16_hd16: regs<=80 smem<=0
+// budget attention_prefill_forward_bf16_hd16: regs<=72 smem<=0
 // budget attention_prefill_forward_bf16_hd8: regs<=72 smem<=0
-// budget attention_prefill_forward_f32_hd128: regs<=168 smem<=0
-// budget attention_prefill_forward_f32_hd64: regs<=128 smem<=0
-// budget attention_prefill_forward_f32_hd32: regs<=128 smem<=0
+// budget attention_prefill_forward_f32_hd128: regs<=152 smem<=0
+// budget attention_prefill_forward_f32_hd64: regs<=112 smem<=0
+// budget attention_prefill_forward_f32_hd32: regs<=112 smem<=0
 // budget attention_prefill_forward_f32_hd16: regs<=80 smem<=0
-// budget attention_prefill_forward_f32_hd8: regs<=80 smem<=0
+// budget attention_prefill_forward_f32_hd8: regs<=72 smem<=0
 
 struct AttentionPrefillArgs
 {
@@ -329,22 +329,29 @@ __device__ __forceinline__ void attention_prefill_forward(const AttentionPrefill
     l1 += __shfl_xor_sync(all, l1, 1);
     l1 += __shfl_xor_sync(all, l1, 2);
 
-    T* y = static_cast<T*>(a.y) + head * Dh + 2 * t;
-    if (in0)
-    {
-        const float inv = 1.f / l0;
-        T* y0 = y + (long long)(seq.token_offset + row0) * q_stride;
+    // O leaves through the warp's own 16 rows of the Q tile (no other warp reads them, and the loop ended on a
+    // barrier), so that every row goes out in 16-byte stores rather than in 4-byte (bf16) or 8-byte (fp32) pieces.
+    const float inv0 = 1.f / l0, inv1 = 1.f / l1;
+    T* ow = qs + 16 * warp * QS;
 #pragma unroll
-        for (int dt = 0; dt < Dh / 8; ++dt) Tile::store(y0 + dt * 8, o[dt][0] * inv, o[dt][1] * inv);
-        if (a.lse != nullptr && t == 0) a.lse[(long long)head * a.total_tokens + seq.token_offset + row0] = (m0 + log2f(l0)) * ATTENTION_LN2;
+    for (int dt = 0; dt < Dh / 8; ++dt)
+    {
+        Tile::store(ow + g * QS + dt * 8 + 2 * t, o[dt][0] * inv0, o[dt][1] * inv0);
+        Tile::store(ow + (g + 8) * QS + dt * 8 + 2 * t, o[dt][2] * inv1, o[dt][3] * inv1);
     }
-    if (in1)
+    __syncwarp();
+    T* y = static_cast<T*>(a.y) + head * Dh;
+    for (int idx = lane; idx < 16 * (Dh / S::VEC); idx += 32)
     {
-        const float inv = 1.f / l1;
-        T* y1 = y + (long long)(seq.token_offset + row1) * q_stride;
-#pragma unroll
-        for (int dt = 0; dt < Dh / 8; ++dt) Tile::store(y1 + dt * 8, o[dt][2] * inv, o[dt][3] * inv);
-        if (a.lse != nullptr && t == 0) a.lse[(long long)head * a.total_tokens + seq.token_offset + row1] = (m1 + log2f(l1)) * ATTENTION_LN2;
+        const int r = idx / (Dh / S::VEC), c = (idx % (Dh / S::VEC)) * S::VEC;
+        const int row = q_begin + 16 * warp + r;
+        if (row < seq.length)
+            *reinterpret_cast<AttentionChunk16*>(y + (long long)(seq.token_offset + row) * q_stride + c) = *reinterpret_cast<const AttentionChunk16*>(ow + r * QS + c);
+    }
+    if (a.lse != nullptr && t == 0)
+    {
+        if (in0) a.lse[(long long)head * a.total_tokens + seq.token_offset + row0] = (m0 + log2f(l0)) * ATTENTION_LN2;
+        if (in1) a.lse[(long long)head * a.total_tokens + seq.token_offset + row1] = (m1 + log2f(l1)) * ATTENTION_LN2;
     }
 }
 
