@@ -64,12 +64,13 @@ struct AttentionPrefillShape
     static constexpr int VS = Bf16 ? ((Dh / 8) | 1) * 8 : Dh + 4;
     static constexpr int VEC = 16 / sizeof(T);    // elements per 16-byte chunk
     static constexpr int BYTES = (BQ * QS + 2 * BK * QS + 2 * BK * VS) * (int)sizeof(T);
+    static_assert(BYTES <= 227 * 1024, "a block's shared memory is at most 227 KiB (sm_90 opt-in)");
     // bf16 up to hd64 keeps the warp's Q fragments in registers; hd128 (and fp32, whose pairs are twice the size)
-    // re-reads them from shared memory every tile, which is what keeps the O accumulator out of local memory.
+    // re-reads them from shared memory every tile: that keeps bf16 hd128 at <= 128 registers and fp32 from spilling.
     static constexpr bool QInRegisters = Bf16 && Dh <= 64;
 };
 
-// Starts the copies of keys/values [tile, tile + BK) into buffer `buf` (cp.async, 16 bytes per thread per step); rows
+// Starts the copies of keys/values [tile, tile + BK) into ks/vs (cp.async, 16 bytes per thread per step); rows
 // past key_hi are zeroed instead (their p is 0, and 0 · NaN would poison O).
 template <typename T, int Dh, int Warps, int BK>
 __device__ __forceinline__ void attention_prefill_load_tile(const AttentionSequence& seq, const T* k, const T* v, const T* cache_k,

@@ -13,7 +13,7 @@ public static class AttentionKernel
     public const int QueriesPerBlock = 64;
     public const int ThreadsPerBlock = 128;
 
-    /// <summary>Head dims with an entry point (the kernel keeps a warp's Q and O in registers, sized at compile time);
+    /// <summary>Head dims with an entry point (the kernel keeps a warp's O accumulator in registers, sized at compile time);
     /// 8 (the tiny GPT-2) pads Q·Kᵀ to one 16-wide step with zeros.</summary>
     public static IReadOnlyList<int> HeadDims { get; } = [8, 16, 32, 64, 128];
 
@@ -47,7 +47,7 @@ public static class AttentionKernel
     }
 
     /// <summary>Keys per shared-memory tile of each entry point (the BK of attention.cu's wrappers).</summary>
-    public static int KeysPerTile(DType dtype, int headDim) => dtype == DType.BF16 && headDim < 128 ? 64 : 32;
+    private static int KeysPerTile(DType dtype, int headDim) => dtype == DType.BF16 && headDim < 128 ? 64 : 32;
 
     /// <summary>
     /// Dynamic shared memory of one block, as attention.cu's AttentionPrefillShape lays it out: the Q tile and two
