@@ -9,6 +9,10 @@
 //       gathered with shuffles; this is the exact path of --precision fp32 (TF32 would lose the fixture's 1e-4).
 #pragma once
 
+#include "common/common.cuh"
+#include "common/ldmatrix.cuh"
+#include "common/mma.cuh"
+
 struct __align__(8) AttentionF32Pair
 {
     float x, y;
@@ -26,10 +30,7 @@ struct WarpTile<bf16>
     static __device__ __forceinline__ Pair zero() { return 0u; }
 
     // Rounds to bf16 (nearest even) as the tensor cores' inputs must be; low half = first element.
-    static __device__ __forceinline__ Pair pack(float first, float second)
-    {
-        return (unsigned int)f32_to_bf16(first).bits | ((unsigned int)f32_to_bf16(second).bits << 16);
-    }
+    static __device__ __forceinline__ Pair pack(float first, float second) { return pack_bf16x2(first, second); }
 
     static __device__ __forceinline__ void store(bf16* p, float first, float second)
     {
@@ -80,5 +81,103 @@ struct WarpTile<float>
             c[2] = fmaf(r1k9, c0k9, fmaf(r1k8, c0k8, fmaf(r1k1, c0k1, fmaf(r1k0, c0k0, c[2]))));
             c[3] = fmaf(r1k9, c1k9, fmaf(r1k8, c1k8, fmaf(r1k1, c1k1, fmaf(r1k0, c1k0, c[3]))));
         }
+    }
+};
+
+// Fragment loads from tiles in shared memory: row-major, `stride` elements per row, rows 16-byte aligned. bf16: one
+// ldmatrix per call (common/ldmatrix.cuh: lane 8·i + r names row r of 8x8 matrix i); fp32: each lane reads its pairs.
+// A stride of an odd number of 16-byte units puts the 8 rows of an ldmatrix phase on 8 distinct 4-bank groups; fp32
+// tiles are padded for their own pattern (see the kernel).
+template <typename T>
+struct TileLoad;
+
+template <>
+struct TileLoad<bf16>
+{
+    typedef unsigned int Pair;
+
+    // A [16 x 16] = tile rows row0 .. row0+15, columns col .. col+15 (matrices: rows +0/+8 × columns +0/+8).
+    static __device__ __forceinline__ void a(Pair (&a)[4], const bf16* tile, int stride, int row0, int col)
+    {
+        const int lane = threadIdx.x & 31;
+        ldmatrix_x4(a, tile + (row0 + (lane & 7) + ((lane >> 3) & 1) * 8) * stride + col + (lane >> 4) * 8);
+    }
+
+    // Bᵀ stored by rows (K: a row is a key = a column of B): B columns n0 .. n0+7 into b0, n0+8 .. n0+15 into b1,
+    // k = columns col .. col+15 of the tile.
+    static __device__ __forceinline__ void b_rows(Pair (&b0)[2], Pair (&b1)[2], const bf16* tile, int stride, int n0, int col)
+    {
+        const int lane = threadIdx.x & 31;
+        unsigned int r[4];
+        ldmatrix_x4(r, tile + (n0 + (lane & 7) + (lane >> 4) * 8) * stride + col + ((lane >> 3) & 1) * 8);
+        b0[0] = r[0]; b0[1] = r[1]; b1[0] = r[2]; b1[1] = r[3];
+    }
+
+    // B stored row-major (V: a row is a key = a row of B), read transposed: k = tile rows k0 .. k0+15, B columns
+    // n0 .. n0+7 into b0 and n0+8 .. n0+15 into b1.
+    static __device__ __forceinline__ void b_cols(Pair (&b0)[2], Pair (&b1)[2], const bf16* tile, int stride, int k0, int n0)
+    {
+        const int lane = threadIdx.x & 31;
+        unsigned int r[4];
+        ldmatrix_x4_trans(r, tile + (k0 + (lane & 7) + ((lane >> 3) & 1) * 8) * stride + n0 + (lane >> 4) * 8);
+        b0[0] = r[0]; b0[1] = r[1]; b1[0] = r[2]; b1[1] = r[3];
+    }
+
+    // As b_cols for a tile only 8 columns wide: two k-steps, rows k0 .. k0+15 into b0 and k0+16 .. k0+31 into b1.
+    static __device__ __forceinline__ void b_cols_k32(Pair (&b0)[2], Pair (&b1)[2], const bf16* tile, int stride, int k0, int n0)
+    {
+        const int lane = threadIdx.x & 31;
+        unsigned int r[4];
+        ldmatrix_x4_trans(r, tile + (k0 + lane) * stride + n0);
+        b0[0] = r[0]; b0[1] = r[1]; b1[0] = r[2]; b1[1] = r[3];
+    }
+};
+
+template <>
+struct TileLoad<float>
+{
+    typedef AttentionF32Pair Pair;
+
+    static __device__ __forceinline__ Pair at(const float* p) { return *reinterpret_cast<const AttentionF32Pair*>(p); }
+    static __device__ __forceinline__ Pair down(const float* p, int stride) { Pair r; r.x = p[0]; r.y = p[stride]; return r; }
+
+    static __device__ __forceinline__ void a(Pair (&a)[4], const float* tile, int stride, int row0, int col)
+    {
+        const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+        const float* p = tile + (row0 + g) * stride + col + 2 * t;
+        a[0] = at(p);
+        a[1] = at(p + 8 * stride);
+        a[2] = at(p + 8);
+        a[3] = at(p + 8 * stride + 8);
+    }
+
+    static __device__ __forceinline__ void b_rows(Pair (&b0)[2], Pair (&b1)[2], const float* tile, int stride, int n0, int col)
+    {
+        const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+        const float* p = tile + (n0 + g) * stride + col + 2 * t;
+        b0[0] = at(p);
+        b0[1] = at(p + 8);
+        b1[0] = at(p + 8 * stride);
+        b1[1] = at(p + 8 * stride + 8);
+    }
+
+    static __device__ __forceinline__ void b_cols(Pair (&b0)[2], Pair (&b1)[2], const float* tile, int stride, int k0, int n0)
+    {
+        const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+        const float* p = tile + (k0 + 2 * t) * stride + n0 + g;
+        b0[0] = down(p, stride);
+        b0[1] = down(p + 8 * stride, stride);
+        b1[0] = down(p + 8, stride);
+        b1[1] = down(p + 8 * stride + 8, stride);
+    }
+
+    static __device__ __forceinline__ void b_cols_k32(Pair (&b0)[2], Pair (&b1)[2], const float* tile, int stride, int k0, int n0)
+    {
+        const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+        const float* p = tile + (k0 + 2 * t) * stride + n0 + g;
+        b0[0] = down(p, stride);
+        b0[1] = down(p + 8 * stride, stride);
+        b1[0] = down(p + 16 * stride, stride);
+        b1[1] = down(p + 24 * stride, stride);
     }
 };

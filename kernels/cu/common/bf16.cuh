@@ -23,6 +23,19 @@ __device__ __forceinline__ bf16 f32_to_bf16(float f) {
     return out;
 }
 
+// Two floats rounded to bf16 (nearest even) and packed into 32 bits, `first` in the low half: the operand pair of a
+// tensor-core fragment. sm_80+: one cvt.rn.bf16x2.f32 (which takes the high half first); elsewhere, and in the
+// emulator, two f32_to_bf16, bit-identical for every non-NaN input (a NaN may come back with another payload).
+__device__ __forceinline__ unsigned int pack_bf16x2(float first, float second) {
+#if defined(__CUDA_EMU__) || !defined(__CUDA_ARCH__) || __CUDA_ARCH__ < 800
+    return (unsigned int)f32_to_bf16(first).bits | ((unsigned int)f32_to_bf16(second).bits << 16);
+#else
+    unsigned int packed;
+    asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(packed) : "f"(second), "f"(first));
+    return packed;
+#endif
+}
+
 // Storage-generic element access: kernels are templated on the storage type T (float or bf16), math is fp32.
 __device__ __forceinline__ float to_f32(float v) { return v; }
 __device__ __forceinline__ float to_f32(bf16 v) { return bf16_to_f32(v); }

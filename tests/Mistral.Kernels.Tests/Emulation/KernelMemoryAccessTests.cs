@@ -39,11 +39,8 @@ public sealed class KernelMemoryAccessTests
         { "gemv_forward bf16 m1_n101_k1024_unrolled", "gemv_forward_bf16", Ways, Full },
         { "gemv_forward f32 m1_n101_k1024_unrolled", "gemv_forward_f32", Ways, Full },
         { "gemv_swiglu bf16 m1_f176_k64_tiny", "gemv_swiglu_bf16", Ways, Full },   // rows of 128 bytes: whole sectors (k1032 rows start mid-sector)
-        // debt: V transposed into shared memory (attention.cu vt[c + e][col]): 16-way fp32, 8-way bf16 stores. The 25%
-        // global loads are the emulator's: g++ copies the 16-byte AttentionChunk16 of K as four 4-byte loads (the V copy
-        // beside it is one 16-byte load, 100%); NVRTC emits one 16-byte load for both.
-        { "attention_prefill f32 causal-mha-hd64", "attention_prefill_forward_f32_hd64", 16, 0.25 },
-        { "attention_prefill bf16 causal-mha-hd64", "attention_prefill_forward_bf16_hd64", 8, 0.25 },
+        { "attention_prefill f32 causal-mha-hd64", "attention_prefill_forward_f32_hd64", Ways, Full },
+        { "attention_prefill bf16 causal-mha-hd64", "attention_prefill_forward_bf16_hd64", Ways, Full },
         // debt: each lane reads its own key row 16 bytes at a time (attention_decode.cu krow + d): half of each sector (50%)
         { "attention_decode bf16 gpt2-decode-full-cache", "attention_decode_split_bf16_hd64", Ways, 0.50 },
         // debt: dQ/dK/dV leave the mma accumulators as 4-byte bf16 pairs, 4 lanes per row over 8 rows: half of each
