@@ -11,6 +11,15 @@ extern "C" __global__ void bad_shared_race(float* out) {
     out[threadIdx.x] = cell;
 }
 
+// The same race in a template, whose static locals g++ places apart from non-template ones (see cuda_emu.h).
+template <class T> __device__ void shared_race(T* out) {
+    __shared__ T cell;
+    cell = (T)threadIdx.x;
+    __syncthreads();
+    out[threadIdx.x] = cell;
+}
+extern "C" __global__ void bad_shared_race_templated(float* out) { shared_race<float>(out); }
+
 // Lanes 16..31 return, then lanes 0..15 shuffle with a mask that still names them.
 extern "C" __global__ void bad_mask_names_exited_lanes(float* out) {
     if (threadIdx.x % WARP_SIZE >= 16) return;
@@ -48,6 +57,27 @@ extern "C" __global__ void probe_block_order(int* counter, int* order) {
 // Block 0 fills the static shared tile; every other block reads it without writing it, so it sees NaN poison.
 extern "C" __global__ void probe_static_poison(float* out) {
     __shared__ float tile[32];
+    if (blockIdx.x == 0) tile[threadIdx.x] = 1.0f;
+    __syncthreads();
+    out[blockIdx.x * 32 + threadIdx.x] = tile[threadIdx.x];
+}
+
+// probe_static_poison with its tile in a template, and in a non-template inline function: the three places g++ puts
+// a static local (see cuda_emu.h), each of which must be poisoned.
+template <class T> __device__ void static_poison(T* out) {
+    __shared__ T tile[32];
+    if (blockIdx.x == 0) tile[threadIdx.x] = (T)1;
+    __syncthreads();
+    out[blockIdx.x * 32 + threadIdx.x] = tile[threadIdx.x];
+}
+extern "C" __global__ void probe_static_poison_templated(float* out) { static_poison<float>(out); }
+
+__device__ __forceinline__ float* inline_tile() {
+    __shared__ float tile[32];
+    return tile;
+}
+extern "C" __global__ void probe_static_poison_inline(float* out) {
+    float* tile = inline_tile();
     if (blockIdx.x == 0) tile[threadIdx.x] = 1.0f;
     __syncthreads();
     out[blockIdx.x * 32 + threadIdx.x] = tile[threadIdx.x];
