@@ -4,21 +4,22 @@
 #include "common/common.cuh"
 
 // Every thread writes the one shared cell before the barrier: the last writer wins, and which is last is up to the GPU.
+__device__ void race_on(float* cell, float* out) {
+    *cell = (float)threadIdx.x;
+    __syncthreads();
+    out[threadIdx.x] = *cell;
+}
 extern "C" __global__ void bad_shared_race(float* out) {
     __shared__ float cell;
-    cell = (float)threadIdx.x;
-    __syncthreads();
-    out[threadIdx.x] = cell;
+    race_on(&cell, out);
 }
 
-// The same race in a template, whose static locals g++ places apart from non-template ones (see cuda_emu.h).
-template <class T> __device__ void shared_race(T* out) {
-    __shared__ T cell;
-    cell = (T)threadIdx.x;
-    __syncthreads();
-    out[threadIdx.x] = cell;
+// The same race on a template's static, which g++ places apart from other statics (see cuda_emu.h, __shared__).
+template <class T> __device__ T* template_tile() {
+    __shared__ T tile[32];
+    return tile;
 }
-extern "C" __global__ void bad_shared_race_templated(float* out) { shared_race<float>(out); }
+extern "C" __global__ void bad_shared_race_templated(float* out) { race_on(template_tile<float>(), out); }
 
 // Lanes 16..31 return, then lanes 0..15 shuffle with a mask that still names them.
 extern "C" __global__ void bad_mask_names_exited_lanes(float* out) {
@@ -54,31 +55,21 @@ extern "C" __global__ void probe_block_order(int* counter, int* order) {
     order[blockIdx.x] = atomicAdd(counter, 1);
 }
 
-// Block 0 fills the static shared tile; every other block reads it without writing it, so it sees NaN poison.
-extern "C" __global__ void probe_static_poison(float* out) {
-    __shared__ float tile[32];
+// Block 0 fills the static shared tile; every other block reads it without writing it, so it sees NaN poison. The
+// tile is the kernel's own, a template's or a non-template inline function's: each is a different place to g++.
+__device__ void fill_in_block0_then_read(float* tile, float* out) {
     if (blockIdx.x == 0) tile[threadIdx.x] = 1.0f;
     __syncthreads();
     out[blockIdx.x * 32 + threadIdx.x] = tile[threadIdx.x];
 }
-
-// probe_static_poison with its tile in a template, and in a non-template inline function: the three places g++ puts
-// a static local (see cuda_emu.h), each of which must be poisoned.
-template <class T> __device__ void static_poison(T* out) {
-    __shared__ T tile[32];
-    if (blockIdx.x == 0) tile[threadIdx.x] = (T)1;
-    __syncthreads();
-    out[blockIdx.x * 32 + threadIdx.x] = tile[threadIdx.x];
+extern "C" __global__ void probe_static_poison(float* out) {
+    __shared__ float tile[32];
+    fill_in_block0_then_read(tile, out);
 }
-extern "C" __global__ void probe_static_poison_templated(float* out) { static_poison<float>(out); }
+extern "C" __global__ void probe_static_poison_templated(float* out) { fill_in_block0_then_read(template_tile<float>(), out); }
 
 __device__ __forceinline__ float* inline_tile() {
     __shared__ float tile[32];
     return tile;
 }
-extern "C" __global__ void probe_static_poison_inline(float* out) {
-    float* tile = inline_tile();
-    if (blockIdx.x == 0) tile[threadIdx.x] = 1.0f;
-    __syncthreads();
-    out[blockIdx.x * 32 + threadIdx.x] = tile[threadIdx.x];
-}
+extern "C" __global__ void probe_static_poison_inline(float* out) { fill_in_block0_then_read(inline_tile(), out); }
