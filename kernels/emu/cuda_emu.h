@@ -53,8 +53,19 @@
 #define __forceinline__ inline __attribute__((always_inline))
 #define __launch_bounds__(...)
 #define __align__(n) alignas(n)
-// One arena for every static __shared__ variable of the library, so it can be poisoned and watched as a whole.
-#define __shared__ static __attribute__((section("emu_shared")))
+// One arena for every static __shared__ variable of the library, so it can be poisoned and watched as a whole: the
+// output section emu_shared, which EmulatorBuild's linker script gathers from two kinds of input section.
+//   - .bss.emu_shared.N: the section this attribute names, where g++ honours it (a variable of a non-template
+//     function or at namespace scope). One name per variable (__COUNTER__): a static of an inline function sits in a
+//     COMDAT group, and g++ refuses one section name shared by grouped and ungrouped variables ("section type
+//     conflict").
+//   - .bss._ZZ*: g++ (12 at least) drops the attribute on a static local of a template, putting it in a COMDAT
+//     section named after its mangled name (_ZZ: a function-local entity). The pattern takes every zero-initialised
+//     function-local static of the library; device code has no statics but __shared__ ones, and this header keeps
+//     its own state at namespace scope or thread_local.
+#define EMU_STRINGIFY_(x) #x
+#define EMU_STRINGIFY(x) EMU_STRINGIFY_(x)
+#define __shared__ static __attribute__((section(".bss.emu_shared." EMU_STRINGIFY(__COUNTER__))))
 #define __constant__ static
 #define __CUDA_EMU__ 1
 
@@ -262,7 +273,8 @@ inline void shuffle(std::vector<T>& items, unsigned long long& state) {
     for (size_t i = items.size(); i > 1; i--) std::swap(items[i - 1], items[next_random(state) % i]);
 }
 
-// The static __shared__ arena: every variable declared __shared__ in this library (linker-provided bounds).
+// The static __shared__ arena: every variable declared __shared__ in this library (bounds set by EmulatorBuild's
+// linker script; weak so that a library linked without it has an empty arena rather than failing to load).
 extern "C" unsigned char __start_emu_shared[] __attribute__((weak, visibility("hidden")));
 extern "C" unsigned char __stop_emu_shared[] __attribute__((weak, visibility("hidden")));
 inline unsigned char* static_shared() { return __start_emu_shared; }
@@ -520,8 +532,8 @@ inline bool run_block(Launch& L, unsigned nthreads) {
 // ---- memory-access counters (the counters build only: EmulatedDeviceOptions.CountMemoryAccesses) ------------------
 // That build adds GCC's outline address-sanitizer instrumentation (EmulatorBuild.CountersFlags), so every load and
 // store the compiled code makes calls __asan_{load,store}{1,2,4,8,16,N}_noabort(address) first; this header defines
-// them. A call made by a fiber whose address lies in the block's shared memory (the static arena, the library's
-// .bss (see below) or the dynamic buffer) or in a device allocation (ranges set by EmulatedDevice before each launch) is recorded under its call
+// them. A call made by a fiber whose address lies in the block's shared memory (the static arena or the dynamic
+// buffer) or in a device allocation (ranges set by EmulatedDevice before each launch) is recorded under its call
 // site (the return address: one site per load/store in the machine code) for the fiber's warp and lane. The k-th
 // access of each lane at one site is one warp instruction, as lanes of a converged warp issue it together; lanes
 // that took fewer trips are inactive in it. At the end of every block the warp instructions are scored:
@@ -534,13 +546,6 @@ inline bool run_block(Launch& L, unsigned nthreads) {
 //     bytes (ceil(bytes / 32)).
 // Everything else (fiber stacks, the emulator's own data, __constant__) is ignored.
 namespace counters {
-
-// g++ ignores the section attribute on a static local of a template function, so the __shared__ arrays of templated
-// kernel bodies (nearly all) land in .bss, not the emu_shared arena. The library's .bss holds nothing else a fiber
-// touches through instrumented code (the emulator's own state is thread_local or used between blocks; the kernels
-// have no __constant__), so it counts as shared memory too. Hidden: the library's own bounds, not the executable's.
-extern "C" char __bss_start[] __attribute__((weak, visibility("hidden")));
-extern "C" char _end[] __attribute__((weak, visibility("hidden")));
 
 struct LaneAccess { uintptr_t address; unsigned size; };  // shared: offset in its region; global: the address
 
@@ -592,9 +597,7 @@ __attribute__((no_sanitize_address)) inline void record(uintptr_t address, unsig
     s.busy = true;
     int shared = 1;
     const uintptr_t arena = reinterpret_cast<uintptr_t>(static_shared());
-    const uintptr_t bss = reinterpret_cast<uintptr_t>(__bss_start);
     if (address - arena < static_shared_bytes()) address -= arena;
-    else if (address - bss < (uintptr_t)(_end - __bss_start)) address -= bss;
     else if (address - s.dynamic < s.dynamic_bytes) address -= s.dynamic;
     else {
         shared = 0;
@@ -741,10 +744,10 @@ inline unsigned long long name_hash(const char* name) {
     return h;
 }
 
-inline std::recursive_mutex& library_lock() {
-    static std::recursive_mutex lock;  // one per kernel library (hidden visibility): its shared arena is not per thread
-    return lock;
-}
+// One per kernel library (hidden visibility): its shared arena is not per thread. At namespace scope, not a static
+// local, which would be gathered into the shared arena (see __shared__) if it were ever zero-initialised.
+inline std::recursive_mutex g_library_lock;
+inline std::recursive_mutex& library_lock() { return g_library_lock; }
 
 inline int launch(const KernelEntry& k, const unsigned* grid, const unsigned* block, unsigned shared_bytes, void** params,
                   unsigned long long seed, int flags, char* error, int error_capacity) {

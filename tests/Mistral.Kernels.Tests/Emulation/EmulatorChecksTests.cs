@@ -15,13 +15,15 @@ public sealed class EmulatorChecksTests
     private static readonly KernelSources Sources = KernelSources.Embedded().WithFiles(
         new KernelFile("testing/emu_bad.cu", File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Emulation", "emu_bad.cu"))));
 
-    [Fact]
-    public void SharedRace_TwoThreadsWriteOneCell_FailsNamingBoth()
+    [Theory]
+    [InlineData("bad_shared_race")]
+    [InlineData("bad_shared_race_templated")]
+    public void SharedRace_TwoThreadsWriteOneCell_FailsNamingBoth(string kernel)
     {
         using var device = Device(checkRaces: true);
         using var y = device.Allocate(64 * 4);
-        var e = Assert.Throws<EmulatedKernelException>(() => device.Launch("bad_shared_race", 1, 64, 0, EmulatorArgs.Of(y.Pointer)));
-        Assert.Contains("bad_shared_race: shared-memory race", e.Message);
+        var e = Assert.Throws<EmulatedKernelException>(() => device.Launch(kernel, 1, 64, 0, EmulatorArgs.Of(y.Pointer)));
+        Assert.Contains($"{kernel}: shared-memory race", e.Message);
         Assert.Contains("both wrote static shared byte", e.Message);
     }
 
@@ -126,12 +128,15 @@ public sealed class EmulatorChecksTests
         Assert.Equal(seeded, Order(EmulatedDeviceOptions.DefaultSeed)); // reproducible
     }
 
-    [Fact]
-    public void StaticShared_UnwrittenInThisBlock_ReadsNaNPoison()
+    [Theory]
+    [InlineData("probe_static_poison")]
+    [InlineData("probe_static_poison_templated")]
+    [InlineData("probe_static_poison_inline")]
+    public void StaticShared_UnwrittenInThisBlock_ReadsNaNPoison(string kernel)
     {
         using var device = Device();
         using var y = device.Allocate(3 * 32 * 4);
-        device.Launch("probe_static_poison", 3, 32, 0, EmulatorArgs.Of(y.Pointer));
+        device.Launch(kernel, 3, 32, 0, EmulatorArgs.Of(y.Pointer));
         var output = Download(device, y, 3 * 32);
         Assert.All(output.Take(32), v => Assert.Equal(1f, v));
         Assert.All(output.Skip(32), v => Assert.True(float.IsNaN(v)));

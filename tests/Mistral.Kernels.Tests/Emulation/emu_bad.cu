@@ -4,12 +4,22 @@
 #include "common/common.cuh"
 
 // Every thread writes the one shared cell before the barrier: the last writer wins, and which is last is up to the GPU.
+__device__ void race_on(float* cell, float* out) {
+    *cell = (float)threadIdx.x;
+    __syncthreads();
+    out[threadIdx.x] = *cell;
+}
 extern "C" __global__ void bad_shared_race(float* out) {
     __shared__ float cell;
-    cell = (float)threadIdx.x;
-    __syncthreads();
-    out[threadIdx.x] = cell;
+    race_on(&cell, out);
 }
+
+// The same race on a template's static, which g++ places apart from other statics (see cuda_emu.h, __shared__).
+template <class T> __device__ T* template_tile() {
+    __shared__ T tile[32];
+    return tile;
+}
+extern "C" __global__ void bad_shared_race_templated(float* out) { race_on(template_tile<float>(), out); }
 
 // Lanes 16..31 return, then lanes 0..15 shuffle with a mask that still names them.
 extern "C" __global__ void bad_mask_names_exited_lanes(float* out) {
@@ -45,10 +55,21 @@ extern "C" __global__ void probe_block_order(int* counter, int* order) {
     order[blockIdx.x] = atomicAdd(counter, 1);
 }
 
-// Block 0 fills the static shared tile; every other block reads it without writing it, so it sees NaN poison.
-extern "C" __global__ void probe_static_poison(float* out) {
-    __shared__ float tile[32];
+// Block 0 fills the static shared tile; every other block reads it without writing it, so it sees NaN poison. The
+// tile is the kernel's own, a template's or a non-template inline function's: each is a different place to g++.
+__device__ void fill_in_block0_then_read(float* tile, float* out) {
     if (blockIdx.x == 0) tile[threadIdx.x] = 1.0f;
     __syncthreads();
     out[blockIdx.x * 32 + threadIdx.x] = tile[threadIdx.x];
 }
+extern "C" __global__ void probe_static_poison(float* out) {
+    __shared__ float tile[32];
+    fill_in_block0_then_read(tile, out);
+}
+extern "C" __global__ void probe_static_poison_templated(float* out) { fill_in_block0_then_read(template_tile<float>(), out); }
+
+__device__ __forceinline__ float* inline_tile() {
+    __shared__ float tile[32];
+    return tile;
+}
+extern "C" __global__ void probe_static_poison_inline(float* out) { fill_in_block0_then_read(inline_tile(), out); }

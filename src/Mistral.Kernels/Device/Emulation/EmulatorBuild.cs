@@ -16,7 +16,29 @@ public sealed partial class EmulatorBuild
 {
     /// <summary>The flags every emulated module is built with. -fno-strict-aliasing: kernels reinterpret float* as
     /// float4* as CUDA allows; -fvisibility=hidden: only the emu_* table is exported.</summary>
-    public const string Flags = "-O2 -std=c++17 -fPIC -shared -fno-strict-aliasing -fvisibility=hidden -w";
+    public const string Flags = $"-O2 -std=c++17 -fPIC -shared -fno-strict-aliasing -fvisibility=hidden -w -Wl,-T,{SharedArenaScriptName}";
+
+    /// <summary>
+    /// Linker script (added to the default one by INSERT) that gathers every static __shared__ variable into one
+    /// output section, emu_shared, whose bounds cuda_emu.h poisons and watches: the sections the __shared__ macro's
+    /// attribute names, and the .bss._ZZ* sections where g++ puts the function-local statics of templates, whose
+    /// section attribute it ignores (cuda_emu.h, at __shared__, says why both). NOLOAD: zero-filled memory like .bss,
+    /// no bytes in the file; 128-byte aligned, one row of the 32 four-byte banks, so offsets keep their banks.
+    /// </summary>
+    public const string SharedArenaScript = """
+        SECTIONS
+        {
+          emu_shared (NOLOAD) : ALIGN(128)
+          {
+            HIDDEN(__start_emu_shared = .);
+            *(.bss.emu_shared.* .bss._ZZ*)
+            HIDDEN(__stop_emu_shared = .);
+          }
+        }
+        INSERT AFTER .bss;
+        """;
+
+    private const string SharedArenaScriptName = "emu_shared.ld";
 
     /// <summary>Added for <see cref="EmulatedDeviceOptions.ContractFma"/>: a·b + c fused into one rounding wherever the
     /// compiler likes, as NVRTC does by default (--fmad=true), so results that depend on it show up on the CPU.</summary>
@@ -68,6 +90,7 @@ public sealed partial class EmulatorBuild
             Write(Path.Combine(cu, file.Name), source);
             Write(Path.Combine(build, "emu", "cuda_emu.h"), sources.EmulationHeader);
             Write(Path.Combine(build, "wrapper.cpp"), wrapper);
+            Write(Path.Combine(build, SharedArenaScriptName), SharedArenaScript);
             var temporary = library + $".{Guid.NewGuid():N}.tmp";
             var (exit, output) = Run(_compiler, $"{_flags} -I cu -I emu -o {temporary} wrapper.cpp", build);
             if (exit != 0)
@@ -123,6 +146,7 @@ public sealed partial class EmulatorBuild
         }
         Add(sources.EmulationHeader);
         Add(_flags);
+        Add(SharedArenaScript);
         Add(CompilerVersion);
         return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
