@@ -21,6 +21,21 @@
 // The largest head dim a launch may have: the table of one token holds Dh/2 (cos, sin) pairs.
 #define ROPE_MAX_HEAD_DIM 256
 
+// A pair (p[0], p[1]) as one access: 8 bytes of fp32 or one 32-bit word of two bf16; p must satisfy is_aligned_pair.
+template <class T>
+__device__ __forceinline__ bool is_aligned_pair(const T* p) {
+    return (reinterpret_cast<unsigned long long>(p) % (2 * sizeof(T))) == 0;
+}
+__device__ __forceinline__ float2 load_pair(const float* p) { return *reinterpret_cast<const float2*>(p); }
+__device__ __forceinline__ float2 load_pair(const bf16* p) {
+    const unsigned w = *reinterpret_cast<const unsigned*>(p);
+    return make_float2(bf16_bits_to_f32(w & 0xffffu), bf16_bits_to_f32(w >> 16));
+}
+__device__ __forceinline__ void store_pair(float* p, float2 v) { *reinterpret_cast<float2*>(p) = v; }
+__device__ __forceinline__ void store_pair(bf16* p, float2 v) {
+    *reinterpret_cast<unsigned*>(p) = (unsigned)f32_to_bf16(v.x).bits | ((unsigned)f32_to_bf16(v.y).bits << 16);
+}
+
 template <class T, bool Forward>
 __device__ __forceinline__ void rope_rotate(const T* __restrict__ x,             // [T, W]
                                             const int* __restrict__ positions,   // [T]
@@ -40,7 +55,17 @@ __device__ __forceinline__ void rope_rotate(const T* __restrict__ x,            
     const T* xr = x + row;
     T* yr = y + row;
     const int pairs = width >> 1;
-    for (int j = threadIdx.x; j < pairs; j += blockDim.x) {
+    if (is_aligned_pair(xr) && is_aligned_pair(yr)) {
+        // W is even, so every pair starts at an even element: one 8-byte (fp32) or 4-byte (bf16) access per pair,
+        // and a warp's request covers whole sectors.
+        for (int j = threadIdx.x; j < pairs; j += blockDim.x) {
+            const float2 cs = table[j % half];
+            const float2 v = load_pair(xr + 2 * j);   // read before written: y may be x
+            store_pair(yr + 2 * j, make_float2(v.x * cs.x - v.y * cs.y, v.x * cs.y + v.y * cs.x));
+        }
+        return;
+    }
+    for (int j = threadIdx.x; j < pairs; j += blockDim.x) {   // a base pointer off the pair boundary: element-wise
         const float2 cs = table[j % half];
         const float x0 = to_f32(xr[2 * j]);
         const float x1 = to_f32(xr[2 * j + 1]);   // both read before either is written: y may be x
