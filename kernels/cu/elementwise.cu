@@ -1,6 +1,7 @@
 // elementwise.cu: residual add, in-place scale, fill, and dtype casts. ElementwiseRef is the spec.
 // Legend: N = element count. T is the storage type; math in fp32.
-// Launch: each thread owns 4 consecutive elements (add: 16 bytes, one vector load when aligned), in 1-D blocks.
+// Launch: each thread owns 16 bytes of consecutive elements (add, scale, fill: 4 fp32 or 8 bf16; cast: 4 elements),
+// one vector access when aligned, in 1-D blocks.
 #include "common/common.cuh"
 
 // Resource budgets on sm_90 (ptxas via NVRTC 12.x; KernelBudgetTests): registers per thread (rounded up to the
@@ -9,9 +10,10 @@
 // budget elementwise_add_*: regs<=32 smem<=0
 // budget elementwise_*: regs<=24 smem<=0
 
-// The 4 elements [i0, i0+4) ∩ [0, n) of this thread, and whether they can move as one vector.
-#define ELEMENTWISE_PROLOGUE                                                           \
-    const long long i0 = 4 * ((long long)blockIdx.x * blockDim.x + threadIdx.x);     \
+// The elements [i0, i0 + V) ∩ [0, n) of this thread (V consecutive elements per thread, so a warp's accesses are
+// contiguous).
+#define ELEMENTWISE_PROLOGUE(V)                                                        \
+    const long long i0 = (V) * ((long long)blockIdx.x * blockDim.x + threadIdx.x);   \
     if (i0 >= n) return;
 
 // y = a + b; y may alias a or b. Each thread owns 16 bytes (4 fp32 or 8 bf16): one vector load of each input and one
@@ -32,26 +34,48 @@ __device__ __forceinline__ void add(const T* a, const T* b, long long n, T* y) {
     }
 }
 
-// x ·= alpha.
+// x ·= alpha. Each thread owns 16 bytes, one vector load and store when aligned (as add).
 template <class T>
 __device__ __forceinline__ void scale(T* x, float alpha, long long n) {
-    ELEMENTWISE_PROLOGUE
-    for (long long i = i0; i < n && i < i0 + 4; i++) x[i] = from_f32<T>(to_f32(x[i]) * alpha);
+    constexpr int V = 16 / sizeof(T);
+    ELEMENTWISE_PROLOGUE(V)
+    if (i0 + V <= n && is_aligned16(x)) {
+        float v[V];
+        load16(x + i0, v);
+        for (int k = 0; k < V; k++) v[k] *= alpha;
+        store16(x + i0, v);
+    } else {
+        for (long long i = i0; i < n && i < i0 + V; i++) x[i] = from_f32<T>(to_f32(x[i]) * alpha);
+    }
 }
 
-// x = value (rounded once to the storage type).
+// x = value (rounded once to the storage type). Each thread owns 16 bytes, one vector store when aligned.
 template <class T>
 __device__ __forceinline__ void fill(T* x, float value, long long n) {
-    ELEMENTWISE_PROLOGUE
-    const T v = from_f32<T>(value);
-    for (long long i = i0; i < n && i < i0 + 4; i++) x[i] = v;
+    constexpr int V = 16 / sizeof(T);
+    ELEMENTWISE_PROLOGUE(V)
+    if (i0 + V <= n && is_aligned16(x)) {
+        float v[V];
+        for (int k = 0; k < V; k++) v[k] = value;
+        store16(x + i0, v);
+    } else {
+        const T v = from_f32<T>(value);
+        for (long long i = i0; i < n && i < i0 + V; i++) x[i] = v;
+    }
 }
 
-// dst = src converted (bf16 -> f32 exact; f32 -> bf16 round to nearest even).
+// dst = src converted (bf16 -> f32 exact; f32 -> bf16 round to nearest even). Each thread owns 4 elements (16 bytes
+// of fp32, 8 of bf16): one vector access on each side when both are aligned.
 template <class From, class To>
 __device__ __forceinline__ void cast(const From* __restrict__ src, long long n, To* __restrict__ dst) {
-    ELEMENTWISE_PROLOGUE
-    for (long long i = i0; i < n && i < i0 + 4; i++) dst[i] = from_f32<To>(to_f32(src[i]));
+    ELEMENTWISE_PROLOGUE(4)
+    if (i0 + 4 <= n && is_aligned4(src) && is_aligned4(dst)) {
+        float v[4];
+        load4(src + i0, v);
+        store4(dst + i0, v);
+    } else {
+        for (long long i = i0; i < n && i < i0 + 4; i++) dst[i] = from_f32<To>(to_f32(src[i]));
+    }
 }
 
 extern "C" __global__ void elementwise_add_f32(const float* a, const float* b, long long n, float* y) { add<float>(a, b, n, y); }

@@ -3,7 +3,8 @@
 //   erf  (HF gelu, torch):     y = 0.5·x·(1 + erf(x/√2))
 // tanhf/erff/expf, not the fast intrinsics: their error would show at the 1e-5 tolerance.
 // Legend: N = element count. T is the storage type; math in fp32.
-// Launch: each thread owns 4 consecutive elements (one vector load when aligned), N/4 threads in 1-D blocks.
+// Launch: each thread owns 4 consecutive elements (one vector access per operand when aligned, so a warp's requests
+// are contiguous), N/4 threads in 1-D blocks.
 #include "common/common.cuh"
 
 // Resource budgets on sm_90 (ptxas via NVRTC 12.x; KernelBudgetTests): registers per thread (rounded up to the
@@ -53,7 +54,16 @@ __device__ __forceinline__ void gelu_backward(const T* x, const T* dY,  // [N] e
                                               long long n,
                                               T* dX) {                  // [N] overwritten
     const long long i0 = 4 * ((long long)blockIdx.x * blockDim.x + threadIdx.x);
-    for (long long i = i0; i < n && i < i0 + 4; i++) dX[i] = from_f32<T>(to_f32(dY[i]) * gelu_derivative<Tanh>(to_f32(x[i])));
+    if (i0 >= n) return;
+    if (i0 + 4 <= n && is_aligned4(x) && is_aligned4(dY) && is_aligned4(dX)) {
+        float vx[4], vd[4];
+        load4(x + i0, vx);
+        load4(dY + i0, vd);
+        for (int k = 0; k < 4; k++) vd[k] *= gelu_derivative<Tanh>(vx[k]);
+        store4(dX + i0, vd);
+    } else {
+        for (long long i = i0; i < n && i < i0 + 4; i++) dX[i] = from_f32<T>(to_f32(dY[i]) * gelu_derivative<Tanh>(to_f32(x[i])));
+    }
 }
 
 extern "C" __global__ void gelu_forward_tanh_f32(const float* x, long long n, float* y) { gelu_forward<float, true>(x, n, y); }

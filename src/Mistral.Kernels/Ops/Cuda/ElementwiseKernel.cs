@@ -3,7 +3,7 @@ using Mistral.Kernels.Tensors;
 
 namespace Mistral.Kernels.Ops.Cuda;
 
-/// <summary>Launches kernels/cu/elementwise.cu: add, scale, fill, cast; 4 elements per thread.</summary>
+/// <summary>Launches kernels/cu/elementwise.cu: add, scale, fill (16 bytes per thread), cast (4 elements per thread).</summary>
 public static class ElementwiseKernel
 {
     /// <summary>y = a + b (y may alias a or b); one shape (the ops check it), one dtype.</summary>
@@ -27,7 +27,7 @@ public static class ElementwiseKernel
         args.Add(x.Pointer);
         args.Add(alpha);
         args.Add(x.ElementCount);
-        Launch.Elementwise(device, $"elementwise_scale_{Launch.Suffix("scale", x.DType)}", x.ElementCount, args);
+        Launch.Vector16(device, $"elementwise_scale_{Launch.Suffix("scale", x.DType)}", x.ElementCount, x.DType, args);
     }
 
     /// <summary>Every element = value (rounded once to the dtype).</summary>
@@ -37,7 +37,7 @@ public static class ElementwiseKernel
         args.Add(x.Pointer);
         args.Add(value);
         args.Add(x.ElementCount);
-        Launch.Elementwise(device, $"elementwise_fill_{Launch.Suffix("fill", x.DType)}", x.ElementCount, args);
+        Launch.Vector16(device, $"elementwise_fill_{Launch.Suffix("fill", x.DType)}", x.ElementCount, x.DType, args);
     }
 
     /// <summary>dst = src converted: F32 → BF16 (round to nearest even) or BF16 → F32; same dtypes copy. One element count (the ops check it).</summary>
