@@ -14,21 +14,17 @@
 
 // Resource budgets on sm_90 (ptxas via NVRTC 12.x; KernelBudgetTests): registers per thread (rounded up to the
 // allocation granule of 8), static shared bytes, stack frame and spill bytes (0 unless stated).
-// No local arrays in the bf16 split (the keys are widened in registers by load16, and the thread that writes a head's
-// max keeps it in a scalar): no stack, no spills. The fp32 split is held to 32 registers by ptxas and spills 12 bytes
-// (16 loaded) through an 8-byte frame — debt (issue 12), as are the uncoalesced key reads (one key row per thread).
+// The split kernels keep no per-head register arrays across the softmax (scores and maxima are re-read from shared
+// memory): 32 registers, no stack, no spills — but for bf16 hd8 (one 16-byte chunk per key row), where ptxas spills
+// 16 bytes through a 16-byte frame (debt; no model has Dh = 8, it is a test shape).
 // budget attention_decode_combine_*: regs<=32 smem<=0
 // budget attention_decode_advance: regs<=16 smem<=0
-// budget attention_decode_split_bf16_hd128: regs<=40 smem<=9344
-// budget attention_decode_split_bf16_hd64: regs<=40 smem<=7296
-// budget attention_decode_split_bf16_hd32: regs<=40 smem<=6272
-// budget attention_decode_split_bf16_hd16: regs<=40 smem<=5760
-// budget attention_decode_split_f32_hd128: regs<=32 smem<=9344 stack<=8 spill<=16
-// budget attention_decode_split_f32_hd64: regs<=32 smem<=7296 stack<=8 spill<=16
-// budget attention_decode_split_f32_hd32: regs<=32 smem<=6272 stack<=8 spill<=16
-// budget attention_decode_split_f32_hd16: regs<=32 smem<=5760 stack<=8 spill<=16
-// budget attention_decode_split_bf16_hd8: regs<=40 smem<=5504
-// budget attention_decode_split_f32_hd8: regs<=48 smem<=5504
+// budget attention_decode_split_bf16_hd8: regs<=32 smem<=5632 stack<=16 spill<=16
+// budget attention_decode_split_*_hd128: regs<=32 smem<=9472
+// budget attention_decode_split_*_hd64: regs<=32 smem<=7424
+// budget attention_decode_split_*_hd32: regs<=32 smem<=6400
+// budget attention_decode_split_*_hd16: regs<=32 smem<=5888
+// budget attention_decode_split_f32_hd8: regs<=32 smem<=5632
 
 #define ATTENTION_DECODE_KEYS_PER_SPLIT 128
 #define ATTENTION_DECODE_MAX_GROUP 8
@@ -62,6 +58,21 @@ __device__ __forceinline__ int attention_decode_cached_keys(const AttentionDecod
     return a.cache_k == nullptr ? 0 : min(min(seq.start_position, a.slots), a.window - 1);
 }
 
+// Row of key (or value) i of a split's sequence, 0-based over its visible keys: cached position p - n_cached + i at
+// slot position % S, or the token itself from this step's k/v.
+template <typename T, int Dh>
+__device__ __forceinline__ const T* attention_decode_row(const AttentionDecodeArgs& a, const AttentionSequence& seq, int n_cached,
+                                                         int kv_head, int i, const void* cache, const void* current)
+{
+    const long long kv_stride = (long long)a.n_kv_heads * Dh;
+    if (i < n_cached)
+    {
+        const int kpos = seq.start_position - n_cached + i;
+        return static_cast<const T*>(cache) + ((long long)seq.cache_row * a.slots + kpos % a.slots) * kv_stride + (long long)kv_head * Dh;
+    }
+    return static_cast<const T*>(current) + (long long)seq.token_offset * kv_stride + (long long)kv_head * Dh;
+}
+
 template <typename T, int Dh>
 __device__ __forceinline__ void attention_decode_split(const AttentionDecodeArgs& a)
 {
@@ -70,7 +81,7 @@ __device__ __forceinline__ void attention_decode_split(const AttentionDecodeArgs
     constexpr int VEC = 16 / sizeof(T);
     __shared__ float qs[MAXG][Dh];          // the group's queries, pre-scaled into the log2 domain
     __shared__ float ps[MAXG][N];           // p of every (query head, key) of this split
-    __shared__ float reduce[MAXG][N / 32];  // per-warp partial max / sum
+    __shared__ float reduce[2][MAXG][N / 32];   // per-warp partial max, sum
     __shared__ const T* vrows[N];           // value row of every key of this split
 
     const int split = blockIdx.x, kv_head = blockIdx.y, b = blockIdx.z, tid = threadIdx.x;
@@ -78,7 +89,6 @@ __device__ __forceinline__ void attention_decode_split(const AttentionDecodeArgs
     const unsigned int all = 0xffffffffu;
     const AttentionSequence seq = a.sequences[b];
     const int group = a.n_heads / a.n_kv_heads;
-    const int kv_stride = a.n_kv_heads * Dh;
     const int n_cached = attention_decode_cached_keys(a, seq);
     const int key0 = split * N;
     const int n_here = max(0, min(N, n_cached + 1 - key0));
@@ -96,97 +106,89 @@ __device__ __forceinline__ void attention_decode_split(const AttentionDecodeArgs
         return;
     }
 
+    // Lanes across the head dim: L lanes (one 16-byte chunk each) cover one key row, so a warp reads 32 / L whole
+    // rows per request (whole sectors), and the L partial dots of a row meet by shuffles. qs is stored chunk-major
+    // (element e of chunk c at e · C + c): the L lanes of a row read consecutive words, conflict-free.
+    constexpr int C = Dh / VEC;            // 16-byte chunks per key row (1 .. 32)
+    constexpr int KPP = N / C;             // keys per block pass
+    const int c = tid % C;
     const T* q = static_cast<const T*>(a.q) + (long long)seq.token_offset * a.n_heads * Dh + (long long)kv_head * group * Dh;
     const float scale_log2 = a.scale * ATTENTION_LOG2E;
-    for (int idx = tid; idx < group * Dh; idx += blockDim.x) qs[idx / Dh][idx % Dh] = to_f32(q[idx]) * scale_log2;
-
-    // This thread's key: cached position p - n_cached + i (slot position % S), or the token itself.
-    const int i = key0 + tid;
-    const T* krow = nullptr;
-    const T* vrow = nullptr;
-    if (tid < n_here)
+    for (int idx = tid; idx < group * Dh; idx += blockDim.x)
     {
-        if (i < n_cached)
-        {
-            const int kpos = seq.start_position - n_cached + i;
-            const long long off = ((long long)seq.cache_row * a.slots + kpos % a.slots) * kv_stride + (long long)kv_head * Dh;
-            krow = static_cast<const T*>(a.cache_k) + off;
-            vrow = static_cast<const T*>(a.cache_v) + off;
-        }
-        else
-        {
-            const long long off = (long long)seq.token_offset * kv_stride + (long long)kv_head * Dh;
-            krow = static_cast<const T*>(a.k) + off;
-            vrow = static_cast<const T*>(a.v) + off;
-        }
+        const int d = idx % Dh;
+        qs[idx / Dh][(d % VEC) * C + d / VEC] = to_f32(q[idx]) * scale_log2;
     }
-    vrows[tid] = vrow;
+    vrows[tid] = tid < n_here ? attention_decode_row<T, Dh>(a, seq, n_cached, kv_head, key0 + tid, a.cache_v, a.v) : nullptr;
     __syncthreads();
 
-    float score[MAXG];
-#pragma unroll
-    for (int gq = 0; gq < MAXG; ++gq) score[gq] = 0.f;
-    if (krow != nullptr)
+    // Scores into ps (each thread later reads its own key's and overwrites it with p).
+    for (int k0 = 0; k0 < n_here; k0 += KPP)   // uniform over the block: every lane of a row takes every shuffle
     {
-        for (int d = 0; d < Dh; d += VEC)
+        const int k = k0 + tid / C;
+        float part[MAXG];
+#pragma unroll
+        for (int gq = 0; gq < MAXG; ++gq) part[gq] = 0.f;
+        if (k < n_here)
         {
             // Widened in registers (load16 shifts the words apart): no address of a local is taken, so nothing
             // goes to the stack.
             float kf[VEC];
-            load16(krow + d, kf);
+            load16(attention_decode_row<T, Dh>(a, seq, n_cached, kv_head, key0 + k, a.cache_k, a.k) + c * VEC, kf);
 #pragma unroll
             for (int e = 0; e < VEC; ++e)
             {
 #pragma unroll
                 for (int gq = 0; gq < MAXG; ++gq)
-                    if (gq < group) score[gq] = fmaf(qs[gq][d + e], kf[e], score[gq]);
+                    if (gq < group) part[gq] = fmaf(qs[gq][e * C + c], kf[e], part[gq]);
             }
         }
-    }
-    else
-    {
 #pragma unroll
-        for (int gq = 0; gq < MAXG; ++gq) score[gq] = NEG_INF;
-    }
-
-    // Block max, then p and the block sum, per query head.
+        for (int gq = 0; gq < MAXG; ++gq)
+        {
+            if (gq >= group) break;
+            float sum = part[gq];
 #pragma unroll
-    for (int gq = 0; gq < MAXG; ++gq)
-    {
-        if (gq >= group) break;
-        float mx = score[gq];
-        for (int o = 16; o > 0; o >>= 1) mx = fmaxf(mx, __shfl_xor_sync(all, mx, o));
-        if (lane == 0) reduce[gq][warp] = mx;
+            for (int o = C / 2; o > 0; o >>= 1) sum += __shfl_xor_sync(all, sum, o);
+            if (c == 0 && k < n_here) ps[gq][k] = sum;
+        }
     }
     __syncthreads();
-    float block_max[MAXG];
-    float own_max = NEG_INF;   // block_max[tid] for the threads that write a head's partials (a register, not an indexed array)
-#pragma unroll
-    for (int gq = 0; gq < MAXG; ++gq)
-    {
-        block_max[gq] = NEG_INF;
-        if (gq < group)
-            for (int w = 0; w < N / 32; ++w) block_max[gq] = fmaxf(block_max[gq], reduce[gq][w]);
-        if (gq == tid) own_max = block_max[gq];
-    }
-    __syncthreads();   // reduce[] is reused for the sums
+
+    // Block max, then p and the block sum, per query head. Scores and maxima are re-read from shared memory rather
+    // than held in per-head register arrays (which made ptxas spill): thread tid owns ps[*][tid].
 #pragma unroll
     for (int gq = 0; gq < MAXG; ++gq)
     {
         if (gq >= group) break;
-        const float p = exp2f(score[gq] - block_max[gq]);   // the block holds at least one key: max is finite
+        float mx = tid < n_here ? ps[gq][tid] : NEG_INF;
+        for (int o = 16; o > 0; o >>= 1) mx = fmaxf(mx, __shfl_xor_sync(all, mx, o));
+        if (lane == 0) reduce[0][gq][warp] = mx;
+    }
+    __syncthreads();
+#pragma unroll
+    for (int gq = 0; gq < MAXG; ++gq)
+    {
+        if (gq >= group) break;
+        float block_max = NEG_INF;   // the block holds at least one key: finite
+        for (int w = 0; w < N / 32; ++w) block_max = fmaxf(block_max, reduce[0][gq][w]);
+        const float p = tid < n_here ? exp2f(ps[gq][tid] - block_max) : 0.f;
         ps[gq][tid] = p;
         float sum = p;
         for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(all, sum, o);
-        if (lane == 0) reduce[gq][warp] = sum;
+        if (lane == 0) reduce[1][gq][warp] = sum;
     }
     __syncthreads();
 
     if (tid < group)
     {
-        float sum = 0.f;
-        for (int w = 0; w < N / 32; ++w) sum += reduce[tid][w];
-        a.partial_max[part + (long long)tid * a.splits] = own_max;
+        float mx = NEG_INF, sum = 0.f;
+        for (int w = 0; w < N / 32; ++w)
+        {
+            mx = fmaxf(mx, reduce[0][tid][w]);
+            sum += reduce[1][tid][w];
+        }
+        a.partial_max[part + (long long)tid * a.splits] = mx;
         a.partial_sum[part + (long long)tid * a.splits] = sum;
     }
     // Σ p·v: consecutive threads take consecutive features of one head, so every value row is read coalesced.
